@@ -1,0 +1,40 @@
+"""tensorlite: a small deep-learning framework — Tensor with reverse-mode autodiff,
+numba kernels, gradient-checked ops.
+
+    import tensorlite as tl
+    x = tl.randn(3, 4, requires_grad=True)
+    (x.tanh() ** 2).sum().backward()
+    x.grad
+"""
+from .tensor import Tensor, float32, float64, int64, int32, bool_, as_dtype
+from .random import manual_seed, get_rng_state, set_rng_state
+from . import autograd
+from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
+                       linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
+                       randn_like, randperm, tensor, zeros, zeros_like)
+from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, chunk, clamp, clone, cos,
+                  div, eq, exp, expand, flatten, flip, gather, ge, gt, isfinite, isnan, le, log,
+                  log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
+                  neg, pad, permute, pow, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt,
+                  square, squeeze, stack, std, sub, sum, tanh, transpose, unbind, unsqueeze, var,
+                  where)
+
+bool = bool_  # noqa: A001  (tl.bool, as torch.bool)
+float = float32  # noqa: A001
+double = float64
+long = int64
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Heavier subpackages load on first use, keeping `import tensorlite` fast.
+    import importlib
+    if name in ("optim", "data", "testing", "kernels", "serialization", "nnops"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in ("save", "load"):
+        return getattr(importlib.import_module(".serialization", __name__), name)
+    if name in ("gradcheck", "gradgradcheck"):
+        return getattr(importlib.import_module(".testing", __name__), name)
+    raise AttributeError(f"module 'tensorlite' has no attribute {name!r}")

@@ -1,0 +1,147 @@
+"""Functions that make new tensors: from data, filled, ranges, random draws."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from .random import generator
+from .tensor import Tensor, _make, _DEFAULT_FLOAT, as_dtype, int64
+
+
+def _shape(op: str, size: tuple) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        shape = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: size must be ints, got {size!r}") from None
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{op}: negative dimension in size {shape}")
+    return shape
+
+
+def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
+    t = _make(arr, False, None, 0, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (Python floats -> float32, ints -> int64)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def from_numpy(a: np.ndarray) -> Tensor:
+    """A tensor sharing memory with ``a``."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(a).__name__}")
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: unsupported dtype {a.dtype}")
+    return _make(a, False, None, 0, None)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == as_dtype(dtype)):
+        return data
+    if isinstance(data, np.ndarray) and (dtype is None or data.dtype == as_dtype(dtype)):
+        return from_numpy(data)
+    return Tensor(data, dtype=dtype)
+
+
+def _float(dtype: Any) -> np.dtype:
+    return _DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.zeros(_shape("zeros", size), _float(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.ones(_shape("ones", size), _float(dtype)), requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.empty(_shape("empty", size), _float(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if dtype is None:
+        dtype = (np.bool_ if isinstance(fill_value, bool) else
+                 int64 if isinstance(fill_value, (int, np.integer)) else _DEFAULT_FLOAT)
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return _finish(np.full(_shape("full", size), fill_value, as_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be non-zero")
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = int64 if ints else _DEFAULT_FLOAT
+    return _finish(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _finish(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), drawn from the library generator (see ``manual_seed``)."""
+    dt = _float(dtype)
+    return _finish(generator().random(_shape("rand", size)).astype(dt), requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal, drawn from the library generator."""
+    dt = _float(dtype)
+    return _finish(generator().standard_normal(_shape("randn", size)).astype(dt), requires_grad)
+
+
+def randint(low: int, high: Optional[int] = None, size: Any = (), dtype: Any = None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    arr = generator().integers(low, high, size=_shape("randint", size))
+    return _finish(arr.astype(as_dtype(dtype) if dtype is not None else int64), False)
+
+
+def randperm(n: int, dtype: Any = None) -> Tensor:
+    return _finish(generator().permutation(n).astype(int64 if dtype is None else as_dtype(dtype)),
+                   False)
+
+
+def _like(fn: Any) -> Any:
+    def like(x: Tensor, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return fn(*args, x.shape, dtype=x.dtype if dtype is None else dtype,
+                  requires_grad=requires_grad) if args else fn(
+            x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
+    like.__name__ = fn.__name__ + "_like"
+    return like
+
+
+zeros_like = _like(zeros)
+ones_like = _like(ones)
+empty_like = _like(empty)
+rand_like = _like(rand)
+randn_like = _like(randn)
+
+
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype,
+                requires_grad=requires_grad)
+
+
+def randint_like(x: Tensor, low: int, high: Optional[int] = None, dtype: Any = None) -> Tensor:
+    return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype)

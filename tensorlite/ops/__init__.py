@@ -1,0 +1,11 @@
+"""Differentiable ops, one file per family. Each op is a :class:`tensorlite.autograd.Function`."""
+from .elementwise import (abs, add, cast, clamp, clone, cos, div, exp, log, maximum, minimum, mul,
+                          neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub, tanh)
+from .compare import (eq, ge, gt, isfinite, isnan, le, logical_and, logical_not, logical_or, lt,
+                      ne, where)
+from .reduce import (all, amax, amin, any, argmax, argmin, gather, logsumexp, max, mean, min, std,
+                     sum, var)
+from .shape import (cat, chunk, contiguous, expand, flatten, flip, getitem, pad, permute, reshape,
+                    setitem, split, squeeze, stack, transpose, unbind, unsqueeze)
+from .linalg import matmul
+from .activation import log_softmax, softmax

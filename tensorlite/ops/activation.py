@@ -1,0 +1,54 @@
+"""softmax and log_softmax along a dim, numerically stable (the max is subtracted)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import check_float, normalize_dim
+from ..autograd import Function
+from ..tensor import Tensor
+
+
+def _log_softmax_array(x: np.ndarray, dim: int) -> np.ndarray:
+    m = np.max(x, axis=dim, keepdims=True) if x.size else x
+    m = np.where(np.isfinite(m), m, 0)
+    shifted = x - m
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+
+
+class Softmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        y = np.exp(_log_softmax_array(x.data, dim))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        # d softmax: y * (g - <g, y>) along dim.
+        return y * (g - (g * y).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    @staticmethod
+    def forward(ctx, x, dim):
+        ctx.dim = dim
+        y = _log_softmax_array(x.data, dim)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g - y.exp() * g.sum(ctx.dim, keepdim=True)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    check_float("softmax", "input", x)
+    return Softmax.apply(x, normalize_dim("softmax", dim, x.data.ndim))
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    check_float("log_softmax", "input", x)
+    return LogSoftmax.apply(x, normalize_dim("log_softmax", dim, x.data.ndim))

@@ -1,0 +1,231 @@
+"""Reductions: sum, mean, max, min, var, std, logsumexp, argmax/argmin; gather/scatter_add.
+
+``dim`` is an int, a tuple of ints or None (all dims); ``keepdim`` keeps reduced dims
+with size 1, as in PyTorch.
+"""
+from __future__ import annotations
+
+import builtins
+from collections import namedtuple
+from typing import Any, Optional
+
+import numpy as np
+
+from .._checks import normalize_dim, normalize_dims
+from ..autograd import Function
+from ..tensor import Tensor, _make, _DEFAULT_FLOAT
+
+ReturnValues = namedtuple("ReturnValues", ["values", "indices"])
+
+
+def _keep_shape(shape: tuple, dims: tuple) -> tuple:
+    return tuple(1 if i in dims else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        ctx.in_shape = x.data.shape
+        ctx.dims = dims
+        return np.sum(x.data, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        # Every input element contributed once: the gradient is g copied back over dims.
+        shape = _keep_shape(ctx.in_shape, ctx.dims)
+        if g.data.shape != shape:
+            g = g.reshape(shape)
+        return g.expand(ctx.in_shape)
+
+
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    dims = normalize_dims("sum", dim, x.data.ndim)
+    if x.data.dtype.kind == "b":
+        from .elementwise import cast
+        x = cast(x, np.int64)
+    return Sum.apply(x, dims, keepdim)
+
+
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"mean: input must be a floating-point tensor, got dtype {x.dtype} "
+                        "(use .float() first)")
+    dims = normalize_dims("mean", dim, x.data.ndim)
+    n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
+    return Sum.apply(x, dims, keepdim) / n if n else Sum.apply(x, dims, keepdim) * np.nan
+
+
+class _Extreme(Function):
+    """max/min over all elements: ties share the gradient equally (as PyTorch's amax)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, is_max):
+        fn = np.max if is_max else np.min
+        out = fn(x.data, axis=dims, keepdims=True)
+        mask = x.data == out
+        ctx.weights = (mask / mask.sum(axis=dims, keepdims=True)).astype(x.data.dtype)
+        ctx.in_shape = x.data.shape
+        ctx.dims = dims
+        return out if keepdim else out.reshape([n for i, n in enumerate(out.shape)
+                                                if i not in dims])
+
+    @staticmethod
+    def backward(ctx, g):
+        shape = _keep_shape(ctx.in_shape, ctx.dims)
+        if g.data.shape != shape:
+            g = g.reshape(shape)
+        return g * _make(ctx.weights, False, None, 0, None)
+
+
+def _extreme(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
+    name = "max" if is_max else "min"
+    if x.data.size == 0:
+        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+    if dim is None:
+        return _Extreme.apply(x, tuple(range(x.data.ndim)), False, is_max)
+    d = normalize_dim(name, dim, x.data.ndim)
+    if x.data.ndim == 0:
+        return ReturnValues(x, _make(np.zeros((), np.int64), False, None, 0, None))
+    idx = (np.argmax if is_max else np.argmin)(x.data, axis=d)
+    idx = np.expand_dims(idx, d)
+    values = gather(x, d, _make(idx, False, None, 0, None))
+    if not keepdim:
+        values = values.squeeze(d)
+        idx = idx.squeeze(d)
+    return ReturnValues(values, _make(idx.astype(np.int64), False, None, 0, None))
+
+
+def max(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Without ``dim``: the maximum (a 0-d tensor). With ``dim``: (values, indices)."""
+    return _extreme(x, dim, keepdim, True)
+
+
+def min(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:  # noqa: A001
+    return _extreme(x, dim, keepdim, False)
+
+
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _Extreme.apply(x, normalize_dims("amax", dim, x.data.ndim), keepdim, True)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _Extreme.apply(x, normalize_dims("amin", dim, x.data.ndim), keepdim, False)
+
+
+def argmax(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+    return _arg(np.argmax, "argmax", x, dim, keepdim)
+
+
+def argmin(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
+    return _arg(np.argmin, "argmin", x, dim, keepdim)
+
+
+def _arg(fn: Any, name: str, x: Tensor, dim: Optional[int], keepdim: bool) -> Tensor:
+    if x.data.size == 0:
+        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
+    if dim is None:
+        out = np.asarray(fn(x.data))
+        if keepdim:
+            out = out.reshape((1,) * x.data.ndim)
+    else:
+        d = normalize_dim(name, dim, x.data.ndim)
+        out = fn(x.data, axis=d, keepdims=keepdim) if x.data.ndim else np.asarray(0)
+    return _make(np.asarray(out, dtype=np.int64), False, None, 0, None)
+
+
+def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
+        unbiased: Optional[bool] = None) -> Tensor:
+    """Variance with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    dims = normalize_dims("var", dim, x.data.ndim)
+    n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
+    centred = x - mean(x, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
+
+
+def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
+        unbiased: Optional[bool] = None) -> Tensor:
+    return var(x, dim, correction, keepdim, unbiased).sqrt()
+
+
+def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) computed stably: the max is subtracted first and added back."""
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"logsumexp: input must be floating point, got dtype {x.dtype}")
+    dims = normalize_dims("logsumexp", dim, x.data.ndim)
+    m = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(
+        _keep_shape(x.data.shape, dims), x.data.dtype)
+    m = np.where(np.isfinite(m), m, 0).astype(x.data.dtype)
+    shift = _make(m, False, None, 0, None)
+    out = sum((x - shift).exp(), dims, keepdim=True).log() + shift
+    if not keepdim:
+        out = out.reshape([n for i, n in enumerate(out.shape) if i not in dims])
+    return out
+
+
+def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    dims = normalize_dims("any", dim, x.data.ndim)
+    return _make(np.any(x.data, axis=dims, keepdims=keepdim), False, None, 0, None)
+
+
+def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    dims = normalize_dims("all", dim, x.data.ndim)
+    return _make(np.all(x.data, axis=dims, keepdims=keepdim), False, None, 0, None)
+
+
+# ---------------------------------------------------------------------------------------
+# gather / scatter_add along a dim: each is the other's backward.
+# ---------------------------------------------------------------------------------------
+class Gather(Function):
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.dim, ctx.index, ctx.in_shape = dim, index, x.data.shape
+        return np.take_along_axis(x.data, index.data, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ScatterAdd.apply(g, ctx.dim, ctx.index, ctx.in_shape)
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with ``src`` added at ``index`` along ``dim`` (repeats accumulate)."""
+
+    @staticmethod
+    def forward(ctx, src, dim, index, shape):
+        ctx.dim, ctx.index = dim, index
+        out = np.zeros(shape, src.data.dtype)
+        idx = list(np.indices(index.data.shape, sparse=True))
+        idx[dim] = index.data
+        np.add.at(out, tuple(idx), src.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return Gather.apply(g, ctx.dim, ctx.index)
+
+
+def _check_gather(name: str, x: Tensor, dim: int, index: Any) -> tuple:
+    d = normalize_dim(name, dim, x.data.ndim)
+    if not isinstance(index, Tensor):
+        index = _make(np.asarray(index), False, None, 0, None)
+    if index.data.ndim != x.data.ndim:
+        raise ValueError(f"{name}: index must have the same number of dims as input "
+                         f"({x.data.ndim}), got shape {tuple(index.shape)}")
+    from .._checks import check_indices
+    check_indices(name, index.data, x.data.shape[d] if x.data.ndim else 1, "index")
+    for i, (a, b) in enumerate(zip(index.data.shape, x.data.shape)):
+        if i != d and a > b:
+            raise ValueError(f"{name}: index shape {tuple(index.shape)} exceeds input shape "
+                             f"{tuple(x.shape)} in dim {i}")
+    return d, index
+
+
+def gather(x: Tensor, dim: int, index: Any) -> Tensor:
+    """out[i][j] = x[index[i][j]][j] for dim 0 (PyTorch's gather)."""
+    d, index = _check_gather("gather", x, dim, index)
+    if builtins.any(a != b for i, (a, b) in enumerate(zip(index.data.shape, x.data.shape))
+                    if i != d):
+        x = x[tuple(slice(0, n) if i != d else slice(None)
+                    for i, n in enumerate(index.data.shape))]
+    return Gather.apply(x, d, index)

@@ -1,0 +1,427 @@
+"""Shape ops: reshape/view, permute/transpose, expand, flip, indexing, cat/stack, pad.
+
+Ops whose result is a numpy view of their input (reshape, permute, expand, basic
+indexing) share the input's version counter, so an in-place change through either is
+seen by every saved tensor that aliases the same memory.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._checks import broadcast_shape, normalize_dim, shape_str
+from ..autograd import Function
+from ..tensor import Tensor, _make
+from .broadcast import result_dtype, unbroadcast
+
+
+def _shape_arg(shape: Sequence[Any]) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+class Reshape(Function):
+    _shares_version = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.data.shape
+        return x.data.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape)
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    shape = _shape_arg(shape)
+    if shape == x.data.shape:
+        return x
+    n = x.data.size
+    known = int(np.prod([s for s in shape if s != -1])) if shape else 1
+    bad = shape.count(-1) > 1 or any(s < -1 for s in shape) or (
+        -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known))
+    if bad:
+        raise RuntimeError(f"reshape: shape {shape_str(shape)} is invalid for an input of shape "
+                           f"{shape_str(x.data.shape)} ({n} elements)")
+    return Reshape.apply(x, shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if x.data.ndim == 0:
+        return reshape(x, 1)
+    s = normalize_dim("flatten", start_dim, x.data.ndim)
+    e = normalize_dim("flatten", end_dim, x.data.ndim)
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.data.shape
+    return reshape(x, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    shape = x.data.shape
+    if dim is None:
+        return reshape(x, tuple(n for n in shape if n != 1))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    dims = {normalize_dim("squeeze", d, x.data.ndim) for d in dims}
+    return reshape(x, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    d = normalize_dim("unsqueeze", dim, x.data.ndim + 1)
+    shape = x.data.shape
+    return reshape(x, shape[:d] + (1,) + shape[d:])
+
+
+class Permute(Function):
+    _shares_version = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return x.data.transpose(dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.permute(*np.argsort(ctx.dims).tolist())
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    dims = _shape_arg(dims)
+    nd = x.data.ndim
+    if len(dims) != nd:
+        raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {nd} dims")
+    dims = tuple(normalize_dim("permute", d, nd) for d in dims)
+    if sorted(dims) != list(range(nd)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of 0..{nd - 1}")
+    if dims == tuple(range(nd)):
+        return x
+    return Permute.apply(x, dims)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    nd = x.data.ndim
+    if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
+        return x
+    a = normalize_dim("transpose", dim0, nd)
+    b = normalize_dim("transpose", dim1, nd)
+    dims = list(range(nd))
+    dims[a], dims[b] = dims[b], dims[a]
+    return permute(x, *dims)
+
+
+class Expand(Function):
+    _shares_version = True
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.in_shape = x.data.shape
+        return np.broadcast_to(x.data, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return unbroadcast(g, ctx.in_shape)
+
+
+def expand(x: Tensor, *shape: Any) -> Tensor:
+    shape = _shape_arg(shape)
+    xs = x.data.shape
+    if len(shape) < len(xs):
+        raise RuntimeError(f"expand: the target shape {shape_str(shape)} has fewer dims than the "
+                           f"input {shape_str(xs)}")
+    lead = len(shape) - len(xs)
+    target = list(shape)
+    for i, n in enumerate(xs):
+        if target[lead + i] == -1:
+            target[lead + i] = n
+        elif n != 1 and target[lead + i] != n:
+            raise RuntimeError(f"expand: input of shape {shape_str(xs)} cannot be expanded to "
+                               f"{shape_str(shape)} (dim {lead + i}: {n} is not 1)")
+    if any(t < 0 for t in target):
+        raise RuntimeError(f"expand: invalid target shape {shape_str(shape)}")
+    target = tuple(target)
+    if target == xs:
+        return x
+    return Expand.apply(x, target)
+
+
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
+    return expand(x, other.shape)
+
+
+class Flip(Function):
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x.data, dims).copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return Flip.apply(g, ctx.dims)
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    dims = tuple(normalize_dim("flip", d, x.data.ndim) for d in dims)
+    return Flip.apply(x, dims)
+
+
+class Contiguous(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return np.ascontiguousarray(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def contiguous(x: Tensor) -> Tensor:
+    if x.data.flags.c_contiguous:
+        return x
+    return Contiguous.apply(x)
+
+
+# ---------------------------------------------------------------------------------------
+# Indexing
+# ---------------------------------------------------------------------------------------
+def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
+    """Tensors and lists in an index become arrays; bounds are checked with a clear error."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    out = []
+    for it in items:
+        if isinstance(it, Tensor):
+            it = it.data
+        elif isinstance(it, list):
+            it = np.asarray(it)
+        if isinstance(it, np.ndarray):
+            if it.dtype.kind not in "iub":
+                raise IndexError(f"{op}: tensors used as indices must be integer or bool, got "
+                                 f"dtype {it.dtype}")
+            if it.dtype.kind == "b" and it.ndim == 0:
+                pass
+        elif not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
+            raise IndexError(f"{op}: unsupported index of type {type(it).__name__}")
+        out.append(it)
+    norm = tuple(out)
+    try:
+        # A dry run on a zero-strided array of the same shape checks every index for free.
+        np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm]
+    except IndexError as e:
+        raise IndexError(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
+    return norm
+
+
+def _is_basic(idx: tuple) -> bool:
+    return not any(isinstance(i, np.ndarray) for i in idx)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, idx):
+        ctx.idx, ctx.in_shape = idx, x.data.shape
+        out = x.data[idx]
+        return out if isinstance(out, np.ndarray) else np.asarray(out)
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexAdd.apply(g, ctx.idx, ctx.in_shape)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``src`` added at ``idx``; repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx, src, idx, shape):
+        ctx.idx = idx
+        out = np.zeros(shape, src.data.dtype)
+        if _is_basic(idx):
+            out[idx] = src.data
+        else:
+            np.add.at(out, idx, src.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return GetItem.apply(g, ctx.idx)
+
+
+def getitem(x: Tensor, idx: Any) -> Tensor:
+    norm = normalize_index("getitem", x, idx)
+    out = GetItem.apply(x, norm)
+    if _is_basic(norm):
+        out._version = x._version
+    return out
+
+
+class SetItem(Function):
+    """``x[idx] = v`` recorded as a node: x's old value is replaced at idx by v."""
+
+    @staticmethod
+    def forward(ctx, x, idx, v):
+        ctx.idx, ctx.v_shape = idx, v.data.shape
+        x.data[idx] = v.data
+        return x.data
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, _, need_v = ctx.needs_input_grad
+        gx = gv = None
+        if need_x:
+            keep = np.ones(g.data.shape, g.dtype)
+            keep[ctx.idx] = 0
+            gx = g * _make(keep, False, None, 0, None)
+        if need_v:
+            gv = unbroadcast(getitem(g, ctx.idx), ctx.v_shape)
+        return gx, None, gv
+
+
+def setitem(x: Tensor, idx: Any, value: Any) -> None:
+    from ..autograd import is_grad_enabled
+    from .broadcast import as_operand
+    from .elementwise import cast
+    norm = normalize_index("setitem", x, idx)
+    v = value if isinstance(value, Tensor) else as_operand(value, x)
+    target = np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm].shape
+    vshape = v.data.shape
+    extra = len(vshape) - len(target)
+    if extra > 0 and all(n == 1 for n in vshape[:extra]):
+        v = v.reshape(vshape[extra:])
+    try:
+        np.broadcast_to(np.empty((), np.uint8), v.data.shape)
+        np.broadcast_to(np.empty(v.data.shape, np.uint8), target)
+    except ValueError:
+        raise ValueError(f"setitem: value of shape {shape_str(vshape)} cannot be assigned to a "
+                         f"selection of shape {shape_str(target)}") from None
+    if v.data.dtype != x.data.dtype:
+        if x.data.dtype.kind != "f" and v.data.dtype.kind == "f":
+            raise TypeError(f"setitem: cannot assign a {v.dtype} value to a {x.dtype} tensor")
+        v = cast(v, x.data.dtype)
+    track = is_grad_enabled() and (x.requires_grad or v.requires_grad)
+    if track and x.requires_grad and x.grad_fn is None:
+        raise RuntimeError("setitem: a leaf tensor that requires grad cannot be modified in place "
+                           "(use `with tl.no_grad():` or work on a clone)")
+    if not track:
+        x.data[norm] = v.data
+        x._version[0] += 1
+        return
+    old = _make(x.data, x.requires_grad, x.grad_fn, x._out_nr, x._version)
+    out = SetItem.apply(old, norm, v)
+    x._version[0] += 1
+    x.grad_fn, x._out_nr, x.requires_grad = out.grad_fn, 0, True
+
+
+# ---------------------------------------------------------------------------------------
+# Joining and padding
+# ---------------------------------------------------------------------------------------
+class Cat(Function):
+    @staticmethod
+    def forward(ctx, dim, *xs):
+        ctx.dim = dim
+        ctx.sizes = [x.data.shape[dim] for x in xs]
+        return np.concatenate([x.data for x in xs], axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        out, start = [None], 0
+        nd = g.data.ndim
+        for size, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            if need:
+                sl = (slice(None),) * ctx.dim + (slice(start, start + size),)
+                out.append(GetItem.apply(g, sl + (slice(None),) * (nd - ctx.dim - 1)))
+            else:
+                out.append(None)
+            start += size
+        return tuple(out)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dim; shapes must agree elsewhere."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError("cat: expected a sequence of Tensors")
+    ref = tensors[0]
+    if ref.data.ndim == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
+    d = normalize_dim("cat", dim, ref.data.ndim)
+    for k, t in enumerate(tensors):
+        if t.data.ndim != ref.data.ndim or any(
+                a != b for i, (a, b) in enumerate(zip(t.data.shape, ref.data.shape)) if i != d):
+            raise ValueError(f"cat: tensor {k} has shape {shape_str(t.data.shape)}, which does "
+                             f"not match {shape_str(ref.data.shape)} outside dim {d}")
+    dt = ref.data.dtype
+    for t in tensors[1:]:
+        dt = result_dtype(dt, t.data.dtype)
+    from .elementwise import cast
+    return Cat.apply(d, *[cast(t, dt) for t in tensors])
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along a new dim; all shapes must be equal."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shape = tensors[0].shape
+    for k, t in enumerate(tensors):
+        if t.shape != shape:
+            raise ValueError(f"stack: tensor {k} has shape {shape_str(t.shape)} but tensor 0 has "
+                             f"{shape_str(shape)}")
+    d = normalize_dim("stack", dim, len(shape) + 1)
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, x, widths, value):
+        ctx.widths = widths
+        return np.pad(x.data, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        sl = tuple(slice(a, g.data.shape[i] - b) for i, (a, b) in enumerate(ctx.widths))
+        return GetItem.apply(g, sl)
+
+
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's F.pad: ``pad`` lists (left, right) pairs from the LAST dim backwards."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > x.data.ndim:
+        raise ValueError(f"pad: padding {pad} must have an even length of at most "
+                         f"2 * ndim = {2 * x.data.ndim}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * x.data.ndim
+    for k in range(len(pad) // 2):
+        widths[x.data.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return Pad.apply(x, tuple(widths), value)
+
+
+def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
+    d = normalize_dim("split", dim, x.data.ndim)
+    n = x.data.shape[d]
+    sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
+        if isinstance(split_size, int) else list(split_size)
+    if sum(sizes) != n:
+        raise ValueError(f"split: sizes {sizes} do not add up to {n} (dim {d})")
+    out, start = [], 0
+    for s in sizes:
+        out.append(getitem(x, (slice(None),) * d + (slice(start, start + s),)))
+        start += s
+    return tuple(out)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    d = normalize_dim("chunk", dim, x.data.ndim)
+    size = -(-x.data.shape[d] // chunks)
+    return split(x, max(size, 1), d)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple:
+    d = normalize_dim("unbind", dim, x.data.ndim)
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.data.shape[d]))

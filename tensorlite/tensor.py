@@ -1,0 +1,414 @@
+"""Tensor: a numpy array plus the little autograd needs to know about it."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from . import autograd as _ag
+
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int64 = np.dtype(np.int64)
+int32 = np.dtype(np.int32)
+bool_ = np.dtype(np.bool_)
+_DEFAULT_FLOAT = float32
+
+_DTYPE_NAMES = {float32: "float32", float64: "float64", int64: "int64", int32: "int32",
+                bool_: "bool"}
+
+
+def as_dtype(dtype: Any) -> np.dtype:
+    """A numpy dtype from ``tl.float32``, ``np.float64``, ``'int64'``, ``float`` ..."""
+    if dtype is float:
+        return _DEFAULT_FLOAT
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}") from None
+
+
+def _make(data: np.ndarray, requires_grad: bool, grad_fn: Any, out_nr: int,
+          version: Optional[list]) -> "Tensor":
+    # The one constructor on the hot path: no argument checking, no copies.
+    t = _new(Tensor)
+    t.data = data
+    t.requires_grad = requires_grad
+    t.grad_fn = grad_fn
+    t._out_nr = out_nr
+    t._version = [0] if version is None else version
+    t.grad = None
+    t._hooks = None
+    return t
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``data`` is the underlying numpy array. A tensor with ``requires_grad=True`` that was
+    created by the user is a *leaf*; tensors computed from it carry a ``grad_fn`` (the
+    node that made them) and receive gradients during ``backward``.
+    """
+
+    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
+                 "__weakref__")
+    # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        arr = _to_array(data, dtype)
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._out_nr = 0
+        self._version = [0]
+        self._hooks = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # -- attributes ---------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def size(self, dim: Optional[int] = None) -> Any:
+        if dim is None:
+            return self.data.shape
+        from ._checks import normalize_dim
+        return self.data.shape[normalize_dim("size", dim, self.data.ndim)]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    @property
+    def _version_count(self) -> int:
+        return self._version[0]
+
+    # -- numpy interop -----------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The array itself (shared memory); a copy when the tensor requires grad."""
+        return self.data.copy() if self.requires_grad else self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if dtype is not None:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item: only a tensor with one element can be converted to a Python "
+                             f"scalar, got shape {tuple(self.shape)}")
+        return self.data.reshape(()).item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} elements "
+                               "is ambiguous; use .any() or .all()")
+        return bool(self.data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
+                               threshold=200)
+        extras = []
+        if self.dtype not in (_DEFAULT_FLOAT, int64) or self.data.size == 0:
+            extras.append(f"dtype=tl.{_DTYPE_NAMES.get(self.dtype, str(self.dtype))}")
+        elif self.dtype == int64 and self.data.size == 0:
+            extras.append("dtype=tl.int64")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # -- autograd ------------------------------------------------------------------------
+    def backward(self, gradient: Any = None, retain_graph: Optional[bool] = None,
+                 create_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
+        _ag.backward(self, gradient, retain_graph, create_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad_: only floating-point tensors can require "
+                               f"gradients, got dtype {self.dtype}")
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_: cannot turn off requires_grad of a non-leaf "
+                               "tensor; use .detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> "Tensor":
+        """The same data (shared memory and version counter), cut from the graph."""
+        return _make(self.data, False, None, 0, self._version)
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            if not self.requires_grad:
+                raise RuntimeError("retain_grad: tensor does not require grad")
+            return
+        import weakref
+        ref = weakref.ref(self)
+
+        def store(g):
+            t = ref()
+            if t is not None:
+                t.grad = g if t.grad is None else t.grad + g
+        self.grad_fn._add_pre_hook(self._out_nr, store)
+
+    def register_hook(self, hook: Callable) -> Callable:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                               "require grad")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            self._hooks.append(hook)
+        else:
+            self.grad_fn._add_pre_hook(self._out_nr, hook)
+        return hook
+
+    # -- conversions ---------------------------------------------------------------------
+    def to(self, dtype: Any) -> "Tensor":
+        from .ops.elementwise import cast
+        return cast(self, as_dtype(dtype))
+
+    def type(self, dtype: Any) -> "Tensor":
+        return self.to(dtype)
+
+    def float(self) -> "Tensor":
+        return self.to(float32)
+
+    def double(self) -> "Tensor":
+        return self.to(float64)
+
+    def long(self) -> "Tensor":
+        return self.to(int64)
+
+    def int(self) -> "Tensor":
+        return self.to(int32)
+
+    def bool(self) -> "Tensor":
+        return self.to(bool_)
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def clone(self) -> "Tensor":
+        from .ops.elementwise import clone
+        return clone(self)
+
+    def contiguous(self) -> "Tensor":
+        from .ops.shape import contiguous
+        return contiguous(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+
+def _new(cls):
+    return object.__new__(cls)
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """An ndarray from Python data, numpy data or a Tensor, with tensorlite's dtype rules."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = as_dtype(dtype)
+        return np.array(data, dtype=dtype)
+    if isinstance(data, np.ndarray):
+        arr = np.array(data)
+    elif isinstance(data, np.generic):
+        arr = np.array(data)
+    else:
+        arr = np.array(data)
+        # Python floats become the default float dtype (float32), as in PyTorch.
+        if arr.dtype == float64:
+            arr = arr.astype(_DEFAULT_FLOAT)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
+    if arr.dtype.kind in "iu" and arr.dtype != int64 and not isinstance(data, np.ndarray):
+        arr = arr.astype(int64)
+    if arr.dtype == np.float16:
+        arr = arr.astype(float32)
+    return arr
+
+
+# ---------------------------------------------------------------------------------------
+# Operators and methods: thin forwards to the ops (one definition of each op, in ops/).
+# ---------------------------------------------------------------------------------------
+from . import ops as _ops  # noqa: E402
+
+
+def _inplace(name: str, fn: Any) -> Callable:
+    """An in-place method: out-of-place op, result written into this tensor's memory."""
+
+    def method(self: Tensor, other: Any = None, *args: Any) -> Tensor:
+        track = _ag._GradMode.enabled and (self.requires_grad or (
+            isinstance(other, Tensor) and other.requires_grad))
+        if track and self.grad_fn is None and self.requires_grad:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in "
+                               "place (use `with tl.no_grad():` or work on a clone)")
+        if track:
+            # The old value may be needed by the new node (mul_'s gradient for `other`), so
+            # the node sees a snapshot; this tensor then takes over the node.
+            old = _make(self.data.copy(), self.requires_grad, self.grad_fn, self._out_nr, None)
+            out = fn(old, other, *args) if other is not None else fn(old, *args)
+        else:
+            with _ag.no_grad():
+                out = fn(self.detach(), other, *args) if other is not None else fn(
+                    self.detach(), *args)
+        if out.data.shape != self.data.shape:
+            raise RuntimeError(f"{name}: the result of shape {tuple(out.shape)} does not fit the "
+                               f"tensor of shape {tuple(self.shape)}")
+        if out.data.dtype != self.data.dtype and not np.can_cast(out.data.dtype, self.data.dtype,
+                                                                 "same_kind"):
+            raise TypeError(f"{name}: result dtype {out.dtype} cannot be written into a tensor of "
+                            f"dtype {self.dtype}")
+        self.data[...] = out.data
+        self._version[0] += 1
+        if track:
+            self.grad_fn, self._out_nr, self.requires_grad = out.grad_fn, out._out_nr, True
+        return self
+    method.__name__ = name
+    return method
+
+
+def _zero_(self: Tensor) -> Tensor:
+    return self.fill_(0)
+
+
+def _fill_(self: Tensor, value: Any) -> Tensor:
+    if _ag._GradMode.enabled and self.requires_grad:
+        raise RuntimeError("fill_: a tensor that requires grad cannot be filled in place "
+                           "(use `with tl.no_grad():`)")
+    self.data[...] = value.data if isinstance(value, Tensor) else value
+    self._version[0] += 1
+    return self
+
+
+def _copy_(self: Tensor, src: Any) -> Tensor:
+    src_arr = src.data if isinstance(src, Tensor) else np.asarray(src)
+    try:
+        np.broadcast_to(src_arr, self.data.shape)
+    except ValueError:
+        raise RuntimeError(f"copy_: source of shape {tuple(src_arr.shape)} cannot be broadcast to "
+                           f"the destination of shape {tuple(self.shape)}") from None
+    if isinstance(src, Tensor) and src.requires_grad and _ag._GradMode.enabled:
+        return _inplace("copy_", lambda old, s: _ops.add(old * 0, s.to(old.dtype).expand(
+            old.shape)))(self, src)
+    if _ag._GradMode.enabled and self.requires_grad and self.grad_fn is None:
+        raise RuntimeError("copy_: a leaf tensor that requires grad cannot be modified in place "
+                           "(use `with tl.no_grad():`)")
+    self.data[...] = src_arr
+    self._version[0] += 1
+    return self
+
+
+def _reduce_kw(fn: Any) -> Callable:
+    def method(self, dim=None, keepdim=False):
+        return fn(self, dim, keepdim)
+    return method
+
+
+_methods = {
+    "__add__": _ops.add, "__radd__": lambda s, o: _ops.add(o, s),
+    "__sub__": _ops.sub, "__rsub__": lambda s, o: _ops.sub(o, s),
+    "__mul__": _ops.mul, "__rmul__": lambda s, o: _ops.mul(o, s),
+    "__truediv__": _ops.div, "__rtruediv__": lambda s, o: _ops.div(o, s),
+    "__pow__": _ops.pow, "__rpow__": lambda s, o: _ops.pow(o, s),
+    "__matmul__": _ops.matmul, "__rmatmul__": lambda s, o: _ops.matmul(o, s),
+    "__neg__": _ops.neg, "__pos__": lambda s: s, "__abs__": _ops.abs,
+    "__eq__": _ops.eq, "__ne__": _ops.ne, "__lt__": _ops.lt, "__le__": _ops.le,
+    "__gt__": _ops.gt, "__ge__": _ops.ge,
+    "__invert__": _ops.logical_not, "__and__": _ops.logical_and, "__or__": _ops.logical_or,
+    "__getitem__": _ops.getitem, "__setitem__": _ops.setitem,
+    "add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "div": _ops.div, "pow": _ops.pow,
+    "matmul": _ops.matmul, "neg": _ops.neg,
+    "exp": _ops.exp, "log": _ops.log, "sqrt": _ops.sqrt, "abs": _ops.abs, "tanh": _ops.tanh,
+    "sigmoid": _ops.sigmoid, "relu": _ops.relu, "sin": _ops.sin, "cos": _ops.cos,
+    "sign": _ops.sign, "square": _ops.square, "clamp": _ops.clamp, "clip": _ops.clamp,
+    "maximum": _ops.maximum, "minimum": _ops.minimum,
+    "eq": _ops.eq, "ne": _ops.ne, "lt": _ops.lt, "le": _ops.le, "gt": _ops.gt, "ge": _ops.ge,
+    "isnan": _ops.isnan, "isfinite": _ops.isfinite,
+    "sum": _ops.sum, "mean": _ops.mean, "max": _ops.max, "min": _ops.min, "amax": _ops.amax,
+    "amin": _ops.amin, "var": _ops.var, "std": _ops.std, "logsumexp": _ops.logsumexp,
+    "argmax": _ops.argmax, "argmin": _ops.argmin, "any": _ops.any, "all": _ops.all,
+    "gather": _ops.gather,
+    "reshape": _ops.reshape, "view": _ops.reshape, "flatten": _ops.flatten,
+    "squeeze": _ops.squeeze, "unsqueeze": _ops.unsqueeze, "transpose": _ops.transpose,
+    "permute": _ops.permute, "expand": _ops.expand, "flip": _ops.flip,
+    "split": _ops.split, "chunk": _ops.chunk, "unbind": _ops.unbind,
+    "softmax": _ops.softmax, "log_softmax": _ops.log_softmax,
+    "add_": _inplace("add_", _ops.add), "sub_": _inplace("sub_", _ops.sub),
+    "mul_": _inplace("mul_", _ops.mul), "div_": _inplace("div_", _ops.div),
+    "clamp_": _inplace("clamp_", _ops.clamp), "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
+}
+for _name, _fn in _methods.items():
+    setattr(Tensor, _name, _fn)
+Tensor.__hash__ = object.__hash__
+Tensor.t = lambda self: _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+Tensor.view_as = lambda self, other: _ops.reshape(self, other.shape)
+Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
+Tensor.reshape_as = lambda self, other: _ops.reshape(self, other.shape)
