@@ -21,6 +21,10 @@ from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
+# Set by tensor.py once Tensor exists (tensor.py imports this module first).
+Tensor: Any = None
+_make: Any = None
+
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "backward", "grad",
@@ -101,20 +105,19 @@ class Context:
     ``forward`` stored on it (``ctx.stride = 2``).
     """
 
-    __slots__ = (
-        "fn", "next_edges", "needs_input_grad", "_saved", "_saved_versions", "_saved_outputs",
-        "_n_outputs", "_out_meta", "_non_diff", "_pre_hooks", "_freed", "materialize_grads",
-        "__dict__", "__weakref__",
-    )
+    __slots__ = ("fn", "next_edges", "needs_input_grad", "_saved", "_saved_versions",
+                 "_n_outputs", "_freed", "__dict__", "__weakref__")
+    # Rarely set: class-level defaults keep node creation cheap (an instance value lands
+    # in __dict__ only for the nodes that need one).
+    _saved_outputs = None
+    _out_meta = None
+    _non_diff = None
+    _pre_hooks = None
+    materialize_grads = True
 
     def __init__(self) -> None:
         self._saved = None
-        self._saved_versions = None
-        self._saved_outputs = None
-        self._non_diff = None
-        self._pre_hooks = None
         self._freed = False
-        self.materialize_grads = True
 
     # -- saving -----------------------------------------------------------------------
     def save_for_backward(self, *items: Any) -> None:
@@ -123,7 +126,6 @@ class Context:
         Saving an output array records it without a reference cycle; ``saved_tensors``
         gives it back as a Tensor attached to this node, so double backward works.
         """
-        from .tensor import Tensor
         self._saved = items
         self._saved_versions = tuple(t._version[0] if type(t) is Tensor or isinstance(t, Tensor)
                                      else None for t in items)
@@ -138,7 +140,6 @@ class Context:
         items = self._saved
         if items is None:
             return ()
-        from .tensor import Tensor, _make
         out = []
         outputs = self._saved_outputs
         for k, t in enumerate(items):
@@ -157,9 +158,9 @@ class Context:
                         f"{self.name()}: one of the tensors needed for gradient computation has "
                         f"been modified by an in-place operation: output {nr} of shape "
                         f"{tuple(t.shape)} is at version {version[0]}, expected version {expected}")
-                out.append(_make(t, True, self, nr, version))
-            elif isinstance(t, np.ndarray):
-                out.append(_make(t, False, None, 0, None))
+                out.append(_make(np.asarray(t), True, self, nr, version))
+            elif isinstance(t, (np.ndarray, np.generic)):
+                out.append(_make(np.asarray(t), False, None, 0, None))
             else:
                 out.append(t)
         return tuple(out)
@@ -185,7 +186,8 @@ class Context:
 
     def _release(self) -> None:
         self._saved = None
-        self._saved_outputs = None
+        if self._saved_outputs is not None:
+            self._saved_outputs = None
         self._freed = True
 
 
@@ -224,7 +226,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        from .tensor import Tensor, _make
         ctx = Context()
         ctx.fn = cls
         track = False
@@ -242,33 +243,41 @@ class Function:
         finally:
             _GradMode.enabled = prev
 
-        single = not isinstance(result, tuple)
-        results = (result,) if single else result
+        if type(result) is not tuple:
+            # The common case: one output.
+            a = result.data if isinstance(result, Tensor) else result
+            if type(a) is not np.ndarray:
+                a = np.asarray(a)
+            if not track:
+                return _make(a, False, None, 0, args[0]._version if cls._shares_version else None)
+            ctx.next_edges = tuple([((t.grad_fn, t._out_nr) if t.grad_fn is not None else (t, -1))
+                                    if n else None for t, n in zip(args, needs)])
+            ctx._n_outputs = 1
+            diff = a.dtype.kind == "f" and (ctx._non_diff is None or id(a) not in ctx._non_diff)
+            out = _make(a, diff, ctx if diff else None, 0,
+                        args[0]._version if cls._shares_version else None)
+            if ctx._saved is not None:
+                _bind_saved_outputs(ctx, (result,), [a], [out])
+            return out
+
+        results = result
         arrays = [r.data if isinstance(r, Tensor) else r for r in results]
         for k, r in enumerate(arrays):
             if not isinstance(r, np.ndarray):
                 arrays[k] = np.asarray(r)
-
         if not track:
-            if cls._shares_version:
-                return _make(arrays[0], False, None, 0, args[0]._version)
-            outs = tuple([_make(a, False, None, 0, None) for a in arrays])
-            return outs[0] if single else outs
-
+            return tuple([_make(a, False, None, 0, None) for a in arrays])
         ctx.next_edges = tuple([_edge(a) if n else None for a, n in zip(args, needs)])
         ctx._n_outputs = len(arrays)
-        if not single:
-            ctx._out_meta = tuple((a.shape, a.dtype) for a in arrays)
+        ctx._out_meta = tuple((a.shape, a.dtype) for a in arrays)
         non_diff = ctx._non_diff
         outs = []
         for nr, a in enumerate(arrays):
             diff = a.dtype.kind == "f" and (non_diff is None or id(a) not in non_diff)
             outs.append(_make(a, diff, ctx if diff else None, nr, None))
-        if cls._shares_version:
-            outs[0]._version = args[0]._version
         if ctx._saved is not None:
-            _bind_saved_outputs(ctx, arrays, outs)
-        return outs[0] if single else tuple(outs)
+            _bind_saved_outputs(ctx, results, arrays, outs)
+        return tuple(outs)
 
 
 def _edge(t: Any) -> tuple:
@@ -279,15 +288,15 @@ def _edge(t: Any) -> tuple:
     return (t, -1)
 
 
-def _bind_saved_outputs(ctx: Context, arrays: list, outs: list) -> None:
+def _bind_saved_outputs(ctx: Context, results: tuple, arrays: list, outs: list) -> None:
     # An ndarray saved in forward that is also an output becomes a "saved output": we
     # keep only the array and the output's version counter, never the output Tensor
     # itself (that would make a reference cycle node -> output -> node).
     saved_outputs = None
     for k, item in enumerate(ctx._saved):
-        if isinstance(item, np.ndarray):
+        if isinstance(item, (np.ndarray, np.generic)):
             for nr, a in enumerate(arrays):
-                if item is a:
+                if item is a or item is results[nr]:
                     if saved_outputs is None:
                         saved_outputs = {}
                     version = outs[nr]._version
@@ -305,7 +314,6 @@ def once_differentiable(backward: Callable) -> Callable:
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
-        from .tensor import Tensor
         if not _GradMode.enabled:
             return backward(ctx, *grads)
         prev = _GradMode.enabled
@@ -316,14 +324,15 @@ def once_differentiable(backward: Callable) -> Callable:
             _GradMode.enabled = prev
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
-        any_grad_in = any(isinstance(g, Tensor) and g.requires_grad for g in grads)
-        saved_req = False
+        # Anything that requires grad here would make the result differentiable; tie the
+        # result to it through a node whose backward raises.
+        deps = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
         if ctx._saved is not None and not ctx._freed:
-            saved_req = any(isinstance(t, Tensor) and t.requires_grad for t in ctx._saved)
-        if not (any_grad_in or saved_req):
+            deps += [t for t in ctx._saved if isinstance(t, Tensor) and t.requires_grad]
+        if not deps:
             return outs[0] if single else outs
         name = ctx.name()
-        wrapped = tuple(None if o is None else _DelayedError.apply(o, name) for o in outs)
+        wrapped = tuple(None if o is None else _DelayedError.apply(o, name, *deps) for o in outs)
         return wrapped[0] if single else wrapped
 
     wrapper._once_differentiable = True
@@ -334,7 +343,7 @@ class _DelayedError(Function):
     """Stands in the graph for a once-differentiable backward; differentiating it raises."""
 
     @staticmethod
-    def forward(ctx, x, name):
+    def forward(ctx, x, name, *deps):
         ctx.op_name = name
         return x.data
 
@@ -348,41 +357,34 @@ class _DelayedError(Function):
 # ---------------------------------------------------------------------------------------
 # The engine
 # ---------------------------------------------------------------------------------------
-def _topo_order(roots: Sequence[Context]) -> tuple[list, dict]:
-    """Nodes reachable from ``roots`` in an order where each node precedes its inputs.
+def _topo_order(roots: Sequence[Context]) -> list:
+    """Nodes reachable from ``roots``, each before the nodes that feed it.
 
     Iterative DFS (post-order, then reversed), so deep graphs do not hit the recursion limit.
     """
     order = []
     visited = set()
     for root in roots:
-        if id(root) in visited:
+        if root in visited:
             continue
-        visited.add(id(root))
+        visited.add(root)
         stack = [(root, iter(root.next_edges))]
         while stack:
             node, it = stack[-1]
-            advanced = False
             for edge in it:
-                if edge is None:
+                if edge is None or edge[1] < 0:
                     continue
                 child = edge[0]
-                if edge[1] < 0 or id(child) in visited:
+                if child in visited:
                     continue
-                visited.add(id(child))
+                visited.add(child)
                 stack.append((child, iter(child.next_edges)))
-                advanced = True
                 break
-            if not advanced:
+            else:
                 stack.pop()
                 order.append(node)
     order.reverse()
     return order
-
-
-def _accumulate(buf: dict, key: Any, g: Any) -> None:
-    prev = buf.get(key)
-    buf[key] = g if prev is None else prev + g
 
 
 def _run_hooks(hooks: list, g: Any) -> Any:
@@ -393,97 +395,87 @@ def _run_hooks(hooks: list, g: Any) -> Any:
     return g
 
 
+def _freed_error(node: Context) -> RuntimeError:
+    return RuntimeError(
+        f"{node.name()}: trying to backward through the graph a second time (its saved tensors "
+        "were freed after the first backward); pass retain_graph=True to the first backward if "
+        "you need to backward twice")
+
+
 def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_graph: bool,
              capture: Optional[dict] = None) -> None:
     """Propagate ``grad_roots`` from ``roots`` (output Tensors) back to the leaves.
 
-    With ``capture`` (a dict keyed by edge), gradients reaching those edges are stored
-    there instead of being accumulated into leaves' ``.grad`` (that is ``autograd.grad``).
+    Gradients arriving at a node from several uses are summed before its backward runs.
+    With ``capture`` (a dict keyed by (node or leaf, output nr)), gradients reaching those
+    places are recorded there and leaves' ``.grad`` is left alone (``autograd.grad``).
     """
-    from .tensor import Tensor, _make
-
-    node_grads: dict = {}  # (id(node), nr) -> grad Tensor
-    leaf_grads: dict = {}  # id(leaf) -> [leaf, grad]
+    pending: dict = {}      # (node, nr) -> summed gradient arriving at that output
+    leaf_grads: dict = {}   # leaf -> summed gradient
     root_nodes = []
     for t, g in zip(roots, grad_roots):
         fn = t.grad_fn
-        if fn is None:
-            # A leaf as root: its gradient is the seed itself.
-            if capture is not None:
-                key = (id(t), -1)
-                if key in capture:
-                    capture[key] = g if capture[key] is None else capture[key] + g
-            else:
-                _accumulate_leaf(leaf_grads, t, g)
-            continue
-        _accumulate(node_grads, (id(fn), t._out_nr), g)
-        root_nodes.append(fn)
+        key = (fn, t._out_nr) if fn is not None else (t, -1)
+        prev = pending.get(key)
+        pending[key] = g if prev is None else prev + g
+        if fn is not None:
+            root_nodes.append(fn)
 
-    order = _topo_order(root_nodes)
+    order = _topo_order(root_nodes) if len(root_nodes) != 1 or \
+        any(e is not None and e[1] >= 0 for e in root_nodes[0].next_edges) else root_nodes
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
         for node in order:
             if node._freed:
-                raise RuntimeError(
-                    f"{node.name()}: trying to backward through the graph a second time (its "
-                    "saved tensors were freed after the first backward); pass retain_graph=True to "
-                    "the first backward if you need to backward twice")
+                raise _freed_error(node)
             n_out = node._n_outputs
-            nid = id(node)
             hooks = node._pre_hooks
             if n_out == 1:
-                g = node_grads.pop((nid, 0), None)
+                g = pending.pop((node, 0), None)
                 if g is None:
                     continue
                 if hooks is not None and 0 in hooks:
                     g = _run_hooks(hooks[0], g)
-                if capture is not None and (nid, 0) in capture:
-                    capture[(nid, 0)] = g
-                grads = (g,)
+                if capture is not None and (node, 0) in capture:
+                    capture[(node, 0)] = g
+                in_grads = node.fn.backward(node, g)
             else:
-                grads = [node_grads.pop((nid, k), None) for k in range(n_out)]
+                grads = [pending.pop((node, k), None) for k in range(n_out)]
                 if all(g is None for g in grads):
                     continue
                 for k in range(n_out):
-                    if hooks is not None and k in hooks and grads[k] is not None:
-                        grads[k] = _run_hooks(hooks[k], grads[k])
-                    if capture is not None and (nid, k) in capture and grads[k] is not None:
-                        capture[(nid, k)] = grads[k]
-                if node.materialize_grads:
-                    for k in range(n_out):
-                        if grads[k] is None:
+                    if grads[k] is None:
+                        if node.materialize_grads:
                             shape, dtype = node._out_meta[k]
                             grads[k] = _make(np.zeros(shape, dtype), False, None, 0, None)
-                grads = tuple(grads)
-
-            in_grads = node.fn.backward(node, *grads)
-            if not isinstance(in_grads, tuple):
+                        continue
+                    if hooks is not None and k in hooks:
+                        grads[k] = _run_hooks(hooks[k], grads[k])
+                    if capture is not None and (node, k) in capture:
+                        capture[(node, k)] = grads[k]
+                in_grads = node.fn.backward(node, *grads)
+            if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            edges = node.next_edges
-            if len(in_grads) < len(edges):
-                # Trailing non-Tensor arguments (stride, dim, ...) need no gradient.
-                in_grads = in_grads + (None,) * (len(edges) - len(in_grads))
-            for edge, gi in zip(edges, in_grads):
+            for edge, gi in zip(node.next_edges, in_grads):
                 if edge is None or gi is None:
                     continue
                 if not isinstance(gi, Tensor):
                     gi = _make(np.asarray(gi), False, None, 0, None)
-                child, nr = edge
-                if nr < 0:
-                    if capture is not None:
-                        key = (id(child), -1)
-                        if key in capture:
-                            capture[key] = gi if capture[key] is None else capture[key] + gi
-                    else:
-                        _accumulate_leaf(leaf_grads, child, gi)
-                else:
-                    _accumulate(node_grads, (id(child), nr), gi)
+                prev = pending.get(edge)
+                pending[edge] = gi if prev is None else prev + gi
             if not retain_graph:
                 node._release()
-        # Leaves last: their hooks see the total gradient of this backward pass.
+
+        # What is left in `pending` are the leaves' gradients (edges with nr == -1).
         seen = {id(g.data) for g in grad_roots}
-        for leaf, g in leaf_grads.values():
+        for (leaf, nr), g in pending.items():
+            if nr >= 0:
+                continue
+            if capture is not None:
+                if (leaf, -1) in capture:
+                    capture[(leaf, -1)] = g
+                continue
             if leaf._hooks is not None:
                 g = _run_hooks(leaf._hooks, g)
             _store_leaf_grad(leaf, g, create_graph, seen)
@@ -491,39 +483,30 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
         _GradMode.enabled = prev_mode
 
 
-def _accumulate_leaf(leaf_grads: dict, leaf: Any, g: Any) -> None:
-    entry = leaf_grads.get(id(leaf))
-    if entry is None:
-        leaf_grads[id(leaf)] = [leaf, g]
-    else:
-        entry[1] = entry[1] + g
-
-
 def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
-    from .tensor import _make
     data = g.data
-    if data.shape != leaf.data.shape:
-        data = np.broadcast_to(data, leaf.data.shape)
-    if data.dtype != leaf.data.dtype:
-        data = data.astype(leaf.data.dtype)
+    ldata = leaf.data
+    if data.shape != ldata.shape or data.dtype != ldata.dtype:
+        if create_graph:
+            g = g.expand(ldata.shape).to(ldata.dtype)
+            data = g.data
+        else:
+            data = np.broadcast_to(data, ldata.shape).astype(ldata.dtype)
     if not create_graph:
         # .grad must own writable memory: the array reaching here may be a broadcast view
         # or shared with another leaf's gradient (add's backward passes one array twice).
-        if not data.flags.writeable or not data.flags.owndata or id(data) in seen:
-            data = np.array(data)
+        if id(data) in seen or not data.flags.owndata or not data.flags.writeable:
+            data = data.copy()
         seen.add(id(data))
-        g = _make(data, False, None, 0, None)
-    elif data is not g.data:
-        g = g.expand(leaf.shape) if g.shape != leaf.shape else g.to(leaf.dtype)
-    if leaf.grad is None:
-        leaf.grad = g
+        if leaf.grad is None:
+            leaf.grad = _make(data, False, None, 0, None)
+        else:
+            leaf.grad = _make(leaf.grad.data + data, False, None, 0, None)
     else:
-        leaf.grad = leaf.grad + g if create_graph else _make(leaf.grad.data + g.data, False, None,
-                                                             0, None)
+        leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def _seed(t: Any, gradient: Any, who: str) -> Any:
-    from .tensor import Tensor, _make
     if gradient is None:
         if t.data.size != 1:
             raise RuntimeError(
@@ -542,7 +525,6 @@ def _seed(t: Any, gradient: Any, who: str) -> Any:
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,
              create_graph: bool = False) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
-    from .tensor import Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
         grad_tensors = (grad_tensors,)
@@ -566,7 +548,6 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """Gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; ``.grad`` untouched."""
-    from .tensor import Tensor, _make
     if isinstance(outputs, Tensor):
         outputs = (outputs,)
     outputs = tuple(outputs)
@@ -589,7 +570,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
     capture: dict = {}
     keys = []
     for t in inputs:
-        key = (id(t.grad_fn), t._out_nr) if t.grad_fn is not None else (id(t), -1)
+        key = (t.grad_fn, t._out_nr) if t.grad_fn is not None else (t, -1)
         capture[key] = None
         keys.append(key)
     seeds = [_seed(t, g, "grad") for t, g in zip(outputs, grad_outputs)]

@@ -179,7 +179,11 @@ class Tensor:
     def backward(self, gradient: Any = None, retain_graph: Optional[bool] = None,
                  create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
-        _ag.backward(self, gradient, retain_graph, create_graph)
+        if not self.requires_grad:
+            _ag.backward(self)  # raises the clear error
+        seed = _ag._seed(self, gradient, "backward")
+        _ag._execute((self,), (seed,), create_graph if retain_graph is None else retain_graph,
+                     create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         if requires_grad and self.data.dtype.kind != "f":
@@ -266,8 +270,9 @@ class Tensor:
         return bool(self.data.flags.c_contiguous)
 
 
-def _new(cls):
-    return object.__new__(cls)
+_new = object.__new__
+_ag.Tensor = Tensor
+_ag._make = _make
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:

@@ -1,0 +1,280 @@
+"""conv2d forward and both gradients: im2col -> BLAS GEMM -> col2im, parallel over images.
+
+Design (measured in PERF-NOTES and benchmarks/kernel_conv.py): the batch is split into
+one contiguous chunk of images per thread (``prange``); each thread unfolds a few images
+at a time into columns (im2col), multiplies them with the weight by ``np.dot`` (BLAS, held
+to one thread so the two threads do not fight over the cores) and, for the input
+gradient, folds the columns back (col2im). Several images share one GEMM so that the
+GEMMs of small feature maps are wide enough for BLAS to run near its peak.
+
+Layout of the columns of one group: ``cols[k, b*P + p]`` with ``k = (c*kh + i)*kw + j``
+(channel in the group, kernel row, kernel column) and ``p = oh*Wo + ow`` for image ``b``
+of the sub-batch, so that ``w[g].reshape(Og, K) @ cols`` is the forward product.
+
+The public functions take normalised arguments (pairs of ints, matching dtypes,
+``groups`` dividing C and O) checked by the op layer; they only make inputs
+C-contiguous and pick the chunking.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from ._blas import single_threaded_blas
+
+# Below this many multiply-adds a second thread costs more (launch + sync) than it saves.
+_SERIAL_MACS = 200_000
+# Columns per GEMM to aim for when batching images: narrower GEMMs lose BLAS efficiency,
+# wider ones only grow the per-thread buffers past the caches.
+_TARGET_COLUMNS = 2048
+
+
+def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
+    return (n + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
+    """(threads, images per GEMM) for a problem of ``macs`` multiply-adds."""
+    threads = 1 if macs < _SERIAL_MACS else min(numba.get_num_threads(), n_images)
+    per_thread = -(-n_images // threads)
+    batch = max(1, min(per_thread, _TARGET_COLUMNS // columns_per_image))
+    return threads, batch
+
+
+def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
+                   dilation: tuple, groups: int) -> np.ndarray:
+    """Cross-correlation y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C//groups, kh, kw)."""
+    x = np.ascontiguousarray(x)
+    w = np.ascontiguousarray(w)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    y = np.empty((n, o, ho, wo), dtype=x.dtype)
+    threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * wo)
+    with single_threaded_blas():
+        _forward_kernel(x, w, y, int(stride[0]), int(stride[1]), int(padding[0]),
+                        int(padding[1]), int(dilation[0]), int(dilation[1]), int(groups),
+                        threads, batch)
+    return y
+
+
+def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride: tuple,
+                          padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
+    """Gradient gx (N, C, H, W) of conv2d w.r.t. its input, from gy (N, O, Ho, Wo) and w."""
+    # The gradient w.r.t. the input is the transposed convolution: a correlation of gy
+    # with the flipped kernel, done here as GEMM with w^T followed by col2im.
+    gy = np.ascontiguousarray(gy)
+    w = np.ascontiguousarray(w)
+    n, o, ho, wo = gy.shape
+    _, cg, kh, kw = w.shape
+    gx = np.empty((n, cg * groups, int(input_hw[0]), int(input_hw[1])), dtype=gy.dtype)
+    threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * wo)
+    with single_threaded_blas():
+        _backward_input_kernel(gy, w, gx, int(stride[0]), int(stride[1]), int(padding[0]),
+                               int(padding[1]), int(dilation[0]), int(dilation[1]),
+                               int(groups), threads, batch)
+    return gx
+
+
+def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stride: tuple,
+                           padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
+    """Gradient gw (O, C//groups, kh, kw) of conv2d w.r.t. its weight, from x and gy."""
+    x = np.ascontiguousarray(x)
+    gy = np.ascontiguousarray(gy)
+    n, c, _, _ = x.shape
+    _, o, ho, wo = gy.shape
+    kh, kw = int(kernel_hw[0]), int(kernel_hw[1])
+    cg = c // groups
+    threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * wo)
+    # One partial gradient per thread, summed at the end: no two threads write one cell.
+    partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
+    with single_threaded_blas():
+        _backward_weight_kernel(x, gy, partial, kh, kw, int(stride[0]), int(stride[1]),
+                                int(padding[0]), int(padding[1]), int(dilation[0]),
+                                int(dilation[1]), int(groups), threads, batch)
+    gw = partial[0] if threads == 1 else partial.sum(axis=0)
+    return gw.reshape(o, cg, kh, kw)
+
+
+# ----------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True, error_model="numpy")
+def _valid_range(n_out, n_in, s, off):
+    """[lo, hi): the outputs o in [0, n_out) whose input index o*s + off is in [0, n_in)."""
+    lo = -(off // s)  # ceil(-off / s)
+    hi = (n_in - 1 - off) // s + 1
+    lo = min(max(lo, 0), n_out)
+    hi = min(max(hi, lo), n_out)
+    return lo, hi
+
+
+@njit(cache=True, error_model="numpy")
+def _im2col(x, n, c0, cols, col0, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
+    """cols[(c*kh+i)*kw+j, col0 + oh*wo + ow] = x[n, c0+c, oh*sh-ph+i*dh, ow*sw-pw+j*dw], 0 in the padding."""
+    h = x.shape[2]
+    wd = x.shape[3]
+    cg = cols.shape[0] // (kh * kw)
+    for c in range(cg):
+        xc = x[n, c0 + c]
+        for i in range(kh):
+            offh = i * dh - ph
+            oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
+            for j in range(kw):
+                offw = j * dw - pw
+                ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
+                row = cols[(c * kh + i) * kw + j]
+                for p in range(col0, col0 + oh_lo * wo):
+                    row[p] = 0.0
+                for oh in range(oh_lo, oh_hi):
+                    xr = xc[oh * sh + offh]
+                    base = col0 + oh * wo
+                    for ow in range(ow_lo):
+                        row[base + ow] = 0.0
+                    for ow in range(ow_lo, ow_hi):
+                        row[base + ow] = xr[ow * sw + offw]
+                    for ow in range(ow_hi, wo):
+                        row[base + ow] = 0.0
+                for p in range(col0 + oh_hi * wo, col0 + ho * wo):
+                    row[p] = 0.0
+
+
+@njit(cache=True, error_model="numpy")
+def _col2im(cols, col0, gx, n, c0, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
+    """gx[n, c0+c, oh*sh-ph+i*dh, ow*sw-pw+j*dw] += cols[(c*kh+i)*kw+j, col0 + oh*wo + ow] (padding dropped)."""
+    h = gx.shape[2]
+    wd = gx.shape[3]
+    cg = cols.shape[0] // (kh * kw)
+    for c in range(cg):
+        gc = gx[n, c0 + c]
+        for i in range(kh):
+            offh = i * dh - ph
+            oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
+            for j in range(kw):
+                offw = j * dw - pw
+                ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
+                row = cols[(c * kh + i) * kw + j]
+                for oh in range(oh_lo, oh_hi):
+                    gr = gc[oh * sh + offh]
+                    base = col0 + oh * wo
+                    for ow in range(ow_lo, ow_hi):
+                        gr[ow * sw + offw] += row[base + ow]
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _forward_kernel(x, w, y, sh, sw, ph, pw, dh, dw, groups, threads, batch):
+    """x: (N, C, H, W), w: (O, C//groups, kh, kw), y: (N, O, Ho, Wo) written; float32/64, C-contiguous."""
+    n_img = x.shape[0]
+    o, cg, kh, kw = w.shape
+    ho = y.shape[2]
+    wo = y.shape[3]
+    og = o // groups
+    k = cg * kh * kw
+    p = ho * wo
+    w3 = w.reshape((groups, og, k))
+    y4 = y.reshape((n_img, groups, og, p))
+    for t in prange(threads):
+        first = t * n_img // threads
+        stop = (t + 1) * n_img // threads
+        cols_buf = np.empty(k * batch * p, dtype=x.dtype)
+        out_buf = np.empty(og * batch * p, dtype=x.dtype)
+        for n0 in range(first, stop, batch):
+            b = min(batch, stop - n0)
+            cols = cols_buf[:k * b * p].reshape((k, b * p))
+            out = out_buf[:og * b * p].reshape((og, b * p))
+            for g in range(groups):
+                for i in range(b):
+                    _im2col(x, n0 + i, g * cg, cols, i * p, kh, kw, ho, wo, sh, sw, ph, pw,
+                            dh, dw)
+                if b == 1:
+                    np.dot(w3[g], cols, y4[n0, g])
+                else:
+                    np.dot(w3[g], cols, out)
+                    for i in range(b):
+                        yi = y4[n0 + i, g]
+                        for r in range(og):
+                            for q in range(p):
+                                yi[r, q] = out[r, i * p + q]
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _backward_input_kernel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, threads, batch):
+    """gy: (N, O, Ho, Wo), w: (O, C//groups, kh, kw), gx: (N, C, H, W) written; float32/64, C-contiguous."""
+    n_img = gy.shape[0]
+    o, cg, kh, kw = w.shape
+    ho = gy.shape[2]
+    wo = gy.shape[3]
+    og = o // groups
+    k = cg * kh * kw
+    p = ho * wo
+    w3 = w.reshape((groups, og, k))
+    gy4 = gy.reshape((n_img, groups, og, p))
+    for t in prange(threads):
+        first = t * n_img // threads
+        stop = (t + 1) * n_img // threads
+        gx[first:stop] = 0.0
+        cols_buf = np.empty(k * batch * p, dtype=gy.dtype)
+        gyb_buf = np.empty(og * batch * p, dtype=gy.dtype)
+        for n0 in range(first, stop, batch):
+            b = min(batch, stop - n0)
+            cols = cols_buf[:k * b * p].reshape((k, b * p))
+            gyb = gyb_buf[:og * b * p].reshape((og, b * p))
+            for g in range(groups):
+                if b == 1:
+                    np.dot(w3[g].T, gy4[n0, g], cols)
+                else:
+                    for i in range(b):
+                        gi = gy4[n0 + i, g]
+                        for r in range(og):
+                            for q in range(p):
+                                gyb[r, i * p + q] = gi[r, q]
+                    np.dot(w3[g].T, gyb, cols)
+                for i in range(b):
+                    _col2im(cols, i * p, gx, n0 + i, g * cg, kh, kw, ho, wo, sh, sw, ph, pw,
+                            dh, dw)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _backward_weight_kernel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, groups, threads,
+                            batch):
+    """x: (N, C, H, W), gy: (N, O, Ho, Wo), partial: (threads, O, C//groups*kh*kw) written; float32/64, C-contiguous."""
+    n_img = x.shape[0]
+    o = gy.shape[1]
+    ho = gy.shape[2]
+    wo = gy.shape[3]
+    cg = x.shape[1] // groups
+    og = o // groups
+    k = cg * kh * kw
+    p = ho * wo
+    gy4 = gy.reshape((n_img, groups, og, p))
+    for t in prange(threads):
+        first = t * n_img // threads
+        stop = (t + 1) * n_img // threads
+        gw3 = partial[t].reshape((groups, og, k))
+        gw3[:] = 0.0
+        cols_buf = np.empty(k * batch * p, dtype=x.dtype)
+        gyb_buf = np.empty(og * batch * p, dtype=x.dtype)
+        prod = np.empty((og, k), dtype=x.dtype)
+        for n0 in range(first, stop, batch):
+            b = min(batch, stop - n0)
+            cols = cols_buf[:k * b * p].reshape((k, b * p))
+            gyb = gyb_buf[:og * b * p].reshape((og, b * p))
+            for g in range(groups):
+                for i in range(b):
+                    _im2col(x, n0 + i, g * cg, cols, i * p, kh, kw, ho, wo, sh, sw, ph, pw,
+                            dh, dw)
+                if b == 1:
+                    np.dot(gy4[n0, g], cols.T, prod)
+                else:
+                    for i in range(b):
+                        gi = gy4[n0 + i, g]
+                        for r in range(og):
+                            for q in range(p):
+                                gyb[r, i * p + q] = gi[r, q]
+                    np.dot(gyb, cols.T, prod)
+                gwg = gw3[g]
+                for r in range(og):  # (a loop: an array `+=` costs seconds of compile)
+                    for q in range(k):
+                        gwg[r, q] += prod[r, q]
