@@ -113,6 +113,7 @@ class Context:
     _out_meta = None
     _non_diff = None
     _pre_hooks = None
+    _has_arrays = False
     materialize_grads = True
 
     def __init__(self) -> None:
@@ -127,8 +128,15 @@ class Context:
         gives it back as a Tensor attached to this node, so double backward works.
         """
         self._saved = items
-        self._saved_versions = tuple(t._version[0] if type(t) is Tensor or isinstance(t, Tensor)
-                                     else None for t in items)
+        versions = []
+        for t in items:
+            if isinstance(t, Tensor):
+                versions.append(t._version[0])
+            else:
+                versions.append(None)
+                if t is not None:
+                    self._has_arrays = True
+        self._saved_versions = versions
 
     @property
     def saved_tensors(self) -> tuple:
@@ -226,22 +234,23 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any) -> Any:
-        ctx = Context()
+        ctx = _new_ctx(Context)
         ctx.fn = cls
-        track = False
+        ctx._saved = None
+        ctx._freed = False
         if _GradMode.enabled:
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
             track = True in needs
+            ctx.needs_input_grad = needs
+            _GradMode.enabled = False
+            try:
+                result = cls.forward(ctx, *args)
+            finally:
+                _GradMode.enabled = True
         else:
-            needs = (False,) * len(args)
-        ctx.needs_input_grad = needs
-
-        prev = _GradMode.enabled
-        _GradMode.enabled = False
-        try:
+            track = False
+            ctx.needs_input_grad = (False,) * len(args)
             result = cls.forward(ctx, *args)
-        finally:
-            _GradMode.enabled = prev
 
         if type(result) is not tuple:
             # The common case: one output.
@@ -256,7 +265,7 @@ class Function:
             diff = a.dtype.kind == "f" and (ctx._non_diff is None or id(a) not in ctx._non_diff)
             out = _make(a, diff, ctx if diff else None, 0,
                         args[0]._version if cls._shares_version else None)
-            if ctx._saved is not None:
+            if ctx._has_arrays:
                 _bind_saved_outputs(ctx, (result,), [a], [out])
             return out
 
@@ -278,6 +287,9 @@ class Function:
         if ctx._saved is not None:
             _bind_saved_outputs(ctx, results, arrays, outs)
         return tuple(outs)
+
+
+_new_ctx = object.__new__
 
 
 def _edge(t: Any) -> tuple:

@@ -55,24 +55,23 @@ def _numerical_jacobian(fn: Callable, inputs: tuple, k: int, eps: float) -> list
     n = x.data.size
     cols: list = []
     # Evaluated with grad mode on: fn may itself use autograd (gradgradcheck's VJP).
-    if True:
-        for j in range(n):
-            if flat is not None:
-                orig = flat[j]
-                flat[j] = orig + eps
-                plus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
-                flat[j] = orig - eps
-                minus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
-                flat[j] = orig
-            else:
-                idx = np.unravel_index(j, x.data.shape)
-                orig = x.data[idx]
-                x.data[idx] = orig + eps
-                plus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
-                x.data[idx] = orig - eps
-                minus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
-                x.data[idx] = orig
-            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
+    for j in range(n):
+        if flat is not None:
+            orig = flat[j]
+            flat[j] = orig + eps
+            plus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+            flat[j] = orig - eps
+            minus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+            flat[j] = orig
+        else:
+            idx = np.unravel_index(j, x.data.shape)
+            orig = x.data[idx]
+            x.data[idx] = orig + eps
+            plus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+            x.data[idx] = orig - eps
+            minus = [o.data.astype(np.float64).ravel().copy() for o in _outputs(fn, inputs)]
+            x.data[idx] = orig
+        cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
     n_out = len(cols[0]) if cols else len(_outputs(fn, inputs))
     if not cols:
         outs = _outputs(fn, inputs)
@@ -175,12 +174,11 @@ def _fast_check(fn, inputs, diff, outputs, eps, atol, rtol, raise_exception, nam
         v = rng.standard_normal(x.shape)
         analytical = 0.0 if g is None else float(np.sum(g.data * v))
         orig = x.data.copy()
-        if True:
-            x.data[...] = orig + eps * v
-            plus = [o.data.copy() for o in _outputs(fn, inputs)]
-            x.data[...] = orig - eps * v
-            minus = [o.data.copy() for o in _outputs(fn, inputs)]
-            x.data[...] = orig
+        x.data[...] = orig + eps * v
+        plus = [o.data.copy() for o in _outputs(fn, inputs)]
+        x.data[...] = orig - eps * v
+        minus = [o.data.copy() for o in _outputs(fn, inputs)]
+        x.data[...] = orig
         numerical = float(sum(np.sum(u * (p - m) / (2 * eps)) for u, p, m in zip(us, plus, minus)))
         if not abs(analytical - numerical) <= atol + rtol * abs(numerical):
             return _fail(f"gradcheck({name}, fast_mode): u^T J v mismatch for input {k}: "
