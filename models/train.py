@@ -1,0 +1,230 @@
+"""The one training loop: epochs of a Task, a progress bar, a summary line per epoch,
+checkpoints (last and best), metrics as JSON and CSV, learning curves as PNG, and a clean
+stop on Ctrl-C."""
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+import tensorlite as tl
+
+
+class Task:
+    """What a model is trained on: batches, the loss of a batch, evaluation.
+
+    ``higher_is_better`` and ``metric`` name the validation figure that picks the best
+    checkpoint (accuracy for classifiers, perplexity for language models).
+    """
+
+    metric = "accuracy"
+    higher_is_better = True
+
+    def train_batches(self, batch_size: int) -> Any:
+        raise NotImplementedError
+
+    def num_train_batches(self, batch_size: int) -> int:
+        raise NotImplementedError
+
+    def start_epoch(self, model: Any) -> None:
+        """Reset per-epoch state (e.g. a recurrent LM's carried hidden state)."""
+
+    def loss(self, model: Any, batch: Any) -> tuple:
+        """(scalar loss Tensor, number of samples it averages over)."""
+        raise NotImplementedError
+
+    def evaluate(self, model: Any, split: str, batch_size: int) -> dict:
+        raise NotImplementedError
+
+    def info(self) -> dict:
+        """What a checkpoint must remember to rebuild the task (vocabulary, sizes)."""
+        return {}
+
+    def limit(self, n: int) -> None:
+        """Keep only the first ``n`` training examples (or tokens): for quick runs."""
+        train = self.splits["train"]
+        self.splits["train"] = tuple(a[:n] for a in train) if isinstance(train, tuple) \
+            else train[:n]
+
+
+class Trainer:
+    def __init__(self, model: Any, task: Task, optimizer: Any, scheduler: Any = None,
+                 epochs: int = 10, batch_size: int = 64, out_dir: str = "runs/model",
+                 clip_grad: Optional[float] = None, config: Optional[dict] = None,
+                 progress: bool = True, eval_batch_size: Optional[int] = None,
+                 schedule_per: str = "epoch") -> None:
+        self.model, self.task, self.optimizer, self.scheduler = model, task, optimizer, scheduler
+        self.epochs, self.batch_size, self.out_dir = epochs, batch_size, out_dir
+        self.clip_grad, self.config = clip_grad, dict(config or {})
+        self.progress = progress and sys.stderr.isatty()
+        self.eval_batch_size = eval_batch_size or max(batch_size, 256)
+        self.schedule_per = schedule_per
+        self.history: list[dict] = []
+        self.start_epoch = 1
+        self.best: Optional[float] = None
+
+    # -- checkpoints --------------------------------------------------------------------
+    def checkpoint(self, epoch: int) -> dict:
+        return {
+            "format": "tensorlite-checkpoint-1",
+            "config": self.config,
+            "task": self.task.info(),
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
+            "history": self.history,
+            "best": self.best,
+            "rng": json.dumps(tl.get_rng_state()),
+        }
+
+    def resume(self, path: str) -> None:
+        ckpt = tl.load(path)
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        if self.scheduler is not None and ckpt.get("scheduler"):
+            self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.history = list(ckpt.get("history") or [])
+        self.best = ckpt.get("best")
+        self.start_epoch = int(ckpt["epoch"]) + 1
+        if ckpt.get("rng"):
+            tl.set_rng_state(json.loads(ckpt["rng"]))
+        print(f"resumed from {path} at epoch {self.start_epoch}")
+
+    def _save(self, name: str, epoch: int) -> str:
+        path = os.path.join(self.out_dir, name)
+        tl.save(self.checkpoint(epoch), path)
+        return path
+
+    # -- the loop -----------------------------------------------------------------------
+    def fit(self) -> list:
+        os.makedirs(self.out_dir, exist_ok=True)
+        epoch = self.start_epoch - 1
+        try:
+            for epoch in range(self.start_epoch, self.epochs + 1):
+                row = self._train_epoch(epoch)
+                self.history.append(row)
+                self._report(row)
+                self._save("last.npz", epoch)
+                value = row.get(f"val_{self.task.metric}")
+                if value is not None and (self.best is None or (
+                        value > self.best if self.task.higher_is_better else value < self.best)):
+                    self.best = value
+                    self._save("best.npz", epoch)
+                self._write_metrics()
+        except KeyboardInterrupt:
+            print(f"\ninterrupted during epoch {epoch}: saving {self.out_dir}/last.npz and "
+                  "stopping", flush=True)
+            self._save("last.npz", max(epoch - 1, 0))
+            self._write_metrics()
+        return self.history
+
+    def _train_epoch(self, epoch: int) -> dict:
+        model, task = self.model, self.task
+        model.train()
+        task.start_epoch(model)
+        n_batches = task.num_train_batches(self.batch_size)
+        bar = None
+        if self.progress:
+            from tqdm import tqdm
+            bar = tqdm(total=n_batches, desc=f"epoch {epoch}/{self.epochs}", leave=False,
+                       dynamic_ncols=True)
+        t0 = time.perf_counter()
+        total, count, seen = 0.0, 0, 0
+        for batch in task.train_batches(self.batch_size):
+            loss, n = task.loss(model, batch)
+            self.optimizer.zero_grad()
+            loss.backward()
+            if self.clip_grad:
+                import nn
+                nn.utils.clip_grad_norm_(model.parameters(), self.clip_grad)
+            self.optimizer.step()
+            if self.scheduler is not None and self.schedule_per == "step":
+                self.scheduler.step()
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FloatingPointError(f"training diverged at epoch {epoch}: loss is {value}; "
+                                         "try a smaller --lr")
+            total += value * n
+            count += n
+            seen += n
+            if bar is not None:
+                rate = seen / max(time.perf_counter() - t0, 1e-9)
+                bar.set_postfix(loss=f"{total / count:.4f}", samples_per_s=f"{rate:,.0f}")
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+        train_time = time.perf_counter() - t0
+        row = {"epoch": epoch, "train_loss": total / max(count, 1),
+               "lr": self.optimizer.param_groups[0]["lr"]}
+        model.eval()
+        with tl.no_grad():
+            for split in ("val",):
+                for k, v in task.evaluate(model, split, self.eval_batch_size).items():
+                    row[f"{split}_{k}"] = v
+        if self.scheduler is not None and self.schedule_per == "epoch":
+            if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+                self.scheduler.step(row.get("val_loss", row["train_loss"]))
+            else:
+                self.scheduler.step()
+        row["seconds"] = time.perf_counter() - t0
+        row["samples_per_s"] = seen / max(train_time, 1e-9)
+        return row
+
+    def _report(self, row: dict) -> None:
+        parts = [f"epoch {row['epoch']:3d}", f"train loss {row['train_loss']:.4f}"]
+        if "val_loss" in row:
+            parts.append(f"val loss {row['val_loss']:.4f}")
+        if "val_accuracy" in row:
+            parts.append(f"val acc {100 * row['val_accuracy']:.2f}%")
+        if "val_perplexity" in row:
+            parts.append(f"val ppl {row['val_perplexity']:.2f}")
+        parts += [f"lr {row['lr']:.4g}", f"{row['seconds']:.1f}s",
+                  f"{row['samples_per_s']:,.0f} samples/s"]
+        print(" | ".join(parts), flush=True)
+
+    def _write_metrics(self) -> None:
+        with open(os.path.join(self.out_dir, "metrics.json"), "w") as f:
+            json.dump(self.history, f, indent=2)
+        if self.history:
+            keys = list(dict.fromkeys(k for row in self.history for k in row))
+            with open(os.path.join(self.out_dir, "metrics.csv"), "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=keys)
+                w.writeheader()
+                w.writerows(self.history)
+        plot_curves(self.history, os.path.join(self.out_dir, "learning_curves.png"))
+
+
+def plot_curves(history: list, path: str) -> Optional[str]:
+    """Train/validation curves as a PNG when matplotlib is installed (the `plot` extra)."""
+    if not history:
+        return None
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    epochs = [r["epoch"] for r in history]
+    metrics = [k for k in ("val_accuracy", "val_perplexity") if k in history[0]]
+    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(5 * (1 + len(metrics)), 3.5))
+    axes = np.atleast_1d(axes)
+    axes[0].plot(epochs, [r["train_loss"] for r in history], label="train loss")
+    if "val_loss" in history[0]:
+        axes[0].plot(epochs, [r["val_loss"] for r in history], label="val loss")
+    axes[0].set_xlabel("epoch")
+    axes[0].legend()
+    for ax, key in zip(axes[1:], metrics):
+        ax.plot(epochs, [r[key] for r in history], label=key)
+        ax.set_xlabel("epoch")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
