@@ -538,3 +538,7 @@ register(OpInfo("softmax", lambda x, dim: O.softmax(x, dim), _np_softmax, _softm
 register(OpInfo("log_softmax", lambda x, dim: O.log_softmax(x, dim),
                 lambda x, dim: np.log(_np_softmax(x, dim)), _softmax_samples,
                 (activation.LogSoftmax,), lambda t, x, dim: t.log_softmax(x, dim)))
+
+
+# Op families with kernels register their entries in their own files.
+from . import opinfo_conv  # noqa: E402,F401
