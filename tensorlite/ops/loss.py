@@ -1,0 +1,180 @@
+"""Classification losses: fused cross-entropy and nll_loss.
+
+cross_entropy(x, t) = -log softmax(x)_t = logsumexp(x) - x_t, with optional label
+smoothing (the target distribution puts 1 - eps on t and eps/K everywhere). Without class
+weights it runs as one fused numba kernel over the rows (stable: the row max is
+subtracted); with class weights or probability targets it is composed from
+differentiable ops.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from .._checks import shape_str
+from ..autograd import Function, once_differentiable
+from ..kernels import loss as K
+from ..tensor import Tensor, _make
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+class CrossEntropyRows(Function):
+    """Per-row label-smoothed cross-entropy of (M, K) logits; 0 for ignored rows."""
+
+    @staticmethod
+    def forward(ctx, logits, target, ignore_index, label_smoothing):
+        x = logits.data
+        loss, lse = K.cross_entropy_forward(x, target, ignore_index, label_smoothing)
+        ctx.save_for_backward(logits)
+        ctx.args = (target, lse, ignore_index, label_smoothing)
+        return loss
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g):
+        (logits,) = ctx.saved_tensors
+        target, lse, ignore_index, eps = ctx.args
+        grad = K.cross_entropy_backward(logits.data, target, lse, g.data, ignore_index, eps)
+        return _make(grad, False, None, 0, None)
+
+
+def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
+    """(M, K) logits and (M,) targets from (N, K, d1, ...) / (N, d1, ...) or (K,) / ()."""
+    if x.ndim == 0:
+        raise ValueError(f"{op}: input must have at least 1 dim (classes), got a 0-d tensor")
+    if x.ndim == 1:
+        if target.ndim != 0:
+            raise ValueError(f"{op}: for an unbatched input of shape {shape_str(x.shape)} the "
+                             f"target must be 0-d, got shape {shape_str(target.shape)}")
+        return x.reshape(1, -1), target.data.reshape(1), ()
+    want = (x.shape[0],) + tuple(x.shape[2:])
+    if tuple(target.shape) != want:
+        raise ValueError(f"{op}: expected target of shape {shape_str(want)} for input of shape "
+                         f"{shape_str(x.shape)}, got {shape_str(target.shape)}")
+    k = x.shape[1]
+    if x.ndim > 2:
+        perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+        x = x.permute(*perm)
+    return x.reshape(-1, k), target.data.reshape(-1), want
+
+
+def _check_target(op: str, t: np.ndarray, k: int, ignore_index: int) -> None:
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must be an integer tensor of class indices (or float "
+                        f"probabilities of the input's shape), got dtype {t.dtype}")
+    valid = t[t != ignore_index]
+    if valid.size and (valid.min() < 0 or valid.max() >= k):
+        bad = int(valid.min()) if valid.min() < 0 else int(valid.max())
+        raise IndexError(f"{op}: target contains {bad}, out of range [0, {k}) "
+                         f"(ignore_index={ignore_index})")
+
+
+def _reduce(op: str, rows: Tensor, denom: Any, reduction: str, shape: tuple) -> Tensor:
+    if reduction == "none":
+        return rows.reshape(shape)
+    total = rows.sum()
+    if reduction == "sum":
+        return total
+    return total / denom
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits ``input`` (N, C, d1, ...) against class indices (N, d1, ...)
+    or class probabilities (the input's shape); PyTorch's semantics for ``weight``,
+    ``ignore_index``, ``reduction`` ('mean' averages over non-ignored targets, weighted) and
+    ``label_smoothing``."""
+    op = "cross_entropy"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating-point logits, got dtype {input.dtype}")
+    if not isinstance(target, Tensor):
+        target = _make(np.asarray(target), False, None, 0, None)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    k = input.shape[1] if input.ndim > 1 else input.shape[0]
+    if weight is not None and (not isinstance(weight, Tensor) or weight.shape != (k,)):
+        raise ValueError(f"{op}: weight must be a Tensor of shape ({k},)")
+    if target.dtype.kind == "f":
+        return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    x2, t, shape = _classes_last(op, input, target)
+    _check_target(op, t, k, ignore_index)
+    t = np.ascontiguousarray(t, dtype=np.int64)
+    if weight is None:
+        rows = CrossEntropyRows.apply(x2.contiguous(), t, int(ignore_index),
+                                      float(label_smoothing))
+        denom = int(np.count_nonzero(t != ignore_index))
+        return _reduce(op, rows, denom if denom else float("nan"), reduction, shape)
+    # Class weights: composed from differentiable ops (PyTorch's formula).
+    logp = x2.log_softmax(1)
+    keep = t != ignore_index
+    safe_t = np.where(keep, t, 0)
+    w = weight.to(input.dtype)
+    w_t = w[safe_t] * _make(keep.astype(input.dtype), False, None, 0, None)   # (M,)
+    picked = logp.gather(1, _make(safe_t[:, None], False, None, 0, None)).reshape(-1)
+    rows = -(1 - label_smoothing) * w_t * picked
+    if label_smoothing:
+        smooth = -(logp * w.reshape(1, -1)).sum(1) / k
+        rows = rows + label_smoothing * smooth * _make(keep.astype(input.dtype), False, None, 0,
+                                                       None)
+    return _reduce(op, rows, w_t.sum(), reduction, shape)
+
+
+def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Optional[Tensor], reduction: str,
+                        eps: float) -> Tensor:
+    op = "cross_entropy"
+    if target.shape != x.shape:
+        raise ValueError(f"{op}: probability targets must have the input's shape "
+                         f"{shape_str(x.shape)}, got {shape_str(target.shape)}")
+    dim = 1 if x.ndim > 1 else 0
+    k = x.shape[dim]
+    p = target.to(x.dtype)
+    if eps:
+        p = p * (1 - eps) + eps / k
+    logp = x.log_softmax(dim)
+    if weight is not None:
+        shape = [1] * x.ndim
+        shape[dim] = k
+        logp = logp * weight.to(x.dtype).reshape(shape)
+    rows = -(p * logp).sum(dim)
+    if reduction == "none":
+        return rows
+    if reduction == "sum":
+        return rows.sum()
+    return rows.sum() / max(rows.numel(), 1)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities ``input`` (N, C, d1, ...) at class
+    indices ``target`` (N, d1, ...): -w[t] * input[t], averaged over the weights of the
+    non-ignored targets for 'mean'."""
+    op = "nll_loss"
+    if not isinstance(input, Tensor) or input.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating-point Tensor of log-probabilities")
+    if not isinstance(target, Tensor):
+        target = _make(np.asarray(target), False, None, 0, None)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    k = input.shape[1] if input.ndim > 1 else input.shape[0]
+    x2, t, shape = _classes_last(op, input, target)
+    _check_target(op, t, k, ignore_index)
+    keep = t != ignore_index
+    safe_t = np.where(keep, t, 0).astype(np.int64)
+    mask = keep.astype(input.dtype)
+    if weight is not None:
+        if not isinstance(weight, Tensor) or weight.shape != (k,):
+            raise ValueError(f"{op}: weight must be a Tensor of shape ({k},)")
+        w_t = weight.to(input.dtype)[safe_t] * _make(mask, False, None, 0, None)
+    else:
+        w_t = _make(mask, False, None, 0, None)
+    picked = x2.gather(1, _make(safe_t[:, None], False, None, 0, None)).reshape(-1)
+    rows = -picked * w_t
+    denom = w_t.sum() if weight is not None else (float(mask.sum()) or float("nan"))
+    return _reduce(op, rows, denom, reduction, shape)
