@@ -154,8 +154,8 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5, 
             if bad.any():
                 flat = int(np.nanargmax(np.where(bad, np.nan_to_num(err, nan=np.inf), -np.inf)))
                 r, c = np.unravel_index(flat, a.shape)
-                in_idx = np.unravel_index(c, inputs[k].shape) if inputs[k].ndim else ()
-                out_idx = np.unravel_index(r, outputs[oi].shape) if outputs[oi].ndim else ()
+                in_idx = [int(i) for i in np.unravel_index(c, inputs[k].shape)] if inputs[k].ndim else []
+                out_idx = [int(i) for i in np.unravel_index(r, outputs[oi].shape)] if outputs[oi].ndim else []
                 return _fail(
                     f"gradcheck({name}): Jacobian mismatch for output {oi} w.r.t. input {k}: worst "
                     f"element d out{list(out_idx)} / d in{list(in_idx)}: numerical {n[r, c]:.10g} vs "

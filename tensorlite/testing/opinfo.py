@@ -543,3 +543,4 @@ register(OpInfo("log_softmax", lambda x, dim: O.log_softmax(x, dim),
 # Op families with kernels register their entries in their own files.
 from . import opinfo_conv  # noqa: E402,F401
 from . import opinfo_loss  # noqa: E402,F401
+from . import opinfo_nn  # noqa: E402,F401

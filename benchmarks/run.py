@@ -1,0 +1,252 @@
+"""The benchmark runner: every workload fwd+bwd, ours vs PyTorch side by side in one
+process (interleaved rounds, medians), printed as a table and saved as JSON.
+
+    python -m benchmarks                 # all workloads
+    python -m benchmarks conv lstm       # only those whose name contains a word
+    python -m benchmarks --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import tensorlite as tl  # noqa: E402
+from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
+
+
+def _t(torch, a, grad=False):
+    return torch.tensor(a, requires_grad=grad)
+
+
+def w_overhead(torch):
+    from benchmarks.overhead import workloads
+    return [(n, o, t, num) for n, o, t, num in workloads()]
+
+
+def w_conv(torch):
+    import nn.functional as F
+    out = []
+    rng = np.random.default_rng(0)
+    for n, c, o, hw in [(32, 3, 32, 32), (64, 32, 64, 16)]:
+        xa = rng.standard_normal((n, c, hw, hw)).astype(np.float32)
+        wa = (rng.standard_normal((o, c, 3, 3)) * 0.1).astype(np.float32)
+        x, w = tl.tensor(xa, requires_grad=True), tl.tensor(wa, requires_grad=True)
+        g = tl.ones(n, o, hw, hw)
+
+        def ours(x=x, w=w, g=g):
+            x.grad = w.grad = None
+            F.conv2d(x, w, padding=1).backward(g)
+        theirs = None
+        if torch is not None:
+            X, W, G = _t(torch, xa, True), _t(torch, wa, True), torch.ones(n, o, hw, hw)
+
+            def theirs(X=X, W=W, G=G):
+                X.grad = W.grad = None
+                torch.nn.functional.conv2d(X, W, padding=1).backward(G)
+        out.append((f"conv2d N{n} {c}->{o} {hw}x{hw} k3 p1 fwd+bwd", ours, theirs, 5))
+    return out
+
+
+def w_pool(torch):
+    import nn.functional as F
+    xa = np.random.default_rng(0).standard_normal((32, 32, 32, 32)).astype(np.float32)
+    x = tl.tensor(xa, requires_grad=True)
+    g = tl.ones(32, 32, 16, 16)
+
+    def ours():
+        x.grad = None
+        F.max_pool2d(x, 2).backward(g)
+    theirs = None
+    if torch is not None:
+        X, G = _t(torch, xa, True), torch.ones(32, 32, 16, 16)
+
+        def theirs():
+            X.grad = None
+            torch.nn.functional.max_pool2d(X, 2).backward(G)
+    return [("max_pool2d 2x2 on (32,32,32,32) fwd+bwd", ours, theirs, 10)]
+
+
+def w_embedding(torch):
+    import nn.functional as F
+    rng = np.random.default_rng(0)
+    wa = rng.standard_normal((10000, 200)).astype(np.float32)
+    ia = rng.integers(0, 10000, (35, 20))
+    w, idx = tl.tensor(wa, requires_grad=True), tl.tensor(ia)
+    g = tl.ones(35, 20, 200)
+
+    def ours():
+        w.grad = None
+        F.embedding(idx, w).backward(g)
+    theirs = None
+    if torch is not None:
+        W, I, G = _t(torch, wa, True), torch.tensor(ia), torch.ones(35, 20, 200)
+
+        def theirs():
+            W.grad = None
+            torch.nn.functional.embedding(I, W).backward(G)
+    return [("embedding 10000x200, indices (35,20) fwd+bwd", ours, theirs, 20)]
+
+
+def w_cross_entropy(torch):
+    import nn.functional as F
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((700, 10000)).astype(np.float32)
+    ta = rng.integers(0, 10000, 700)
+    x, t = tl.tensor(xa, requires_grad=True), tl.tensor(ta)
+
+    def ours():
+        x.grad = None
+        F.cross_entropy(x, t).backward()
+    theirs = None
+    if torch is not None:
+        X, T = _t(torch, xa, True), torch.tensor(ta)
+
+        def theirs():
+            X.grad = None
+            torch.nn.functional.cross_entropy(X, T).backward()
+    return [("cross_entropy (700, 10000) fwd+bwd", ours, theirs, 10)]
+
+
+def w_lstm(torch):
+    import nn
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((35, 20, 200)).astype(np.float32)
+    tl.manual_seed(0)
+    ours_m = nn.LSTM(200, 200, 2)
+    x = tl.tensor(xa, requires_grad=True)
+
+    def ours():
+        ours_m.zero_grad()
+        out, _ = ours_m(x)
+        out.sum().backward()
+    theirs = None
+    if torch is not None:
+        tm = torch.nn.LSTM(200, 200, 2)
+        X = _t(torch, xa, True)
+
+        def theirs():
+            tm.zero_grad()
+            out, _ = tm(X)
+            out.sum().backward()
+    return [("LSTM 2 layers, seq 35, batch 20, 200->200 fwd+bwd", ours, theirs, 5)]
+
+
+def w_lenet(torch):
+    import nn.functional as F
+    from models import LeNet5
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
+    ya = rng.integers(0, 10, 64)
+    tl.manual_seed(0)
+    model = LeNet5()
+    opt = tl.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x, y = tl.tensor(xa), tl.tensor(ya)
+
+    def ours():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    theirs = None
+    if torch is not None:
+        tmodel = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+            torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
+            torch.nn.Linear(84, 10))
+        topt = torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9)
+        X, Y = torch.tensor(xa), torch.tensor(ya)
+
+        def theirs():
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(tmodel(X), Y).backward()
+            topt.step()
+    return [("LeNet-5 train step, batch 64 (fwd, CE, bwd, SGD)", ours, theirs, 10)]
+
+
+def w_lstm_lm(torch):
+    import nn.functional as F
+    from models import RNNLM
+    rng = np.random.default_rng(0)
+    xa = rng.integers(0, 10000, (35, 20))
+    ya = rng.integers(0, 10000, (35, 20))
+    tl.manual_seed(0)
+    model = RNNLM(10000, 200, 200, 2, "lstm")
+    opt = tl.optim.SGD(model.parameters(), lr=0.1)
+    x, y = tl.tensor(xa), tl.tensor(ya)
+
+    def ours():
+        opt.zero_grad()
+        logits, _ = model(x)
+        F.cross_entropy(logits.reshape(-1, 10000), y.reshape(-1)).backward()
+        opt.step()
+    theirs = None
+    if torch is not None:
+        class TorchLM(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.enc = torch.nn.Embedding(10000, 200)
+                self.rnn = torch.nn.LSTM(200, 200, 2)
+                self.dec = torch.nn.Linear(200, 10000)
+
+            def forward(self, ids):
+                out, _ = self.rnn(self.enc(ids))
+                return self.dec(out)
+        tmodel = TorchLM()
+        topt = torch.optim.SGD(tmodel.parameters(), lr=0.1)
+        X, Y = torch.tensor(xa), torch.tensor(ya)
+
+        def theirs():
+            topt.zero_grad()
+            torch.nn.functional.cross_entropy(tmodel(X).reshape(-1, 10000),
+                                              Y.reshape(-1)).backward()
+            topt.step()
+    return [("2-layer LSTM LM train step (vocab 10k, 35x20, 200)", ours, theirs, 3)]
+
+
+GROUPS = [("overhead", w_overhead), ("conv", w_conv), ("pool", w_pool),
+          ("embedding", w_embedding), ("cross_entropy", w_cross_entropy), ("lstm", w_lstm),
+          ("lenet", w_lenet), ("lstm_lm", w_lstm_lm)]
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("only", nargs="*", help="run only groups whose name contains one of these")
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                  "results", "latest.json"))
+    args = p.parse_args(argv)
+    torch = try_torch()
+    rows = []
+    for name, make in GROUPS:
+        if args.only and not any(w in name for w in args.only):
+            continue
+        for wname, ours, theirs, number in make(torch):
+            r = compare(ours, theirs, number=number, rounds=args.rounds)
+            r["name"] = wname
+            rows.append(r)
+            print_table([r]) if len(rows) == 1 else print(
+                f"{r['name']:58s} {r['ours_ms']:10.4f} "
+                f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '10.4f'):>10s} "
+                f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x':>7s}",
+                flush=True)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
+            "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
+            "cpus": os.cpu_count(), "rows": rows}
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(meta, f, indent=2)
+    print(f"\nsaved {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

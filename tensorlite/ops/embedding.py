@@ -1,0 +1,67 @@
+"""Word embeddings as a lookup table (the lecture's C(w)).
+
+Forward gathers rows of the weight matrix. Backward is the lecture's formula: the
+gradient of a word's embedding is the SUM of the output gradients over every position
+where that word occurs (a scatter-add); the padding row, if any, gets none.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .._checks import check_indices, shape_str
+from ..autograd import Function
+from ..kernels import embedding as K
+from ..tensor import Tensor, _make
+
+
+class Embedding(Function):
+    @staticmethod
+    def forward(ctx, weight, idx, padding_idx):
+        ctx.args = (idx, weight.data.shape[0], padding_idx)
+        return K.embedding_forward(idx, weight.data if weight.data.flags.c_contiguous
+                                   else np.ascontiguousarray(weight.data))
+
+    @staticmethod
+    def backward(ctx, g):
+        return EmbeddingScatter.apply(g, *ctx.args)
+
+
+class EmbeddingScatter(Function):
+    """(L, D) gradients summed into (V, D) rows by index; padding row zero."""
+
+    @staticmethod
+    def forward(ctx, g, idx, num, padding_idx):
+        ctx.args = (idx, padding_idx)
+        gd = g.data if g.data.flags.c_contiguous else np.ascontiguousarray(g.data)
+        return K.embedding_backward(idx, gd, num, padding_idx)
+
+    @staticmethod
+    def backward(ctx, h):
+        idx, padding_idx = ctx.args
+        out = Embedding.apply(h, idx, padding_idx)
+        if padding_idx >= 0:
+            keep = (idx != padding_idx).astype(h.dtype)[:, None]
+            out = out * _make(keep, False, None, 0, None)
+        return out
+
+
+def embedding(indices: Tensor, weight: Tensor, padding_idx: Optional[int] = None) -> Tensor:
+    """Rows of ``weight`` (V, D) at integer ``indices`` (any shape) -> indices.shape + (D,)."""
+    op = "embedding"
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be a 2-D Tensor (num_embeddings, dim), got "
+                         f"{shape_str(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    num = weight.shape[0]
+    check_indices(op, idx, num)
+    if padding_idx is None:
+        pad = -1
+    else:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"{op}: padding_idx {padding_idx} must be within [{-num}, {num})")
+        pad = padding_idx % num
+    flat = np.ascontiguousarray(idx.reshape(-1), dtype=np.int64)
+    out = Embedding.apply(weight, flat, pad)
+    return out.reshape(idx.shape + (weight.shape[1],))

@@ -1,0 +1,117 @@
+"""Reference models: forward shapes, and a few optimisation steps lower the loss."""
+import numpy as np
+import pytest
+
+import nn
+import nn.functional as F
+import tensorlite as tl
+from models import (BagOfEmbeddings, BasicBlock, BiRNNClassifier, Bottleneck, LeNet5, NeuralLM,
+                    ResNet, RNNLM)
+
+
+def _fit(model, make_loss, steps=8, lr=0.05):
+    opt = tl.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        loss = make_loss()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_lenet5_shapes_and_training_lowers_loss():
+    tl.manual_seed(0)
+    model = LeNet5()
+    x, y = tl.randn(8, 1, 28, 28), tl.randint(0, 10, (8,))
+    assert model(x).shape == (8, 10)
+    losses = _fit(model, lambda: F.cross_entropy(model(x), y), lr=0.01)
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_bottleneck_is_1x1_3x3_1x1_with_projection_shortcut():
+    block = Bottleneck(16, 8, stride=2)
+    kernels = [m.kernel_size for m in (block.conv1, block.conv2, block.conv3)]
+    assert kernels == [(1, 1), (3, 3), (1, 1)]
+    assert block.conv3.out_channels == 32
+    assert isinstance(block.shortcut, nn.Sequential)
+    assert block(tl.randn(2, 16, 8, 8)).shape == (2, 32, 4, 4)
+    assert isinstance(Bottleneck(32, 8).shortcut, nn.Identity)
+
+
+@pytest.mark.parametrize("block", ["basic", "bottleneck"])
+def test_resnet_shapes_and_training_lowers_loss(block):
+    tl.manual_seed(0)
+    model = ResNet(block, (1, 1), (8, 16), num_classes=10)
+    x, y = tl.randn(6, 1, 12, 12), tl.randint(0, 10, (6,))
+    assert model(x).shape == (6, 10)
+    losses = _fit(model, lambda: F.cross_entropy(model(x), y), lr=0.01)
+    assert losses[-1] < losses[0]
+
+
+def test_residual_block_output_is_relu_of_residual_plus_identity():
+    block = BasicBlock(4, 4)
+    x = tl.randn(1, 4, 5, 5)
+    block.eval()
+    f = block.bn2(block.conv2(block.bn1(block.conv1(x)).relu()))
+    np.testing.assert_allclose(block(x).numpy(), (f + x).relu().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_neural_lm_concatenates_context_embeddings_from_one_table():
+    tl.manual_seed(0)
+    model = NeuralLM(vocab_size=30, context=3, embed_dim=4, hidden=8)
+    ids = tl.tensor([[1, 2, 3], [3, 2, 1]])
+    assert model(ids).shape == (2, 30)
+    x = model.embedding(ids).flatten(1)
+    np.testing.assert_allclose(x.numpy()[0, 4:8], model.embedding.weight.numpy()[2])
+    with pytest.raises(ValueError, match="NeuralLM"):
+        model(tl.tensor([[1, 2]]))
+    y = tl.tensor([4, 5])
+    losses = _fit(model, lambda: F.cross_entropy(model(ids), y))
+    assert losses[-1] < 0.5 * losses[0]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_rnnlm_carries_hidden_state_and_learns(cell):
+    tl.manual_seed(0)
+    model = RNNLM(20, embed_dim=8, hidden=8, num_layers=2, cell=cell)
+    ids = tl.randint(0, 20, (5, 3))
+    logits, hidden = model(ids)
+    assert logits.shape == (5, 3, 20)
+    logits2, _ = model(ids, hidden)
+    assert not np.allclose(logits.numpy(), logits2.numpy())
+    target = tl.randint(0, 20, (5, 3))
+    losses = _fit(model, lambda: F.cross_entropy(model(ids)[0].reshape(-1, 20),
+                                                 target.reshape(-1)))
+    assert losses[-1] < losses[0]
+
+
+def test_rnnlm_tied_weights_share_the_embedding():
+    model = RNNLM(20, embed_dim=8, hidden=8, tie_weights=True)
+    assert model.decoder.weight is model.encoder.weight
+    assert len(list(model.parameters())) == len({id(p) for p in model.parameters()})
+
+
+def test_bag_of_embeddings_averages_non_padding_words():
+    tl.manual_seed(0)
+    model = BagOfEmbeddings(10, 2, embed_dim=3)
+    model.eval()
+    ids = tl.tensor([[1, 2, 0, 0]])
+    e = model.embedding.weight.numpy()
+    mean = (e[1] + e[2]) / 2
+    want = mean @ model.classifier[-1].weight.numpy().T + model.classifier[-1].bias.numpy()
+    np.testing.assert_allclose(model(ids).numpy()[0], want, rtol=1e-5, atol=1e-6)
+    y = tl.tensor([1])
+    model.train()
+    assert _fit(model, lambda: F.cross_entropy(model(ids), y))[-1] < 0.2
+
+
+def test_birnn_classifier_shapes_and_learning():
+    tl.manual_seed(0)
+    model = BiRNNClassifier(15, 3, embed_dim=6, hidden=5)
+    ids = tl.tensor([[1, 2, 3, 0], [4, 5, 0, 0]])
+    assert model(ids).shape == (2, 3)
+    y = tl.tensor([0, 2])
+    losses = _fit(model, lambda: F.cross_entropy(model(ids), y))
+    assert losses[-1] < 0.5 * losses[0]
