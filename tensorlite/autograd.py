@@ -336,16 +336,25 @@ def once_differentiable(backward: Callable) -> Callable:
             _GradMode.enabled = prev
         single = not isinstance(outs, tuple)
         outs = (outs,) if single else outs
-        # Anything that requires grad here would make the result differentiable; tie the
-        # result to it through a node whose backward raises.
-        deps = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
-        if ctx._saved is not None and not ctx._freed:
-            deps += [t for t in ctx._saved if isinstance(t, Tensor) and t.requires_grad]
-        if not deps:
+        # The true second derivative would flow to this node's inputs and to the incoming
+        # gradients; tie the results to exactly those through a node whose backward raises.
+        edges = [e for e in ctx.next_edges if e is not None]
+        edges += [_edge(g) for g in grads if isinstance(g, Tensor) and g.requires_grad]
+        if not edges:
             return outs[0] if single else outs
-        name = ctx.name()
-        wrapped = tuple(None if o is None else _DelayedError.apply(o, name, *deps) for o in outs)
-        return wrapped[0] if single else wrapped
+        wrapped = []
+        for o in outs:
+            if o is None:
+                wrapped.append(None)
+                continue
+            err = _new_ctx(Context)
+            err.fn, err._saved, err._freed, err._n_outputs = _DelayedError, None, False, 1
+            err.next_edges = tuple(edges)
+            err.needs_input_grad = (True,) * len(edges)
+            err.op_name = ctx.name()
+            data = o.data if isinstance(o, Tensor) else np.asarray(o)
+            wrapped.append(_make(data, True, err, 0, None))
+        return wrapped[0] if single else tuple(wrapped)
 
     wrapper._once_differentiable = True
     return wrapper
@@ -355,8 +364,7 @@ class _DelayedError(Function):
     """Stands in the graph for a once-differentiable backward; differentiating it raises."""
 
     @staticmethod
-    def forward(ctx, x, name, *deps):
-        ctx.op_name = name
+    def forward(ctx, x):
         return x.data
 
     @staticmethod

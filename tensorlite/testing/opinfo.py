@@ -544,3 +544,4 @@ register(OpInfo("log_softmax", lambda x, dim: O.log_softmax(x, dim),
 from . import opinfo_conv  # noqa: E402,F401
 from . import opinfo_loss  # noqa: E402,F401
 from . import opinfo_nn  # noqa: E402,F401
+from . import opinfo_rnn  # noqa: E402,F401

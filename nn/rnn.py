@@ -1,0 +1,277 @@
+"""Recurrent layers: RNN, LSTM, GRU (stacked, bidirectional) and their single-step cells.
+
+Parameter names, shapes, gate order, initialisation (uniform(-1/sqrt(H), 1/sqrt(H))) and
+return values are PyTorch's, so a PyTorch state dict loads by name. The layers run each
+layer-direction's whole sequence in one fused kernel call (tensorlite/ops/rnn.py); the
+cells are written with ordinary ops, one time step per call, as on the lecture's slides.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Optional, Tuple
+
+import tensorlite as tl
+from tensorlite import Tensor
+from tensorlite.ops import rnn as R
+from tensorlite.ops.dropout import dropout
+
+from .module import Module, Parameter
+
+_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+class RNNBase(Module):
+    mode = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, nonlinearity: str = "tanh",
+                 dtype: Any = None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        for arg, v in (("input_size", input_size), ("hidden_size", hidden_size),
+                       ("num_layers", num_layers)):
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
+        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        self.bidirectional, self.nonlinearity = bidirectional, nonlinearity
+        dtype = dtype or tl.float32
+        gates = _GATES[self.mode] * hidden_size
+        dirs = 2 if bidirectional else 1
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else hidden_size * dirs
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                setattr(self, "weight_ih" + sfx, Parameter(tl.empty(gates, layer_in, dtype=dtype)))
+                setattr(self, "weight_hh" + sfx, Parameter(tl.empty(gates, hidden_size,
+                                                                     dtype=dtype)))
+                if bias:
+                    setattr(self, "bias_ih" + sfx, Parameter(tl.empty(gates, dtype=dtype)))
+                    setattr(self, "bias_hh" + sfx, Parameter(tl.empty(gates, dtype=dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        from .init import uniform_
+        for p in self.parameters():
+            uniform_(p, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.mode == "RNN" and self.nonlinearity != "tanh":
+            s += f", nonlinearity={self.nonlinearity!r}"
+        for k, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
+                           ("bidirectional", False)):
+            if getattr(self, k) != default:
+                s += f", {k}={getattr(self, k)}"
+        return s
+
+    def _params(self, layer: int, d: int) -> tuple:
+        sfx = f"_l{layer}" + ("_reverse" if d else "")
+        get = lambda n: getattr(self, n + sfx, None)  # noqa: E731
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+
+    def _check_input(self, x: Tensor, hx: Any) -> Tuple[Tensor, bool]:
+        name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor")
+        if x.ndim not in (2, 3):
+            raise ValueError(f"{name}: expected a 2-D (unbatched) or 3-D input, got shape "
+                             f"{tuple(x.shape)}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is "
+                             f"{self.input_size} (input shape {tuple(x.shape)})")
+        if x.dtype != self.weight_ih_l0.dtype:
+            raise TypeError(f"{name}: input dtype {x.dtype} does not match the parameters' "
+                            f"{self.weight_ih_l0.dtype}")
+        return x, x.ndim == 2
+
+    def _initial(self, hx: Optional[Tensor], batch: int, dtype: Any, unbatched: bool,
+                 what: str) -> Tensor:
+        dirs = 2 if self.bidirectional else 1
+        want = (self.num_layers * dirs, batch, self.hidden_size)
+        if hx is None:
+            return tl.zeros(*want, dtype=dtype)
+        if unbatched:
+            if hx.ndim != 2:
+                raise ValueError(f"{type(self).__name__}: for unbatched input {what} must be 2-D "
+                                 f"{want[:1] + want[2:]}, got {tuple(hx.shape)}")
+            hx = hx.unsqueeze(1)
+        if tuple(hx.shape) != want:
+            raise ValueError(f"{type(self).__name__}: expected {what} of shape {want}, got "
+                             f"{tuple(hx.shape)}")
+        return hx
+
+    def forward(self, input: Tensor, hx: Any = None) -> Tuple[Tensor, Any]:
+        x, unbatched = self._check_input(input, hx)
+        if unbatched:
+            x = x.unsqueeze(1)
+        elif self.batch_first:
+            x = x.transpose(0, 1)
+        batch = x.shape[1]
+        lstm = self.mode == "LSTM"
+        if lstm:
+            if hx is not None and (not isinstance(hx, tuple) or len(hx) != 2):
+                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+            h0 = self._initial(None if hx is None else hx[0], batch, x.dtype, unbatched, "h_0")
+            c0 = self._initial(None if hx is None else hx[1], batch, x.dtype, unbatched, "c_0")
+        else:
+            h0 = self._initial(hx, batch, x.dtype, unbatched, "hx")
+        dirs = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        layer_in = x
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                w_ih, w_hh, b_ih, b_hh = self._params(layer, d)
+                if lstm:
+                    out, h, c = R.lstm_layer(layer_in, w_ih, w_hh, b_ih, b_hh, h0[k], c0[k],
+                                             reverse=bool(d))
+                    c_n.append(c)
+                elif self.mode == "GRU":
+                    out, h = R.gru_layer(layer_in, w_ih, w_hh, b_ih, b_hh, h0[k],
+                                         reverse=bool(d))
+                else:
+                    out, h = R.rnn_layer(layer_in, w_ih, w_hh, b_ih, b_hh, h0[k],
+                                         self.nonlinearity, reverse=bool(d))
+                outs.append(out)
+                h_n.append(h)
+            layer_in = outs[0] if dirs == 1 else tl.cat(outs, 2)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                layer_in = dropout(layer_in, self.dropout, True)
+        output = layer_in
+        h_n = tl.stack(h_n, 0)
+        if unbatched:
+            output, h_n = output.squeeze(1), h_n.squeeze(1)
+        elif self.batch_first:
+            output = output.transpose(0, 1)
+        if lstm:
+            c_n = tl.stack(c_n, 0)
+            return output, (h_n, c_n.squeeze(1) if unbatched else c_n)
+        return output, h_n
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu)."""
+
+    mode = "RNN"
+
+
+class LSTM(RNNBase):
+    """LSTM with PyTorch's gate order (input, forget, cell, output)."""
+
+    mode = "LSTM"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, "tanh", dtype)
+
+
+class GRU(RNNBase):
+    """GRU with PyTorch's gate order (reset, update, new)."""
+
+    mode = "GRU"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+                 bidirectional: bool = False, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, "tanh", dtype)
+
+
+# ---------------------------------------------------------------------------------------
+# Cells: one time step, composed of ops (differentiable to any order)
+# ---------------------------------------------------------------------------------------
+class _CellBase(Module):
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        dtype = dtype or tl.float32
+        g = self.gates * hidden_size
+        self.weight_ih = Parameter(tl.empty(g, input_size, dtype=dtype))
+        self.weight_hh = Parameter(tl.empty(g, hidden_size, dtype=dtype))
+        if bias:
+            self.bias_ih = Parameter(tl.empty(g, dtype=dtype))
+            self.bias_hh = Parameter(tl.empty(g, dtype=dtype))
+        else:
+            self.bias_ih = self.bias_hh = None
+        from .init import uniform_
+        bound = 1.0 / math.sqrt(hidden_size)
+        for p in self.parameters():
+            uniform_(p, -bound, bound)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+    def _proj(self, x: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:
+        name = type(self).__name__
+        if x.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is "
+                             f"{self.input_size}")
+        xi = x @ self.weight_ih.T
+        hh = h @ self.weight_hh.T
+        if self.bias:
+            xi, hh = xi + self.bias_ih, hh + self.bias_hh
+        return xi, hh
+
+    def _zeros(self, x: Tensor) -> Tensor:
+        return tl.zeros(*(x.shape[:-1] + (self.hidden_size,)), dtype=x.dtype)
+
+
+class RNNCell(_CellBase):
+    """h' = tanh(W_ih x + b_ih + W_hh h + b_hh): the lecture's recurrence, one step."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        h = self._zeros(x) if hx is None else hx
+        xi, hh = self._proj(x, h)
+        pre = xi + hh
+        return pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
+
+
+class LSTMCell(_CellBase):
+    gates = 4
+
+    def forward(self, x: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None):
+        if hx is None:
+            hx = (self._zeros(x), self._zeros(x))
+        h, c = hx
+        xi, hh = self._proj(x, h)
+        i, f, g, o = (xi + hh).chunk(4, -1)
+        i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()  # gates, candidate
+        c_new = f * c + i * g                    # cell state: forget some, write some
+        return o * c_new.tanh(), c_new           # output gate controls what is exposed
+
+
+class GRUCell(_CellBase):
+    gates = 3
+
+    def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        h = self._zeros(x) if hx is None else hx
+        xi, hh = self._proj(x, h)
+        xr, xz, xn = xi.chunk(3, -1)
+        hr, hz, hn = hh.chunk(3, -1)
+        r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+        n = (xn + r * hn).tanh()
+        return (1 - z) * n + z * h

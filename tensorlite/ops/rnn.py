@@ -1,0 +1,142 @@
+"""Fused recurrent layers: one direction of one RNN / LSTM / GRU layer per autograd node.
+
+The input projections of all time steps are one BLAS product (x W_ih^T + b); the
+recurrence, forward and backward through time, runs in the kernels of
+``tensorlite/kernels/rnn.py``; the gradients of x, W_ih and the biases are again single
+BLAS products. Gate order and parameter layout are PyTorch's, so weights load by name.
+
+The lecture's equations, per time step:
+    RNN:  h_t = tanh(b + U h_{t-1} + W x_t)               (U = W_hh, W = W_ih)
+    LSTM: i, f, o = sigmoid(...), g = tanh(...)            (input, forget, output gates)
+          c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t)  (cell state, output)
+    GRU:  r, z = sigmoid(...), n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+          h_t = (1 - z) * n + z * h_{t-1}
+The fused backward is not itself differentiable (``once_differentiable``); the cells in
+``nn`` (RNNCell, LSTMCell, GRUCell) are composed of ops and support double backward.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from ..autograd import Function, once_differentiable
+from ..kernels import rnn as K
+from ..tensor import Tensor, _make
+
+
+def _c(a: np.ndarray) -> np.ndarray:
+    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
+
+
+def _project(x: np.ndarray, w_ih: np.ndarray, bias: Optional[np.ndarray]) -> np.ndarray:
+    """xw (T, B, G) = x W_ih^T (+ bias): all time steps in one BLAS product."""
+    t, b, i = x.shape
+    xw = np.dot(x.reshape(t * b, i), w_ih.T)
+    if bias is not None:
+        xw += bias
+    return xw.reshape(t, b, -1)
+
+
+def _input_grads(ctx, g_xw: np.ndarray, x: np.ndarray, w_ih: np.ndarray) -> tuple:
+    """Gradients of x, W_ih and the summed bias from g_xw (T, B, G): BLAS products."""
+    t, b, g = g_xw.shape
+    flat = g_xw.reshape(t * b, g)
+    need = ctx.needs_input_grad
+    gx = np.dot(flat, w_ih).reshape(x.shape) if need[0] else None
+    gw = np.dot(flat.T, x.reshape(t * b, -1)) if need[1] else None
+    gb = flat.sum(axis=0) if (need[3] or need[4]) else None
+    return gx, gw, gb
+
+
+def _t(a: Optional[np.ndarray]) -> Optional[Tensor]:
+    return None if a is None else _make(a, False, None, 0, None)
+
+
+def _last(reverse: bool) -> int:
+    return 0 if reverse else -1
+
+
+class LSTMLayer(Function):
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse):
+        bias = None if b_ih is None else b_ih.data + b_hh.data
+        xw = _project(_c(x.data), w_ih.data, bias)
+        hs, cs, gates = K.lstm_forward(xw, _c(w_hh.data), _c(h0.data), _c(c0.data), reverse)
+        ctx.saved = (x.data, w_ih.data, w_hh.data, h0.data, c0.data, hs, cs, gates)
+        ctx.reverse = reverse
+        last = _last(reverse)
+        return hs, hs[last].copy(), cs[last].copy()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g_hs, g_hn, g_cn):
+        x, w_ih, w_hh, h0, c0, hs, cs, gates = ctx.saved
+        # The kernels update the final-state gradients in place: give them copies.
+        g_xw, g_whh, g_h0, g_c0 = K.lstm_backward(_c(g_hs.data), g_hn.data.copy(),
+                                                  g_cn.data.copy(), w_hh, h0, c0, hs, cs, gates,
+                                                  ctx.reverse)
+        gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
+        return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(gb), _t(g_h0), _t(g_c0)
+
+
+class GRULayer(Function):
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, reverse):
+        xw = _project(_c(x.data), w_ih.data, None if b_ih is None else b_ih.data)
+        b = np.zeros(w_hh.data.shape[0], x.data.dtype) if b_hh is None else b_hh.data
+        hs, saved = K.gru_forward(xw, _c(w_hh.data), b, _c(h0.data), reverse)
+        ctx.saved = (x.data, w_ih.data, w_hh.data, b, h0.data, hs, saved)
+        ctx.reverse = reverse
+        return hs, hs[_last(reverse)].copy()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g_hs, g_hn):
+        x, w_ih, w_hh, b, h0, hs, saved = ctx.saved
+        g_xw, g_whh, g_bhh, g_h0 = K.gru_backward(_c(g_hs.data), g_hn.data.copy(), w_hh, b, h0,
+                                                  hs, saved, ctx.reverse)
+        gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
+        return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(g_bhh), _t(g_h0)
+
+
+class RNNLayer(Function):
+    @staticmethod
+    def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity, reverse):
+        bias = None if b_ih is None else b_ih.data + b_hh.data
+        xw = _project(_c(x.data), w_ih.data, bias)
+        hs = K.rnn_forward(xw, _c(w_hh.data), _c(h0.data), nonlinearity, reverse)
+        ctx.saved = (x.data, w_ih.data, w_hh.data, h0.data, hs)
+        ctx.args = (nonlinearity, reverse)
+        return hs, hs[_last(reverse)].copy()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, g_hs, g_hn):
+        x, w_ih, w_hh, h0, hs = ctx.saved
+        nonlinearity, reverse = ctx.args
+        g_xw, g_whh, g_h0 = K.rnn_backward(_c(g_hs.data), g_hn.data.copy(), w_hh, h0, hs,
+                                           nonlinearity, reverse)
+        gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
+        return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(gb), _t(g_h0)
+
+
+def lstm_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+               b_hh: Optional[Tensor], h0: Tensor, c0: Tensor, reverse: bool = False) -> tuple:
+    """One LSTM layer direction over x (T, B, I): (outputs (T, B, H), h_n, c_n)."""
+    return LSTMLayer.apply(x, w_ih, w_hh, b_ih, b_hh, h0, c0, bool(reverse))
+
+
+def gru_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+              b_hh: Optional[Tensor], h0: Tensor, reverse: bool = False) -> tuple:
+    """One GRU layer direction over x (T, B, I): (outputs (T, B, H), h_n)."""
+    return GRULayer.apply(x, w_ih, w_hh, b_ih, b_hh, h0, bool(reverse))
+
+
+def rnn_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+              b_hh: Optional[Tensor], h0: Tensor, nonlinearity: str = "tanh",
+              reverse: bool = False) -> tuple:
+    """One Elman RNN layer direction over x (T, B, I): (outputs (T, B, H), h_n)."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"rnn: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return RNNLayer.apply(x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity, bool(reverse))
