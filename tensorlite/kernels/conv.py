@@ -47,40 +47,45 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
     """Cross-correlation y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C//groups, kh, kw)."""
     x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w)
-    n, c, h, wd = x.shape
+    n, _, h, wd = x.shape
     o, cg, kh, kw = w.shape
     ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
     wo = _out_size(wd, kw, stride[1], padding[1], dilation[1])
     y = np.empty((n, o, ho, wo), dtype=x.dtype)
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * wo)
-    with single_threaded_blas():
-        _forward_kernel(x, w, y, int(stride[0]), int(stride[1]), int(padding[0]),
-                        int(padding[1]), int(dilation[0]), int(dilation[1]), int(groups),
-                        threads, batch)
+    geometry = _geometry(stride, padding, dilation) + (int(groups),)
+    if threads == 1:
+        _forward_images(x, w, y, 0, n, *geometry, batch)
+    else:
+        with single_threaded_blas():
+            _forward_parallel(x, w, y, *geometry, threads, batch)
     return y
 
 
 def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride: tuple,
                           padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
     """Gradient gx (N, C, H, W) of conv2d w.r.t. its input, from gy (N, O, Ho, Wo) and w."""
-    # The gradient w.r.t. the input is the transposed convolution: a correlation of gy
-    # with the flipped kernel, done here as GEMM with w^T followed by col2im.
+    # The transposed convolution (the lecture's "full convolution of the error with the
+    # flipped kernel"), done as the GEMM w^T @ gy followed by col2im.
     gy = np.ascontiguousarray(gy)
     w = np.ascontiguousarray(w)
     n, o, ho, wo = gy.shape
     _, cg, kh, kw = w.shape
     gx = np.empty((n, cg * groups, int(input_hw[0]), int(input_hw[1])), dtype=gy.dtype)
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * wo)
-    with single_threaded_blas():
-        _backward_input_kernel(gy, w, gx, int(stride[0]), int(stride[1]), int(padding[0]),
-                               int(padding[1]), int(dilation[0]), int(dilation[1]),
-                               int(groups), threads, batch)
+    geometry = _geometry(stride, padding, dilation) + (int(groups),)
+    if threads == 1:
+        _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
+    else:
+        with single_threaded_blas():
+            _backward_input_parallel(gy, w, gx, *geometry, threads, batch)
     return gx
 
 
 def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stride: tuple,
                            padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
     """Gradient gw (O, C//groups, kh, kw) of conv2d w.r.t. its weight, from x and gy."""
+    # gw = sum over images and output positions of gy times the input patch it saw.
     x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(gy)
     n, c, _, _ = x.shape
@@ -88,14 +93,23 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
     kh, kw = int(kernel_hw[0]), int(kernel_hw[1])
     cg = c // groups
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * wo)
-    # One partial gradient per thread, summed at the end: no two threads write one cell.
-    partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
-    with single_threaded_blas():
-        _backward_weight_kernel(x, gy, partial, kh, kw, int(stride[0]), int(stride[1]),
-                                int(padding[0]), int(padding[1]), int(dilation[0]),
-                                int(dilation[1]), int(groups), threads, batch)
-    gw = partial[0] if threads == 1 else partial.sum(axis=0)
+    geometry = (kh, kw) + _geometry(stride, padding, dilation) + (int(groups),)
+    if threads == 1:
+        gw = np.empty((o, cg * kh * kw), dtype=x.dtype)
+        _backward_weight_images(x, gy, gw, 0, n, *geometry, batch)
+    else:
+        # One partial gradient per thread, summed here: no two threads write one cell.
+        partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
+        with single_threaded_blas():
+            _backward_weight_parallel(x, gy, partial, *geometry, threads, batch)
+        gw = partial.sum(axis=0)
     return gw.reshape(o, cg, kh, kw)
+
+
+def _geometry(stride: tuple, padding: tuple, dilation: tuple) -> tuple:
+    # Plain ints: numpy integers would make numba compile another specialisation.
+    return (int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]),
+            int(dilation[0]), int(dilation[1]))
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -163,9 +177,9 @@ def _col2im(cols, col0, gx, n, c0, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
                         gr[ow * sw + offw] += row[base + ow]
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _forward_kernel(x, w, y, sh, sw, ph, pw, dh, dw, groups, threads, batch):
-    """x: (N, C, H, W), w: (O, C//groups, kh, kw), y: (N, O, Ho, Wo) written; float32/64, C-contiguous."""
+@njit(cache=True, error_model="numpy")
+def _forward_images(x, w, y, first, stop, sh, sw, ph, pw, dh, dw, groups, batch):
+    """y[first:stop] = conv(x[first:stop], w); x: (N, C, H, W), w: (O, C//groups, kh, kw), y: (N, O, Ho, Wo); float32/64, C-contiguous."""
     n_img = x.shape[0]
     o, cg, kh, kw = w.shape
     ho = y.shape[2]
@@ -175,33 +189,29 @@ def _forward_kernel(x, w, y, sh, sw, ph, pw, dh, dw, groups, threads, batch):
     p = ho * wo
     w3 = w.reshape((groups, og, k))
     y4 = y.reshape((n_img, groups, og, p))
-    for t in prange(threads):
-        first = t * n_img // threads
-        stop = (t + 1) * n_img // threads
-        cols_buf = np.empty(k * batch * p, dtype=x.dtype)
-        out_buf = np.empty(og * batch * p, dtype=x.dtype)
-        for n0 in range(first, stop, batch):
-            b = min(batch, stop - n0)
-            cols = cols_buf[:k * b * p].reshape((k, b * p))
-            out = out_buf[:og * b * p].reshape((og, b * p))
-            for g in range(groups):
+    cols_buf = np.empty(k * batch * p, dtype=x.dtype)
+    out_buf = np.empty(og * batch * p, dtype=x.dtype)
+    for n0 in range(first, stop, batch):
+        b = min(batch, stop - n0)
+        cols = cols_buf[:k * b * p].reshape((k, b * p))
+        out = out_buf[:og * b * p].reshape((og, b * p))
+        for g in range(groups):
+            for i in range(b):
+                _im2col(x, n0 + i, g * cg, cols, i * p, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+            if b == 1:
+                np.dot(w3[g], cols, y4[n0, g])
+            else:
+                np.dot(w3[g], cols, out)
                 for i in range(b):
-                    _im2col(x, n0 + i, g * cg, cols, i * p, kh, kw, ho, wo, sh, sw, ph, pw,
-                            dh, dw)
-                if b == 1:
-                    np.dot(w3[g], cols, y4[n0, g])
-                else:
-                    np.dot(w3[g], cols, out)
-                    for i in range(b):
-                        yi = y4[n0 + i, g]
-                        for r in range(og):
-                            for q in range(p):
-                                yi[r, q] = out[r, i * p + q]
+                    yi = y4[n0 + i, g]
+                    for r in range(og):
+                        for q in range(p):
+                            yi[r, q] = out[r, i * p + q]
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _backward_input_kernel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, threads, batch):
-    """gy: (N, O, Ho, Wo), w: (O, C//groups, kh, kw), gx: (N, C, H, W) written; float32/64, C-contiguous."""
+@njit(cache=True, error_model="numpy")
+def _backward_input_images(gy, w, gx, first, stop, sh, sw, ph, pw, dh, dw, groups, batch):
+    """gx[first:stop] = conv_transpose(gy[first:stop], w); gy: (N, O, Ho, Wo), w: (O, C//groups, kh, kw), gx: (N, C, H, W); float32/64, C-contiguous."""
     n_img = gy.shape[0]
     o, cg, kh, kw = w.shape
     ho = gy.shape[2]
@@ -211,35 +221,31 @@ def _backward_input_kernel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, threads, b
     p = ho * wo
     w3 = w.reshape((groups, og, k))
     gy4 = gy.reshape((n_img, groups, og, p))
-    for t in prange(threads):
-        first = t * n_img // threads
-        stop = (t + 1) * n_img // threads
-        gx[first:stop] = 0.0
-        cols_buf = np.empty(k * batch * p, dtype=gy.dtype)
-        gyb_buf = np.empty(og * batch * p, dtype=gy.dtype)
-        for n0 in range(first, stop, batch):
-            b = min(batch, stop - n0)
-            cols = cols_buf[:k * b * p].reshape((k, b * p))
-            gyb = gyb_buf[:og * b * p].reshape((og, b * p))
-            for g in range(groups):
-                if b == 1:
-                    np.dot(w3[g].T, gy4[n0, g], cols)
-                else:
-                    for i in range(b):
-                        gi = gy4[n0 + i, g]
-                        for r in range(og):
-                            for q in range(p):
-                                gyb[r, i * p + q] = gi[r, q]
-                    np.dot(w3[g].T, gyb, cols)
+    gx[first:stop] = 0.0
+    cols_buf = np.empty(k * batch * p, dtype=gy.dtype)
+    gyb_buf = np.empty(og * batch * p, dtype=gy.dtype)
+    for n0 in range(first, stop, batch):
+        b = min(batch, stop - n0)
+        cols = cols_buf[:k * b * p].reshape((k, b * p))
+        gyb = gyb_buf[:og * b * p].reshape((og, b * p))
+        for g in range(groups):
+            if b == 1:
+                np.dot(w3[g].T, gy4[n0, g], cols)
+            else:
                 for i in range(b):
-                    _col2im(cols, i * p, gx, n0 + i, g * cg, kh, kw, ho, wo, sh, sw, ph, pw,
-                            dh, dw)
+                    gi = gy4[n0 + i, g]
+                    for r in range(og):
+                        for q in range(p):
+                            gyb[r, i * p + q] = gi[r, q]
+                np.dot(w3[g].T, gyb, cols)
+            for i in range(b):
+                _col2im(cols, i * p, gx, n0 + i, g * cg, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _backward_weight_kernel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, groups, threads,
+@njit(cache=True, error_model="numpy")
+def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, dw, groups,
                             batch):
-    """x: (N, C, H, W), gy: (N, O, Ho, Wo), partial: (threads, O, C//groups*kh*kw) written; float32/64, C-contiguous."""
+    """gw = gradient of the weight from images first:stop; x: (N, C, H, W), gy: (N, O, Ho, Wo), gw: (O, C//groups*kh*kw); float32/64, C-contiguous."""
     n_img = x.shape[0]
     o = gy.shape[1]
     ho = gy.shape[2]
@@ -249,32 +255,61 @@ def _backward_weight_kernel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, grou
     k = cg * kh * kw
     p = ho * wo
     gy4 = gy.reshape((n_img, groups, og, p))
-    for t in prange(threads):
-        first = t * n_img // threads
-        stop = (t + 1) * n_img // threads
-        gw3 = partial[t].reshape((groups, og, k))
-        gw3[:] = 0.0
-        cols_buf = np.empty(k * batch * p, dtype=x.dtype)
-        gyb_buf = np.empty(og * batch * p, dtype=x.dtype)
-        prod = np.empty((og, k), dtype=x.dtype)
-        for n0 in range(first, stop, batch):
-            b = min(batch, stop - n0)
-            cols = cols_buf[:k * b * p].reshape((k, b * p))
-            gyb = gyb_buf[:og * b * p].reshape((og, b * p))
-            for g in range(groups):
+    gw3 = gw.reshape((groups, og, k))
+    gw[:] = 0.0
+    cols_buf = np.empty(k * batch * p, dtype=x.dtype)
+    gyb_buf = np.empty(og * batch * p, dtype=x.dtype)
+    prod = np.empty((og, k), dtype=x.dtype)
+    for n0 in range(first, stop, batch):
+        b = min(batch, stop - n0)
+        cols = cols_buf[:k * b * p].reshape((k, b * p))
+        gyb = gyb_buf[:og * b * p].reshape((og, b * p))
+        for g in range(groups):
+            for i in range(b):
+                _im2col(x, n0 + i, g * cg, cols, i * p, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
+            if b == 1:
+                np.dot(gy4[n0, g], cols.T, prod)
+            else:
                 for i in range(b):
-                    _im2col(x, n0 + i, g * cg, cols, i * p, kh, kw, ho, wo, sh, sw, ph, pw,
-                            dh, dw)
-                if b == 1:
-                    np.dot(gy4[n0, g], cols.T, prod)
-                else:
-                    for i in range(b):
-                        gi = gy4[n0 + i, g]
-                        for r in range(og):
-                            for q in range(p):
-                                gyb[r, i * p + q] = gi[r, q]
-                    np.dot(gyb, cols.T, prod)
-                gwg = gw3[g]
-                for r in range(og):  # (a loop: an array `+=` costs seconds of compile)
-                    for q in range(k):
-                        gwg[r, q] += prod[r, q]
+                    gi = gy4[n0 + i, g]
+                    for r in range(og):
+                        for q in range(p):
+                            gyb[r, i * p + q] = gi[r, q]
+                np.dot(gyb, cols.T, prod)
+            gwg = gw3[g]
+            for r in range(og):  # a loop: an array `+=` here costs seconds of compile time
+                for q in range(k):
+                    gwg[r, q] += prod[r, q]
+
+
+# The parallel drivers only split the batch: keeping the work in the serial functions above
+# keeps numba's parfor pass (seconds of compile per kernel otherwise) off the big bodies,
+# and lets a small problem call the serial function directly, without a thread launch.
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _forward_parallel(x, w, y, sh, sw, ph, pw, dh, dw, groups, threads, batch):
+    """_forward_images over all N images, one chunk per thread."""
+    n = x.shape[0]
+    for t in prange(threads):
+        _forward_images(x, w, y, t * n // threads, (t + 1) * n // threads, sh, sw, ph, pw,
+                        dh, dw, groups, batch)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _backward_input_parallel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, threads, batch):
+    """_backward_input_images over all N images, one chunk per thread."""
+    n = gy.shape[0]
+    for t in prange(threads):
+        _backward_input_images(gy, w, gx, t * n // threads, (t + 1) * n // threads, sh, sw,
+                               ph, pw, dh, dw, groups, batch)
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _backward_weight_parallel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, groups, threads,
+                              batch):
+    """_backward_weight_images per chunk of images into partial[t]: (threads, O, C//groups*kh*kw)."""
+    n = x.shape[0]
+    for t in prange(threads):
+        _backward_weight_images(x, gy, partial[t], t * n // threads, (t + 1) * n // threads,
+                                kh, kw, sh, sw, ph, pw, dh, dw, groups, batch)

@@ -1,6 +1,6 @@
-"""Fused, numerically stable cross-entropy over 2-D logits (M rows of K classes).
+"""Fused, numerically stable cross-entropy, softmax and log_softmax over 2-D (M, K) rows.
 
-Forward, per row i: m = max_k x_ik, lse_i = m + log sum_k exp(x_ik - m) and
+Cross-entropy forward, per row i: m = max_k x_ik, lse_i = m + log sum_k exp(x_ik - m) and
     loss_i = (1 - eps) * (lse_i - x_i,t) + eps * (lse_i - mean_k x_ik),
 the label-smoothed negative log-likelihood (eps = label_smoothing, t = target). Backward
 recomputes softmax_ik = exp(x_ik - lse_i) instead of storing an (M, K) array:
@@ -8,15 +8,14 @@ recomputes softmax_ik = exp(x_ik - lse_i) instead of storing an (M, K) array:
 Rows whose target is ``ignore_index`` contribute 0 and get a zero gradient. Reductions
 ('mean' / 'sum') and class weights belong to the op layer.
 
-Design (measured in benchmarks/kernel_misc.py): one pass brings a row from memory while
-taking its max, the following passes find it in the cache. Rows are split into one chunk
-per thread (``prange``) above ``_SERIAL_ELEMENTS``. The exponential is our own vectorisable
-one (``_exp_prepare``): numba's ``np.exp`` in a loop is a scalar libm call here (PyPI's
-llvmlite has no SVML) and ran 3x slower than numpy's SIMD exp, which would lose to PyTorch.
-
-softmax / log_softmax kernels are deliberately absent: on rows that stay in the cache
-numpy's own SIMD exp is as fast as ours, and the ops layer's numpy expression was within
-noise of a numba kernel (see benchmarks/kernel_misc.py), so a kernel would only add code.
+Design (measured in benchmarks/kernel_misc.py): the pass that takes a row's max brings
+it from memory, the following passes find it in the cache. Rows are split into one chunk
+per thread (``prange``) above ``_SERIAL_ELEMENTS`` logits, run serially below. The
+exponential is our own (``_exp_prepare``): numba's ``np.exp`` in a loop is a scalar libm
+call here (PyPI's llvmlite has no SVML) and made the cross-entropy 3x slower than numpy's
+SIMD exp. The softmax and log_softmax kernels are kept because they beat the numpy
+expression (max, subtract, exp, sum, log: five passes and temporaries) 2-4x from (64, 10)
+to (700, 10000).
 """
 from __future__ import annotations
 
@@ -28,8 +27,18 @@ from numba import njit, prange
 _SERIAL_ELEMENTS = 100_000
 
 
-def _threads(m: int, k: int) -> int:
-    return 1 if m * k < _SERIAL_ELEMENTS else max(1, min(numba.get_num_threads(), m))
+def _launch(serial, parallel, x: np.ndarray, *args) -> None:
+    """serial(first, stop, bits, x, *args) over the M rows of x, or parallel(threads, bits, x, *args).
+
+    bits: one scratch row per thread for ``_exp_prepare``, an integer as wide as x's dtype.
+    """
+    m, k = x.shape
+    threads = 1 if m * k < _SERIAL_ELEMENTS else max(1, min(numba.get_num_threads(), m))
+    bits = np.empty((threads, k), dtype=np.int32 if x.dtype == np.float32 else np.int64)
+    if threads == 1:
+        serial(0, m, bits[0], x, *args)
+    else:
+        parallel(threads, bits, x, *args)
 
 
 def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, ignore_index: int,
@@ -40,11 +49,10 @@ def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, ignore_index: 
     """
     logits = np.ascontiguousarray(logits)
     target = np.ascontiguousarray(target, dtype=np.int64)
-    m, k = logits.shape
-    loss = np.empty(m, dtype=logits.dtype)
-    lse = np.empty(m, dtype=logits.dtype)
-    _forward_kernel(logits, target, int(ignore_index), float(label_smoothing), loss, lse,
-                    _threads(m, k))
+    loss = np.empty(logits.shape[0], dtype=logits.dtype)
+    lse = np.empty(logits.shape[0], dtype=logits.dtype)
+    _launch(_ce_forward_rows, _ce_forward_parallel, logits, target, int(ignore_index),
+            float(label_smoothing), loss, lse)
     return loss, lse
 
 
@@ -59,27 +67,44 @@ def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, lse: np.ndarr
     target = np.ascontiguousarray(target, dtype=np.int64)
     lse = np.ascontiguousarray(lse, dtype=logits.dtype)
     grad_rows = np.ascontiguousarray(grad_rows, dtype=logits.dtype)
-    m, k = logits.shape
     grad = np.empty_like(logits)
-    _backward_kernel(logits, target, lse, grad_rows, int(ignore_index),
-                     float(label_smoothing), grad, _threads(m, k))
+    _launch(_ce_backward_rows, _ce_backward_parallel, logits, target, lse, grad_rows,
+            int(ignore_index), float(label_smoothing), grad)
     return grad
 
 
+def log_softmax_forward(x: np.ndarray) -> np.ndarray:
+    """log_softmax of x (M, K) float32/64 over its last axis, numerically stable."""
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    _launch(_softmax_rows, _softmax_parallel, x, y, True)
+    return y
+
+
+def softmax_forward(x: np.ndarray) -> np.ndarray:
+    """softmax of x (M, K) float32/64 over its last axis, numerically stable."""
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    _launch(_softmax_rows, _softmax_parallel, x, y, False)
+    return y
+
+
 # ----------------------------------------------------------------------------- kernels
+# Each kernel: a serial function over rows [first, stop) of C-contiguous (M, K) arrays,
+# and its prange twin running one chunk of rows per thread.
 
 
 @njit(cache=True, error_model="numpy")
 def _row_max(row, acc):
-    """max of row (K,) float32/64, K >= 1, using acc (W,) as W independent running maxima.
+    """max of row (K,) float32/64 ignoring NaNs (-inf if none), acc (W,) a scratch of W lanes.
 
-    NaNs are skipped here; they reach the result through the exponentials instead.
+    Skipping NaNs is safe for the callers: a NaN reaches their result through its exponential.
     """
     # A single running max is one long dependency chain that LLVM cannot vectorise (the
     # select carries no fast-math flags); W independent lanes become vector max ops.
     k = row.shape[0]
     w = acc.shape[0]
-    acc[:] = row[0]
+    acc[:] = -np.inf
     blocks = k // w
     for b in range(blocks):
         base = b * w
@@ -106,42 +131,36 @@ def _row_sum(row):
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _exp_prepare(src, shift, mant, bits):
-    """exp(src - shift) = mant * bits.view(float64), elementwise; src (K,) float32/64, src <= shift.
+    """exp(src - shift) = mant * bits.view(src.dtype), elementwise, for src - shift <= 0.
 
+    src, mant (K,) float32/64; bits (K,) int32/int64 (the integer of the same width).
     Cody-Waite: z = n*ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial (degree 7
-    in float32, 12 in float64: truncation below half an ulp) and 2^n written as the
-    exponent bits of a float64 into ``bits`` (int64), read back through a float64 view.
-    z below the smallest normal result gives 0 (that is, float32's result rounds to 0 anyway;
-    float64 loses only denormals); NaN stays NaN.
+    in float32, 12 in float64: truncation below half an ulp) and 2^n written as exponent
+    bits, read back through the float view: two plain loops that LLVM vectorises.
+    z below the normal range gives 0 (float32: < 2e-38, float64: < 3e-308); NaN stays NaN.
     """
-    f32 = src.itemsize == 4
-    lo = -104.0 if f32 else -708.0  # float32: e^-104 < half its smallest denormal
     log2e = 1.4426950408889634
     ln2_hi = 0.693145751953125  # 15 significant bits: n * ln2_hi is exact
     ln2_lo = 1.4286068203094173e-06
     c2, c3, c4, c5, c6 = 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720
     c7, c8, c9, c10 = 1.0 / 5040, 1.0 / 40320, 1.0 / 362880, 1.0 / 3628800
     c11, c12 = 1.0 / 39916800, 1.0 / 479001600
-    # The two branches are the same loop with different polynomial lengths; each is a
-    # straight loop that LLVM vectorises.
-    if f32:
+    if src.itemsize == 4:
         # float32 arithmetic throughout (Python float constants would promote to float64).
-        lo32 = np.float32(lo)
-        l2e = np.float32(log2e)
-        h = np.float32(ln2_hi)
-        l = np.float32(ln2_lo)
-        s = np.float32(shift)
+        f = np.float32
+        lo = f(-87.0)  # 2^n stays a normal float32
+        l2e, h, l, s = f(log2e), f(ln2_hi), f(ln2_lo), f(shift)
         for i in range(src.shape[0]):
             z = src[i] - s
-            zc = z if z >= lo32 else lo32  # also maps NaN to lo32: n stays in range
-            n = np.floor(zc * l2e + np.float32(0.5))
+            zc = z if z >= lo else lo  # also maps NaN to lo: n stays in range
+            n = np.floor(zc * l2e + f(0.5))
             r = (zc - n * h) - n * l
-            p = np.float32(1.0) + r * (np.float32(1.0) + r * (np.float32(c2) + r * (
-                np.float32(c3) + r * (np.float32(c4) + r * (np.float32(c5) + r * (
-                    np.float32(c6) + r * np.float32(c7)))))))
-            mant[i] = p if z >= lo32 else (np.float32(0.0) if z < lo32 else z)
-            bits[i] = (np.int64(n) + 1023) << 52
+            p = f(1.0) + r * (f(1.0) + r * (f(c2) + r * (f(c3) + r * (f(c4) + r * (
+                f(c5) + r * (f(c6) + r * f(c7)))))))
+            mant[i] = p if z >= lo else (f(0.0) if z < lo else z)
+            bits[i] = (np.int32(n) + np.int32(127)) << np.int32(23)
     else:
+        lo = -708.0
         for i in range(src.shape[0]):
             z = src[i] - shift
             zc = z if z >= lo else lo
@@ -155,26 +174,26 @@ def _exp_prepare(src, shift, mant, bits):
 
 @njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
 def _sum_scaled(mant, scale):
-    """sum_k mant[k] * scale[k] (the exponentials of ``_exp_prepare``), vectorised."""
-    s = 0.0
+    """sum_k mant[k] * scale[k] (the exponentials of ``_exp_prepare``); (K,) float32/64."""
+    s = mant.dtype.type(0.0)
     for i in range(mant.shape[0]):
         s += mant[i] * scale[i]
     return s
 
 
 @njit(cache=True, error_model="numpy")
-def _forward_rows(x, target, ignore_index, eps, loss, lse, first, stop):
-    """Rows [first, stop) of the forward; x (M, K) float32/64 C-contiguous, target (M,) int64."""
+def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, lse):
+    """x (M, K) float32/64, target (M,) int64 -> loss, lse (M,); bits (K,) scratch."""
     k = x.shape[1]
-    acc = np.empty(32, dtype=x.dtype)
+    acc = np.empty(16, dtype=x.dtype)
     mant = np.empty(k, dtype=x.dtype)
-    bits = np.empty(k, dtype=np.int64)
-    scale = bits.view(np.float64)
+    scale = bits.view(x.dtype)
     for i in range(first, stop):
         row = x[i]
         m = _row_max(row, acc)
-        # A row of -inf (or +inf) has no finite shift; 0 keeps it NaN-free where torch is.
-        shift = m if np.isfinite(m) else 0.0
+        # A row of -inf has no finite shift; with 0 its lse is -inf and its loss NaN, as in
+        # torch. A +inf logit makes x - m NaN, hence lse NaN, also as in torch.
+        shift = m if m != -np.inf else x.dtype.type(0.0)
         _exp_prepare(row, shift, mant, bits)
         lse_i = shift + np.log(_sum_scaled(mant, scale))
         lse[i] = lse_i
@@ -190,21 +209,21 @@ def _forward_rows(x, target, ignore_index, eps, loss, lse, first, stop):
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _forward_kernel(x, target, ignore_index, eps, loss, lse, threads):
-    """x (M, K) float32/64 C-contiguous, target (M,) int64; writes loss (M,), lse (M,)."""
+def _ce_forward_parallel(threads, bits, x, target, ignore_index, eps, loss, lse):
+    """``_ce_forward_rows`` over all rows; bits (threads, K)."""
     m = x.shape[0]
-    for c in prange(threads):
-        _forward_rows(x, target, ignore_index, eps, loss, lse, c * m // threads,
-                      (c + 1) * m // threads)
+    for t in prange(threads):
+        _ce_forward_rows(t * m // threads, (t + 1) * m // threads, bits[t], x, target,
+                         ignore_index, eps, loss, lse)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
-def _backward_rows(x, target, lse, grad_rows, ignore_index, eps, grad, first, stop):
-    """Rows [first, stop) of the backward; arrays as in ``_backward_kernel``."""
+def _ce_backward_rows(first, stop, bits, x, target, lse, grad_rows, ignore_index, eps, grad):
+    """x, grad (M, K) float32/64; target (M,) int64; lse, grad_rows (M,); bits (K,) scratch."""
     k = x.shape[1]
-    bits = np.empty(k, dtype=np.int64)
-    scale = bits.view(np.float64)
-    smooth = eps / k
+    scale = bits.view(x.dtype)
+    one_minus_eps = x.dtype.type(1.0 - eps)
+    smooth = x.dtype.type(eps / k)
     for i in range(first, stop):
         out = grad[i]
         t = target[i]
@@ -213,16 +232,48 @@ def _backward_rows(x, target, lse, grad_rows, ignore_index, eps, grad, first, st
             continue
         g = grad_rows[i]
         gs = g * smooth
-        _exp_prepare(x[i], lse[i], out, bits)  # softmax, as mantissa and scale
+        _exp_prepare(x[i], lse[i], out, bits)  # softmax, as mantissa (in out) and scale
         for j in range(k):
             out[j] = g * (out[j] * scale[j]) - gs
-        out[t] -= g * (1.0 - eps)
+        out[t] -= g * one_minus_eps
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _backward_kernel(x, target, lse, grad_rows, ignore_index, eps, grad, threads):
-    """x, grad (M, K) float32/64 C-contiguous; target (M,) int64; lse, grad_rows (M,)."""
+def _ce_backward_parallel(threads, bits, x, target, lse, grad_rows, ignore_index, eps, grad):
+    """``_ce_backward_rows`` over all rows; bits (threads, K)."""
     m = x.shape[0]
-    for c in prange(threads):
-        _backward_rows(x, target, lse, grad_rows, ignore_index, eps, grad, c * m // threads,
-                       (c + 1) * m // threads)
+    for t in prange(threads):
+        _ce_backward_rows(t * m // threads, (t + 1) * m // threads, bits[t], x, target, lse,
+                          grad_rows, ignore_index, eps, grad)
+
+
+@njit(cache=True, error_model="numpy")
+def _softmax_rows(first, stop, bits, x, y, log):
+    """y = log_softmax(x) if log else softmax(x), rows of (M, K) float32/64; bits (K,) scratch."""
+    k = x.shape[1]
+    acc = np.empty(16, dtype=x.dtype)
+    scale = bits.view(x.dtype)
+    for i in range(first, stop):
+        row = x[i]
+        out = y[i]
+        m = _row_max(row, acc)
+        shift = m if m != -np.inf else x.dtype.type(0.0)  # as in _ce_forward_rows
+        _exp_prepare(row, shift, out, bits)
+        if log:
+            lse = shift + np.log(_sum_scaled(out, scale))
+            for j in range(k):
+                out[j] = row[j] - lse
+        else:
+            for j in range(k):
+                out[j] *= scale[j]
+            inv = 1.0 / _row_sum(out)
+            for j in range(k):
+                out[j] *= inv
+
+
+@njit(cache=True, error_model="numpy", parallel=True)
+def _softmax_parallel(threads, bits, x, y, log):
+    """``_softmax_rows`` over all rows; bits (threads, K)."""
+    m = x.shape[0]
+    for t in prange(threads):
+        _softmax_rows(t * m // threads, (t + 1) * m // threads, bits[t], x, y, log)
