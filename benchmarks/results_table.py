@@ -1,0 +1,89 @@
+"""Train the reference models on real data and write docs/results.md.
+
+    python benchmarks/results_table.py                 # every model, default settings
+    python benchmarks/results_table.py lenet birnn     # some of them
+    python benchmarks/results_table.py --collect       # only rebuild the page from runs/
+
+Each model is trained by the CLI exactly as a user would (`python -m models train NAME
+--out runs/results/NAME`); its test figures come from `test.json`, which the CLI writes
+after training by evaluating the best checkpoint on the test split. Runs take minutes to
+hours on 2 cores, so this is run by hand, never in CI.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# name -> (extra CLI flags, the figure reported, the published reference, the target)
+RUNS = {
+    "lenet": ([], "test error", "0.95% (LeCun et al. 1998)", "<= 1.0%"),
+    "resnet": (["--augment"], "test accuracy", "-", ">= 92%"),
+    "lstm-lm": ([], "test perplexity", "114.5 (Zaremba et al. 2014, small)", "<= 120"),
+    "neural-lm": ([], "test perplexity", "140.2 (Mikolov et al. 2011, feed-forward)", "<= 160"),
+    "bag-of-embeddings": ([], "test accuracy", "-", ">= 79%"),
+    "birnn": ([], "test accuracy", "82.7% (Kim 2014, CNN)", ">= 80%"),
+    "char-lstm": ([], "val loss (nats/char)", "-", "<= 1.55"),
+}
+
+
+def figure(name: str, result: dict, metrics: list) -> str:
+    if name == "lenet":
+        return f"{100 * (1 - result['accuracy']):.2f}%"
+    if "perplexity" in result and name != "char-lstm":
+        return f"{result['perplexity']:.1f}"
+    if name == "char-lstm":
+        return f"{min(r['val_loss'] for r in metrics):.3f}"
+    return f"{100 * result['accuracy']:.2f}%"
+
+
+def run(name: str, extra: list) -> None:
+    out = os.path.join(ROOT, "runs", "results", name)
+    cmd = [sys.executable, "-m", "models", "train", name, "--out", out, "--no-progress"] + extra
+    print("$", " ".join(cmd[1:]), flush=True)
+    t0 = time.time()
+    subprocess.run(cmd, cwd=ROOT, check=True)
+    with open(os.path.join(out, "wall.json"), "w") as f:
+        json.dump({"seconds": time.time() - t0, "command": "python " + " ".join(cmd[1:])}, f)
+
+
+def collect() -> str:
+    rows = ["| model | data | command | wall time | figure | result | reference | target |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name, (extra, what, ref, target) in RUNS.items():
+        out = os.path.join(ROOT, "runs", "results", name)
+        try:
+            with open(os.path.join(out, "test.json")) as f:
+                result = json.load(f)
+            with open(os.path.join(out, "metrics.json")) as f:
+                metrics = json.load(f)
+            with open(os.path.join(out, "wall.json")) as f:
+                wall = json.load(f)
+        except FileNotFoundError:
+            continue
+        cmd = " ".join(["python -m models train", name] + extra)
+        rows.append(f"| {name} | | `{cmd}` | {wall['seconds'] / 60:.1f} min | {what} | "
+                    f"**{figure(name, result, metrics)}** | {ref} | {target} |")
+    return "\n".join(rows)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("names", nargs="*")
+    p.add_argument("--collect", action="store_true")
+    args = p.parse_args(argv)
+    if not args.collect:
+        for name in args.names or RUNS:
+            run(name, RUNS[name][0])
+    table = collect()
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
