@@ -26,7 +26,7 @@ def test_lenet5_shapes_and_training_lowers_loss():
     model = LeNet5()
     x, y = tl.randn(8, 1, 28, 28), tl.randint(0, 10, (8,))
     assert model(x).shape == (8, 10)
-    losses = _fit(model, lambda: F.cross_entropy(model(x), y), lr=0.01)
+    losses = _fit(model, lambda: F.cross_entropy(model(x), y), steps=20, lr=0.01)
     assert losses[-1] < 0.5 * losses[0]
 
 

@@ -1,0 +1,35 @@
+"""nn: the Module system, layers, losses, initialisers and functional forms.
+
+    import nn
+    import nn.functional as F
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    loss = F.cross_entropy(model(x), y)
+
+Names, constructor arguments, parameter names and shapes follow PyTorch, so a PyTorch
+state dict of the same architecture loads with ``load_state_dict``.
+"""
+from . import functional, init, utils
+from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,
+                     ConvTranspose2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear,
+                     LogSoftmax, MaxPool2d, ReLU, Sigmoid, Softmax, Tanh)
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+
+_RECURRENT = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase")
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
+    "Identity", "Linear", "Flatten", "ReLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
+    "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Conv2d", "ConvTranspose2d",
+    "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "functional", "init", "utils", *_RECURRENT,
+]
+
+
+def __getattr__(name: str):
+    # The recurrent layers live in nn/rnn.py, loaded on first use.
+    if name in _RECURRENT:
+        from . import rnn
+        return getattr(rnn, name)
+    raise AttributeError(f"module 'nn' has no attribute {name!r}")

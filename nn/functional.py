@@ -1,0 +1,526 @@
+"""Functional forms of the layers and losses (``import nn.functional as F``).
+
+Ops backed by numba kernels (convolution, pooling, embedding, fused cross-entropy,
+dropout) live in ``tensorlite.ops`` and are imported on first call, so ``import nn``
+does not load numba. Everything else is written here from differentiable core ops, so
+gradients of gradients work through it. Three hot or delicate ones are single graph
+nodes: ``linear`` and the normalisations (one node instead of several; their backward
+runs on arrays in ordinary training and as differentiable Tensor ops under
+``create_graph``) and ``softplus`` (smooth where the composed form has kinks).
+
+``F.conv2d`` is cross-correlation, PyTorch's convention. The lecture's convolution (the
+kernel's rows and columns flipped) is ``F.conv2d(x, w.flip((-2, -1)))``.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional, Sequence, Union
+
+import numpy as np
+
+import tensorlite as tl
+from tensorlite import Tensor
+from tensorlite._checks import check_float, check_indices, shape_str
+from tensorlite.autograd import Function
+from tensorlite.ops.broadcast import unbroadcast
+from tensorlite.tensor import _make
+
+__all__ = [
+    "linear", "relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "one_hot",
+    "flatten", "pad", "dropout", "batch_norm", "layer_norm", "conv2d", "conv_transpose2d",
+    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "embedding", "cross_entropy",
+    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _const(a: np.ndarray) -> Tensor:
+    return _make(a, False, None, 0, None)
+
+
+def _check_tensor(op: str, name: str, x: Any) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+
+
+def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# Linear and activations
+# ---------------------------------------------------------------------------------------
+class _Linear(Function):
+    """y = x W^T + b as one node: x (M, in), W (out, in), b (out,) or None -> (M, out).
+
+    Without ``create_graph`` the backward is three BLAS/numpy calls on the arrays; with it,
+    the same formulas run as differentiable Tensor ops, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        need_x, need_w = ctx.needs_input_grad[:2]
+        ctx.save_for_backward(x if need_w else None, w if need_x else None)
+        y = np.dot(x.data, w.data.T)
+        if b is not None:
+            y += b.data
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        if not tl.is_grad_enabled():
+            gd = g.data
+            return (_const(np.dot(gd, w.data)) if need_x else None,
+                    _const(np.dot(gd.T, x.data)) if need_w else None,
+                    _const(gd.sum(0)) if need_b else None)
+        return (g.matmul(w) if need_x else None,
+                g.t().matmul(x) if need_w else None,
+                g.sum(0) if need_b else None)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
+    """y = x W^T + b: input (..., in), weight (out, in), bias (out,) -> (..., out)."""
+    op = "linear"
+    _check_tensor(op, "input", input)
+    _check_tensor(op, "weight", weight)
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (out_features, in_features), got shape "
+                         f"{shape_str(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"{op}: input of shape {shape_str(input.shape)} does not match weight "
+                         f"of shape {shape_str(weight.shape)} (expected last dim "
+                         f"{weight.shape[1]})")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got "
+                         f"{shape_str(bias.shape)}")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype})"
+                        + (f" and bias ({bias.dtype})" if bias is not None else "")
+                        + " must have the same dtype (convert the input, or the module with "
+                        ".double()/.float())")
+    if input.ndim == 2:
+        return _Linear.apply(input, weight, bias)
+    # One GEMM over all leading dims rather than a batched product per leading index.
+    lead = input.shape[:-1]
+    y = _Linear.apply(input.reshape(-1, input.shape[-1]), weight, bias)
+    return y.reshape(lead + (weight.shape[0],))
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0 (PyTorch's convention). ``inplace`` is accepted
+    for compatibility; the result is always a new tensor."""
+    return input.relu()
+
+
+def tanh(input: Tensor) -> Tensor:
+    return input.tanh()
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    return input.sigmoid()
+
+
+class _Softplus(Function):
+    """log(1 + exp(x)), computed stably as max(x, 0) + log1p(exp(-|x|)).
+
+    Written as one op because the composed form has kinks at 0 (relu, abs) whose
+    conventional gradients there would not add up to the true derivative sigmoid(0).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xd = x.data
+        return np.maximum(xd, 0) + np.log1p(np.exp(-np.abs(xd)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sigmoid()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/beta) log(1 + exp(beta x)); the identity where beta x > threshold (as PyTorch)."""
+    check_float("softplus", "input", input)
+    y = _Softplus.apply(input) if beta == 1 else _Softplus.apply(input * beta) / beta
+    if threshold is not None:
+        above = input.data * beta > threshold
+        if above.any():
+            y = tl.where(_const(above), input, y)
+    return y
+
+
+def _softmax_dim(op: str, ndim: int, dim: Optional[int]) -> int:
+    if dim is not None:
+        return dim
+    warnings.warn(f"{op}: implicit dimension choice is deprecated; pass dim explicitly",
+                  UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (stable)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.softmax(_softmax_dim("softmax", input.ndim, dim))
+
+
+def log_softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (stable)."""
+    if dtype is not None:
+        input = input.to(dtype)
+    return input.log_softmax(_softmax_dim("log_softmax", input.ndim, dim))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot encoding: indices of shape S -> shape S + (num_classes,).
+
+    ``num_classes=-1`` means max(index) + 1. Not differentiable (an integer result).
+    """
+    op = "one_hot"
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: indices must be an integer tensor, got dtype {idx.dtype}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise ValueError(f"{op}: cannot infer the number of classes from an empty tensor")
+        num_classes = int(idx.max()) + 1
+    if num_classes < 1 and idx.size:
+        raise ValueError(f"{op}: num_classes must be positive, got {num_classes}")
+    check_indices(op, idx, num_classes, "class values")
+    out = np.zeros(idx.shape + (num_classes,), np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
+    return _const(out)
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    return input.flatten(start_dim, end_dim)
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's F.pad: ``pad`` lists (left, right) pairs from the last dim backwards."""
+    return tl.pad(input, pad, mode, value)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p (training only), scale the rest by 1/(1-p).
+    ``inplace`` is accepted for compatibility; the result is always a new tensor."""
+    from tensorlite.ops.dropout import dropout as _dropout
+    return _dropout(input, p, training)
+
+
+# ---------------------------------------------------------------------------------------
+# Normalisation
+# ---------------------------------------------------------------------------------------
+class _Normalize(Function):
+    """y = xhat * weight + bias with xhat = (x - mean) / sqrt(var + eps), the statistics
+    taken over ``dims`` (batch norm: all but the channel dim; layer norm: the trailing dims).
+
+    One node instead of a dozen: the caller passes ``centered`` = x - mean (a scratch array
+    this op turns into xhat in place) and the biased ``var``, both with kept dims;
+    ``weight``/``bias`` arrive already shaped to broadcast against x, and a bias comes only
+    with a weight (of the same shape). The gradient is
+
+        gxhat = g * weight
+        gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))     (means over dims)
+        gweight = sum(g * xhat), gbias = sum(g)     (summed down to the parameter's shape)
+
+    computed on arrays, or with ``create_graph`` as differentiable Tensor ops recomputed
+    from x, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, centered, var, eps, dims):
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = np.multiply(centered, rstd, out=centered)
+        # Saved (not kept as ctx attributes) so the arrays are freed after backward.
+        ctx.save_for_backward(x, weight, xhat, rstd)
+        ctx.eps, ctx.dims = eps, dims
+        if weight is None:
+            y = xhat.copy()
+        else:
+            y = xhat * weight.data
+        if bias is not None:
+            y += bias.data
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, xhat_t, rstd_t = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dims = ctx.dims
+        if not tl.is_grad_enabled():
+            gd, xhat = g.data, xhat_t.data
+            gx = gw = gb = None
+            gxhat = gd if weight is None else gd * weight.data
+            if need_x:
+                gx = gxhat - gxhat.mean(axis=dims, keepdims=True)
+                gx -= xhat * (gxhat * xhat).mean(axis=dims, keepdims=True)
+                gx *= rstd_t.data
+                gx = _const(gx)
+            if need_w:
+                gw = _const(_sum_to(gd * xhat, weight.shape))
+            if need_b:
+                gb = _const(_sum_to(gd, weight.shape))
+            return gx, gw, gb
+        # create_graph: the same formulas as Tensor ops, xhat recomputed from x.
+        centered = x - x.mean(dims, keepdim=True)
+        rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = centered * rstd
+        gxhat = g if weight is None else g * weight
+        gx = gw = gb = None
+        if need_x:
+            gx = rstd * (gxhat - gxhat.mean(dims, keepdim=True)
+                         - xhat * (gxhat * xhat).mean(dims, keepdim=True))
+        if need_w:
+            gw = unbroadcast(g * xhat, tuple(weight.shape))
+        if need_b:
+            gb = unbroadcast(g, tuple(weight.shape))
+        return gx, gw, gb
+
+
+def _sum_to(a: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum a broadcast-shaped gradient array down to ``shape`` (keeping its rank)."""
+    lead = a.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and a.shape[lead + i] != 1)
+    return a.sum(axis=axes).reshape(shape) if axes else a
+
+
+def _normalize(input: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
+               centered: np.ndarray, var: np.ndarray, eps: float, dims: tuple) -> Tensor:
+    if weight is None and bias is not None:
+        # Rare (bias without weight): keep the fused op simple, add the bias outside.
+        return _Normalize.apply(input, None, None, centered, var, eps, dims) + bias
+    return _Normalize.apply(input, weight, bias, centered, var, eps, dims)
+
+
+def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optional[Tensor],
+               weight: Optional[Tensor] = None, bias: Optional[Tensor] = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalise each channel (dim 1) of (N, C, ...) over the batch and spatial dims.
+
+    Training: y = (x - mean) / sqrt(var + eps) * weight + bias with the batch's mean and
+    biased variance; the running statistics (if given) move by ``momentum`` towards the
+    batch mean and the *unbiased* variance, as in PyTorch. Evaluation: the running
+    statistics replace the batch's.
+    """
+    op = "batch_norm"
+    _check_tensor(op, "input", input)
+    check_float(op, "input", input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must have a channel dim (N, C, ...), got shape "
+                         f"{shape_str(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"{op}: {name} must have shape ({c},) for input of shape "
+                             f"{shape_str(input.shape)}, got {shape_str(t.shape)}")
+    dims = (0,) + tuple(range(2, input.ndim))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if training:
+        n = input.numel() // max(c, 1)
+        if n <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
+                             f"input of shape {shape_str(input.shape)}")
+        xd = input.data
+        mean = xd.mean(axis=dims, keepdims=True)
+        centered = xd - mean
+        var = np.square(centered).mean(axis=dims, keepdims=True)
+        if running_mean is not None:
+            _update_running(running_mean, mean.reshape(c), momentum)
+        if running_var is not None:
+            _update_running(running_var, var.reshape(c) * (n / (n - 1)), momentum)
+        return _normalize(input, None if weight is None else weight.reshape(shape),
+                          None if bias is None else bias.reshape(shape), centered, var, eps,
+                          dims)
+    if running_mean is None or running_var is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when not training")
+    # Fold the constant statistics into one scale and shift: y = x * scale + shift.
+    inv = 1.0 / np.sqrt(running_var.data.astype(input.dtype) + eps)
+    mean = running_mean.data.astype(input.dtype)
+    if weight is None:
+        scale = _const(inv.reshape(shape))
+        shift = _const((-mean * inv).reshape(shape))
+        if bias is not None:
+            shift = shift + bias.reshape(shape)
+    else:
+        scale = weight * _const(inv)
+        shift = -(scale * _const(mean))
+        if bias is not None:
+            shift = shift + bias
+        scale, shift = scale.reshape(shape), shift.reshape(shape)
+    return input * scale + shift
+
+
+def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:
+    # Exponential moving average, in place (the buffer's identity and dtype are kept).
+    stat.data[...] = (1 - momentum) * stat.data + momentum * batch_value
+    stat._version[0] += 1
+
+
+def layer_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]],
+               weight: Optional[Tensor] = None, bias: Optional[Tensor] = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise over the trailing ``normalized_shape`` dims (biased variance), then
+    scale by ``weight`` and shift by ``bias`` (both of that shape)."""
+    op = "layer_norm"
+    _check_tensor(op, "input", input)
+    check_float(op, "input", input)
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
+        else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise ValueError(f"{op}: input of shape {shape_str(input.shape)} does not end with "
+                         f"normalized_shape {shape_str(shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"{op}: {name} must have shape {shape_str(shape)}, got "
+                             f"{shape_str(t.shape)}")
+    dims = tuple(range(input.ndim - k, input.ndim))
+    xd = input.data
+    centered = xd - xd.mean(axis=dims, keepdims=True)
+    var = np.square(centered).mean(axis=dims, keepdims=True)
+    return _normalize(input, weight, bias, centered, var, eps, dims)
+
+
+# ---------------------------------------------------------------------------------------
+# Kernel-backed ops (tensorlite.ops), imported on first use
+# ---------------------------------------------------------------------------------------
+def conv2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """Cross-correlation of (N, C, H, W) with weight (O, C/groups, kh, kw) -> (N, O, Ho, Wo).
+
+    The lecture's convolution (flipped kernel) is ``conv2d(x, w.flip((-2, -1)))``.
+    """
+    from tensorlite.ops.conv import conv2d as _conv2d
+    return _conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None,
+                     stride: Any = 1, padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                     dilation: Any = 1) -> Tensor:
+    """Transposed convolution: (N, C_in, H, W) with weight (C_in, C_out/groups, kh, kw)."""
+    from tensorlite.ops.conv import conv_transpose2d as _conv_transpose2d
+    return _conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+    """Maximum over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    from tensorlite.ops.pool import max_pool2d as _max_pool2d
+    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: Optional[int] = None) -> Tensor:
+    """Mean over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    from tensorlite.ops.pool import avg_pool2d as _avg_pool2d
+    return _avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                       divisor_override)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed output size (Ho, Wo)."""
+    from tensorlite.ops.pool import adaptive_avg_pool2d as _adaptive_avg_pool2d
+    return _adaptive_avg_pool2d(input, output_size)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
+              max_norm: Optional[float] = None, norm_type: float = 2.0,
+              scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (V, D) at integer indices ``input`` (any shape) -> input.shape + (D,).
+
+    ``max_norm`` renormalises (in place, as PyTorch) the looked-up rows whose norm exceeds it.
+    """
+    if scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
+    from tensorlite.ops.embedding import embedding as _embedding
+    if max_norm is not None:
+        _renorm_rows(input, weight, max_norm, norm_type)
+    return _embedding(input, weight, padding_idx)
+
+
+def _renorm_rows(input: Any, weight: Tensor, max_norm: float, norm_type: float) -> None:
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    check_indices("embedding", idx, weight.shape[0])
+    rows = np.unique(idx)
+    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = max_norm / (norms[big] + 1e-7)
+        weight.data[rows[big]] *= scale[:, None].astype(weight.dtype)
+        weight._version[0] += 1
+
+
+# ---------------------------------------------------------------------------------------
+# Losses
+# ---------------------------------------------------------------------------------------
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                  ignore_index: int = -100, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits (N, C, d1, ...) against class indices (N, d1, ...) or class
+    probabilities (the input's shape)."""
+    from tensorlite.ops.loss import cross_entropy as _cross_entropy
+    return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (N, C, d1, ...) at class indices."""
+    from tensorlite.ops.loss import nll_loss as _nll_loss
+    return _nll_loss(input, target, weight, ignore_index, reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, reduced by 'mean' (default), 'sum' or 'none'."""
+    op = "mse_loss"
+    _check_tensor(op, "input", input)
+    if isinstance(target, Tensor) and target.shape != input.shape:
+        warnings.warn(f"{op}: target size {shape_str(target.shape)} differs from input size "
+                      f"{shape_str(input.shape)}; they will be broadcast", UserWarning,
+                      stacklevel=2)
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    diff = input - target
+    return _reduce(op, diff * diff, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Optional[Tensor] = None, reduction: str = "mean",
+                                     pos_weight: Optional[Tensor] = None) -> Tensor:
+    """-[pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed stably as
+    (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), i.e. max(x, 0) - x y + log(1 + e^-|x|)
+    without pos_weight; ``weight`` rescales each element."""
+    op = "binary_cross_entropy_with_logits"
+    _check_tensor(op, "input", input)
+    check_float(op, "input", input)
+    if not isinstance(target, Tensor):
+        target = tl.tensor(target, dtype=input.dtype)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: target size {shape_str(target.shape)} must be the same as input "
+                         f"size {shape_str(input.shape)}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    target = target.to(input.dtype)
+    log_one_plus = _Softplus.apply(-input)          # -log sigmoid(x)
+    if pos_weight is None:
+        loss = (1 - target) * input + log_one_plus
+    else:
+        log_weight = (pos_weight.to(input.dtype) - 1) * target + 1
+        loss = (1 - target) * input + log_weight * log_one_plus
+    if weight is not None:
+        loss = loss * weight.to(input.dtype)
+    return _reduce(op, loss, reduction)

@@ -1,0 +1,769 @@
+"""The Module system: Parameter, Module, and the containers Sequential, ModuleList, ModuleDict.
+
+A Module registers what is assigned to it: ``self.fc = nn.Linear(...)`` adds a submodule,
+``self.w = nn.Parameter(...)`` a parameter, ``self.register_buffer('mean', t)`` a buffer
+(state that is saved but not trained). Everything else — iteration over parameters,
+state dicts named like PyTorch's (``features.0.weight``), dtype conversion, train/eval —
+walks that registry.
+
+Registered entries live in ``_parameters`` / ``_buffers`` / ``_modules`` (the source of
+truth for names and order) and are mirrored in the instance ``__dict__``, so reading
+``self.weight`` in ``forward`` is a plain attribute lookup (PyTorch goes through
+``__getattr__``, which costs on every layer call). All writes go through ``__setattr__``,
+``__delattr__`` and the ``register_*`` methods, which keep both in step.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+import tensorlite as tl
+from tensorlite import Tensor
+from tensorlite._checks import shape_str
+from tensorlite.tensor import _make, _to_array
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict"]
+
+
+# ---------------------------------------------------------------------------------------
+# Parameter
+# ---------------------------------------------------------------------------------------
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable (``requires_grad=True`` by default).
+
+    ``Parameter(t)`` shares memory (and the version counter) with the Tensor or ndarray
+    ``t``; Python data is converted like ``tl.tensor``. Only floating-point data.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            arr, version = np.empty((0,), np.float32), None
+        elif isinstance(data, Tensor):
+            arr, version = data.data, data._version
+        elif isinstance(data, np.ndarray):
+            arr, version = data, None
+        else:
+            arr, version = _to_array(data), None
+        if arr.dtype.kind != "f":
+            raise TypeError(f"Parameter: only floating-point data can be a parameter, got dtype "
+                            f"{arr.dtype}")
+        self.data = arr
+        self.grad = None
+        self.grad_fn = None
+        self._out_nr = 0
+        self._version = [0] if version is None else version
+        self._hooks = None
+        self.requires_grad = bool(requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        # copy/deepcopy/pickle: rebuild from a copy of the data, keeping requires_grad.
+        return _rebuild_parameter, (self.data, self.requires_grad, self.grad)
+
+
+def _rebuild_parameter(data: np.ndarray, requires_grad: bool, grad: Any) -> Parameter:
+    p = Parameter(np.array(data), requires_grad)
+    p.grad = grad
+    return p
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find and the keys it did not use."""
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook``; ``handle.remove()`` unregisters the hook."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict) -> None:
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
+    if name == "":
+        raise KeyError(f'{kind} name must not be the empty string ""')
+    if "." in name:
+        raise KeyError(f'{kind} name must not contain ".", got: {name}')
+
+
+def _indent(text: str, spaces: int) -> str:
+    """Indent every line of ``text`` but the first (for nested module reprs)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    pad = " " * spaces
+    return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
+
+
+def _as_array(value: Any) -> np.ndarray:
+    """The array inside a state-dict value: a Tensor, an ndarray, a number, or array-like."""
+    if isinstance(value, Tensor):
+        return value.data
+    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"expected a Tensor or a numeric array, got {type(value).__name__}")
+    return arr
+
+
+def _parse_to_args(args: tuple, kwargs: dict) -> Optional[np.dtype]:
+    """The dtype in ``module.to(...)`` arguments; devices other than 'cpu' are refused."""
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, str) and not _is_dtype_name(a):
+            device = a
+        else:
+            dtype = a
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise ValueError(f"to: tensorlite runs on the CPU only, got device {device!r}")
+    if dtype is None:
+        return None
+    dt = tl.as_dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"to: only floating-point dtypes are accepted, got {dt}")
+    return dt
+
+
+def _is_dtype_name(s: str) -> bool:
+    try:
+        np.dtype(s)
+        return True
+    except TypeError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------
+# Module
+# ---------------------------------------------------------------------------------------
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses call ``super().__init__()``, assign parameters / submodules as attributes,
+    and define ``forward``; calling the module runs ``forward`` (and any forward hooks).
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent_buffers"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+
+    # -- forward ----------------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
+                                  '"forward" function')
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._forward_pre_hooks or self._forward_hooks:
+            return self._call_with_hooks(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; it may return replacement args."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after forward; it may return a new output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    # -- registration -----------------------------------------------------------------
+    def _registries(self) -> Tuple[dict, dict, dict]:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"cannot assign parameters, buffers or submodules to "
+                                 f"{type(self).__name__} before Module.__init__() call")
+        return d["_parameters"], d["_buffers"], d["_modules"]
+
+    def _forget(self, name: str) -> None:
+        """Remove ``name`` from every registry and from the instance dict."""
+        params, buffers, modules = self._registries()
+        params.pop(name, None)
+        buffers.pop(name, None)
+        modules.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+        self.__dict__.pop(name, None)
+
+    def _put(self, registry: str, name: str, value: Any) -> None:
+        """Store ``value`` under ``name`` in one registry and the instance dict.
+
+        Replacing an entry of the same kind keeps its position (state-dict order)."""
+        d = self.__dict__
+        entries = d[registry]
+        if name not in entries:
+            self._forget(name)
+        entries[name] = value
+        d[name] = value
+
+    def register_parameter(self, name: str, param: Optional[Parameter]) -> None:
+        """Add a parameter (or None: a declared but absent parameter, like ``bias=False``)."""
+        params, _, _ = self._registries()
+        _check_name("parameter", name)
+        if hasattr(self, name) and name not in params:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter "
+                            f"'{name}' (nn.Parameter or None required)")
+        self._put("_parameters", name, param)
+
+    def register_buffer(self, name: str, tensor: Optional[Tensor], persistent: bool = True) -> None:
+        """Add a buffer: state saved in the state dict (if persistent) but not trained."""
+        _, buffers, _ = self._registries()
+        _check_name("buffer", name)
+        if hasattr(self, name) and name not in buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                            "(Tensor or None required)")
+        self._put("_buffers", name, tensor)
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name: str, module: Optional["Module"]) -> None:
+        """Add a child module (or None)."""
+        _, _, modules = self._registries()
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        _check_name("module", name)
+        if hasattr(self, name) and name not in modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._put("_modules", name, module)
+
+    register_module = add_module
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._put("_parameters", name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                                "(nn.Parameter or None expected)")
+            self._put("_parameters", name, None)
+            return
+        modules = d.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._put("_modules", name, value)
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
+                                f"'{name}' (nn.Module or None expected)")
+            self._put("_modules", name, None)
+            return
+        buffers = d.get("_buffers")
+        if buffers is not None and name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                                "(Tensor or None expected)")
+            self._put("_buffers", name, value)
+            return
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when `name` is not in the instance dict: entries placed directly
+        # into the registries (PyTorch idiom) are still found.
+        d = self.__dict__
+        for reg in ("_parameters", "_buffers", "_modules"):
+            entries = d.get(reg)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name: str) -> None:
+        d = self.__dict__
+        for reg in ("_parameters", "_buffers", "_modules"):
+            entries = d.get(reg)
+            if entries is not None and name in entries:
+                self._forget(name)
+                return
+        object.__delattr__(self, name)
+
+    # -- lookup -----------------------------------------------------------------------
+    def get_submodule(self, target: str) -> "Module":
+        """The submodule at a dotted path (``'features.0'``); ``''`` is this module."""
+        mod = self
+        if target == "":
+            return mod
+        for part in target.split("."):
+            child = mod._modules.get(part)
+            if not isinstance(child, Module):
+                raise AttributeError(f"{type(mod).__name__} has no submodule `{part}` "
+                                     f"(looking up '{target}')")
+            mod = child
+        return mod
+
+    def get_parameter(self, target: str) -> Parameter:
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    def get_buffer(self, target: str) -> Tensor:
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._buffers:
+            raise AttributeError(f"{type(mod).__name__} has no buffer `{name}`")
+        return mod._buffers[name]
+
+    # -- iteration --------------------------------------------------------------------
+    def named_modules(self, memo: Optional[set] = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[Tuple[str, "Module"]]:
+        """(name, module) for this module and every descendant, depth first, each once."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is None:
+                continue
+            sub = prefix + ("." if prefix else "") + name
+            yield from child.named_modules(memo, sub, remove_duplicate)
+
+    def modules(self) -> Iterator["Module"]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[Tuple[str, "Module"]]:
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator["Module"]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, registry: str, prefix: str, recurse: bool,
+                       remove_duplicate: bool) -> Iterator[Tuple[str, Tensor]]:
+        # Shared parameters (tied weights) are reported once, under their first name.
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
+        for mod_prefix, mod in mods:
+            for name, t in mod.__dict__[registry].items():
+                if t is None or (remove_duplicate and id(t) in seen):
+                    continue
+                if remove_duplicate:
+                    seen.add(id(t))
+                yield mod_prefix + ("." if mod_prefix else "") + name, t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[Tuple[str, Parameter]]:
+        """(dotted name, Parameter) pairs, each parameter once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[Tuple[str, Tensor]]:
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # -- modes and gradients ------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        """Set training mode here and in every descendant (dropout, batch-norm statistics)."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode is expected to be a bool, got {mode!r}")
+        self.training = mode
+        for child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's ``.grad`` (to None, or to zeros with ``set_to_none=False``)."""
+        for p in self.parameters():
+            g = p.grad
+            if g is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            elif g.grad_fn is None and g.data.flags.writeable:
+                g.requires_grad = False
+                g.data[...] = 0
+                g._version[0] += 1
+            else:
+                p.grad = _make(np.zeros_like(g.data), False, None, 0, None)
+
+    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+        """Call ``fn`` on every submodule (children first) and on this module."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -- dtype ------------------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> "Module":
+        """Convert floating-point parameters and buffers to a dtype, in place.
+
+        The Parameter objects stay the same (only their ``.data`` is replaced), so an
+        optimizer built before the conversion still holds them. ``to('cpu')`` is a no-op.
+        """
+        dtype = _parse_to_args(args, dict(kwargs))
+        if dtype is not None:
+            self._cast_floats(dtype)
+        return self
+
+    def double(self) -> "Module":
+        return self.to(tl.float64)
+
+    def float(self) -> "Module":
+        return self.to(tl.float32)
+
+    def cpu(self) -> "Module":
+        return self
+
+    def _cast_floats(self, dtype: np.dtype) -> None:
+        seen = set()
+        for mod in self.modules():
+            for t in list(mod._parameters.values()) + list(mod._buffers.values()):
+                if t is None or id(t) in seen or t.data.dtype.kind != "f":
+                    continue
+                seen.add(id(t))
+                if t.data.dtype != dtype:
+                    t.data = t.data.astype(dtype)
+                    # Graphs that saved this tensor must not backward through new data.
+                    t._version[0] += 1
+                if t.grad is not None and t.grad.data.dtype != dtype:
+                    t.grad = _make(t.grad.data.astype(dtype), False, None, 0, None)
+
+    # -- state dict -------------------------------------------------------------------
+    def state_dict(self, destination: Optional[dict] = None, prefix: str = "",
+                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+        """Parameters and persistent buffers by dotted name (``'features.0.weight'``).
+
+        The values share memory with the module's tensors (detached unless ``keep_vars``).
+        """
+        out = OrderedDict() if destination is None else destination
+        for name, p in self._parameters.items():
+            if p is not None:
+                out[prefix + name] = p if keep_vars else p.detach()
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                out[prefix + name] = b if keep_vars else b.detach()
+        for name, child in self._modules.items():
+            if child is not None:
+                child.state_dict(out, prefix + name + ".", keep_vars)
+        return out
+
+    def load_state_dict(self, state_dict: Mapping[str, Any],
+                        strict: bool = True) -> _IncompatibleKeys:
+        """Copy values (Tensors or numpy arrays) into the parameters and buffers by name.
+
+        Every key and shape is checked before anything is written: on error nothing
+        changes. With ``strict`` (default), missing or unexpected keys are errors; either
+        way the result lists them as ``(missing_keys, unexpected_keys)``. Values are
+        converted to each tensor's dtype.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to tensors, got "
+                            f"{type(state_dict).__name__}")
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        if strict:
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            if missing:
+                errors.append("Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ".")
+        updates = []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            try:
+                arr = _as_array(state_dict[key])
+            except TypeError as e:
+                errors.append(f"bad value for {key}: {e}")
+                continue
+            if arr.shape != target.data.shape:
+                errors.append(f"size mismatch for {key}: copying a param with shape "
+                              f"{shape_str(arr.shape)} from checkpoint, the shape in current "
+                              f"model is {shape_str(target.data.shape)}.")
+                continue
+            updates.append((target, arr))
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(errors))
+        for target, arr in updates:
+            if target.data is not arr:
+                target.data[...] = arr
+            target._version[0] += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- repr -------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text shown inside this module's parentheses (its constructor arguments)."""
+        return ""
+
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [f"({name}): " + _indent(repr(m), 2) for name, m in self._modules.items()]
+        lines = extra_lines + child_lines
+        body = ""
+        if len(extra_lines) == 1 and not child_lines:
+            body = extra_lines[0]
+        elif lines:
+            body = "\n  " + "\n  ".join(lines) + "\n"
+        return self._get_name() + "(" + body + ")"
+
+    def __dir__(self) -> list:
+        return sorted(set(super().__dir__()))
+
+
+# ---------------------------------------------------------------------------------------
+# Containers
+# ---------------------------------------------------------------------------------------
+def _index(op: str, idx: Any, n: int) -> int:
+    if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
+        raise TypeError(f"{op}: indices must be integers or slices, got {type(idx).__name__}")
+    if not -n <= idx < n:
+        raise IndexError(f"{op}: index {idx} is out of range for {n} modules")
+    return int(idx) % n
+
+
+class _Indexed(Module):
+    """Shared machinery of Sequential and ModuleList: children named '0', '1', ..."""
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _renumber(self, mods: list) -> None:
+        for name in list(self._modules):
+            self._forget(name)
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        k = _index(type(self).__name__, idx, len(self))
+        self.add_module(str(k), module)
+
+    def __delitem__(self, idx: Union[int, slice]) -> None:
+        mods = list(self._modules.values())
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_index(type(self).__name__, idx, len(mods))]
+        # Children stay numbered 0..n-1, so state-dict names remain contiguous.
+        self._renumber(mods)
+
+    def append(self, module: Module) -> "_Indexed":
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> "_Indexed":
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+
+    def __iadd__(self, modules: Iterable[Module]) -> "_Indexed":
+        return self.extend(modules)
+
+
+class Sequential(_Indexed):
+    """Modules applied in order: ``Sequential(a, b, c)(x) == c(b(a(x)))``.
+
+    Children are named '0', '1', ... (or by the keys of an OrderedDict argument).
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def __getitem__(self, idx: Union[int, slice]) -> Union[Module, "Sequential"]:
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[_index("Sequential", idx, len(self))]
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+
+class ModuleList(_Indexed):
+    """A list of modules, registered so their parameters are found; no forward of its own."""
+
+    def __init__(self, modules: Optional[Iterable[Module]] = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx: Union[int, slice]) -> Union[Module, "ModuleList"]:
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return list(self._modules.values())[_index("ModuleList", idx, len(self))]
+
+    def __add__(self, other: Iterable[Module]) -> "ModuleList":
+        return ModuleList(list(self) + list(other))
+
+    def __repr__(self) -> str:
+        # Runs of identical children print once, as PyTorch does: "(0-2): 3 x Linear(...)".
+        runs: list = []
+        for name, m in self._modules.items():
+            text = repr(m)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = name
+                runs[-1][3] += 1
+            else:
+                runs.append([name, name, text, 1])
+        if not runs:
+            return "ModuleList()"
+        lines = []
+        for first, last, text, count in runs:
+            label = first if count == 1 else f"{first}-{last}"
+            lines.append(f"({label}): " + ("" if count == 1 else f"{count} x ")
+                         + _indent(text, 2))
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleDict(Module):
+    """A dict of modules by name, registered so their parameters are found."""
+
+    def __init__(self, modules: Optional[Any] = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key: str) -> Module:
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._modules:
+            raise KeyError(key)
+        self._forget(key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+    def items(self) -> Iterable[Tuple[str, Module]]:
+        return self._modules.items()
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            self._forget(key)
+
+    def pop(self, key: str) -> Module:
+        m = self[key]
+        del self[key]
+        return m
+
+    def update(self, modules: Any) -> None:
+        items = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for pair in items:
+            key, m = pair
+            self[key] = m

@@ -1,0 +1,97 @@
+"""Gradient clipping and flattening parameters into one vector."""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Union
+
+import numpy as np
+
+import tensorlite as tl
+from tensorlite import Tensor
+from tensorlite.tensor import _make
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+_Params = Union[Tensor, Iterable[Tensor]]
+
+
+def _param_list(parameters: _Params) -> list:
+    return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def _scale_grad_in_place(p: Tensor, factor: float) -> None:
+    g = p.grad
+    if g.grad_fn is None and g.data.flags.writeable:
+        g.data *= g.data.dtype.type(factor)
+        g._version[0] += 1
+    else:
+        p.grad = _make(g.data * g.data.dtype.type(factor), False, None, 0, None)
+
+
+def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Rescale the gradients in place so that their joint norm is at most ``max_norm``.
+
+    The joint norm is the ``norm_type``-norm of all gradients taken as one vector
+    (``inf`` for the largest absolute value). Each gradient is multiplied by
+    min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping, as a 0-d Tensor.
+    """
+    params = _param_list(parameters)
+    grads = [p.grad.data for p in params if p.grad is not None]
+    max_norm, norm_type = float(max_norm), float(norm_type)
+    if not grads:
+        return tl.tensor(0.0)
+    dtype = grads[0].dtype
+    if math.isinf(norm_type):
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        # The norm of the per-tensor norms is the norm of everything concatenated.
+        per = np.array([np.linalg.norm(g.ravel(), norm_type) if g.size else 0.0 for g in grads],
+                       dtype=np.float64)
+        total = float(np.linalg.norm(per, norm_type))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
+                           "gradients is non-finite, so it cannot be clipped; pass "
+                           "error_if_nonfinite=False to clip anyway")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            if p.grad is not None:
+                _scale_grad_in_place(p, coef)
+    return _make(np.array(total, dtype=dtype), False, None, 0, None)
+
+
+def clip_grad_value_(parameters: _Params, clip_value: float) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value], in place."""
+    clip_value = float(clip_value)
+    for p in _param_list(parameters):
+        if p.grad is None:
+            continue
+        g = p.grad
+        if g.grad_fn is None and g.data.flags.writeable:
+            np.clip(g.data, -clip_value, clip_value, out=g.data)
+            g._version[0] += 1
+        else:
+            p.grad = _make(np.clip(g.data, -clip_value, clip_value), False, None, 0, None)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    return tl.cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters' data, in order."""
+    if not isinstance(vec, Tensor) or vec.ndim != 1:
+        raise TypeError("vector_to_parameters: expected a 1-D Tensor")
+    params = list(parameters)
+    need = sum(p.numel() for p in params)
+    if vec.numel() != need:
+        raise ValueError(f"vector_to_parameters: the vector has {vec.numel()} elements but the "
+                         f"parameters need {need}")
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p.data[...] = vec.data[offset:offset + n].reshape(p.shape)
+        p._version[0] += 1
+        offset += n
