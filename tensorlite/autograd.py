@@ -483,7 +483,13 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                 if not isinstance(gi, Tensor):
                     gi = _make(np.asarray(gi), False, None, 0, None)
                 prev = pending.get(edge)
-                pending[edge] = gi if prev is None else prev + gi
+                if prev is None:
+                    pending[edge] = gi
+                elif create_graph:
+                    pending[edge] = prev + gi
+                else:
+                    # Plain array sum: no graph is being recorded, so skip the op machinery.
+                    pending[edge] = _make(prev.data + gi.data, False, None, 0, None)
             if not retain_graph:
                 node._release()
 
