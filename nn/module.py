@@ -326,9 +326,12 @@ class Module:
         # Only reached when `name` is not in the instance dict: entries placed directly
         # into the registries (PyTorch idiom) are still found.
         d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}' "
+                                 "(did its __init__ call super().__init__()?)")
         for reg in ("_parameters", "_buffers", "_modules"):
-            entries = d.get(reg)
-            if entries is not None and name in entries:
+            entries = d[reg]
+            if name in entries:
                 return entries[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
@@ -592,9 +595,6 @@ class Module:
         elif lines:
             body = "\n  " + "\n  ".join(lines) + "\n"
         return self._get_name() + "(" + body + ")"
-
-    def __dir__(self) -> list:
-        return sorted(set(super().__dir__()))
 
 
 # ---------------------------------------------------------------------------------------

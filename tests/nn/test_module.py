@@ -156,6 +156,18 @@ def test_assignment_before_init_is_a_clear_error():
         Bad()
 
 
+def test_forgetting_super_init_is_explained():
+    class Forgot(nn.Module):
+        def __init__(self):
+            self.size = 3
+
+        def forward(self, x):
+            return x
+
+    with pytest.raises(AttributeError, match="super\\(\\).__init__"):
+        Forgot()(tl.ones(1))
+
+
 def test_delattr_unregisters():
     m = Net()
     del m.head
