@@ -2,71 +2,103 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, ParamsT, _check_number
 
 
 class Adam(Optimizer):
-    """m <- b1*m + (1-b1)*g; v <- b2*v + (1-b2)*g^2;
-    w <- w - lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
-    ``weight_decay`` adds wd*w to the gradient (L2); AdamW decays the weights instead."""
+    """Per step t, with g the gradient (negated with ``maximize``):
 
-    decoupled = False
+        w <- w * (1 - lr * weight_decay)   if decoupled_weight_decay (AdamW)
+        g <- g + weight_decay * w          otherwise (L2 penalty)
+        m <- b1 * m + (1 - b1) * g
+        v <- b2 * v + (1 - b2) * g^2
+        v_max <- max(v_max, v); use v_max for v     (amsgrad)
+        w <- w - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+    State per parameter: ``step``, ``exp_avg`` (m), ``exp_avg_sq`` (v), and
+    ``max_exp_avg_sq`` with amsgrad.
+    """
 
-    def _validate(self, group):
-        super()._validate(group)
-        b1, b2 = group["betas"]
-        if not (0.0 <= b1 < 1.0 and 0.0 <= b2 < 1.0):
-            raise ValueError(f"{type(self).__name__}: invalid betas {group['betas']}")
-        if group["eps"] < 0:
-            raise ValueError(f"{type(self).__name__}: invalid eps {group['eps']}")
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      amsgrad=amsgrad, maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
-    def _update(self, w, g, state, group):
-        lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        if wd:
-            if self.decoupled:
-                w *= 1 - lr * wd
-            else:
-                g = g + wd * w
-        if "step" not in state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(w)
-            state["exp_avg_sq"] = np.zeros_like(w)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(w)
-        state["step"] += 1
-        t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * (g * g)
-        bc1 = 1 - b1 ** t
-        bc2 = 1 - b2 ** t
-        if group["amsgrad"]:
-            vmax = state.get("max_exp_avg_sq")
-            if vmax is None:
-                vmax = state["max_exp_avg_sq"] = np.zeros_like(w)
-            np.maximum(vmax, v, out=vmax)
-            v = vmax
-        denom = np.sqrt(v) / math.sqrt(bc2)
-        denom += eps
-        w -= w.dtype.type(lr / bc1) * (m / denom)
+    def _check_group(self, group):
+        super()._check_group(group)
+        _check_number(self, group, "eps", "epsilon value")
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), "
+                             f"got {betas!r}")
+        group["betas"] = tuple(betas)
+        for i, b in enumerate(betas):
+            if isinstance(b, bool) or not isinstance(b, numbers.Real):
+                raise TypeError(f"{type(self).__name__}: beta parameter at index {i} must be "
+                                f"a real number, got {b!r}")
+            if not 0.0 <= b < 1.0:
+                raise ValueError(f"{type(self).__name__}: invalid beta parameter at index {i}: "
+                                 f"{b} (must be in [0, 1))")
+
+    def _step_group(self, group, items):
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        b1, b2 = (float(b) for b in group["betas"])
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
+        decoupled = group["decoupled_weight_decay"]
+        state = self.state
+        for p, w, g in items:
+            st = state[p]
+            m = st.get("exp_avg")
+            if m is None:  # first step: allocate the moments once
+                st["step"] = 0
+                m = st["exp_avg"] = np.zeros_like(w, order="C")
+                st["exp_avg_sq"] = np.zeros_like(w, order="C")
+            v = st["exp_avg_sq"]
+            t = st["step"] = st["step"] + 1
+            # the one scratch array of this update (an array even for 0-d parameters, where
+            # ufuncs without out= would return numpy scalars)
+            tmp = np.empty_like(w)
+            if maximize:
+                g = np.negative(g)
+            if wd:
+                if decoupled:
+                    w *= 1.0 - lr * wd
+                else:
+                    g = np.multiply(w, wd) + g
+            np.multiply(g, 1.0 - b1, out=tmp)
+            m *= b1
+            m += tmp
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - b2
+            v *= b2
+            v += tmp
+            if amsgrad:
+                vmax = st.get("max_exp_avg_sq")
+                if vmax is None:
+                    vmax = st["max_exp_avg_sq"] = np.zeros_like(w, order="C")
+                np.maximum(vmax, v, out=vmax)
+                v = vmax
+            # denominator sqrt(v) / sqrt(1 - b2^t) + eps, then w -= lr / (1 - b1^t) * m / denom
+            np.sqrt(v, out=tmp)
+            tmp /= math.sqrt(1.0 - b2 ** t)
+            tmp += eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= -lr / (1.0 - b1 ** t)
+            w += tmp
 
 
 class AdamW(Adam):
-    decoupled = True
+    """Adam with decoupled weight decay: w <- w * (1 - lr * weight_decay) before the Adam
+    update (instead of adding weight_decay * w to the gradient)."""
 
-    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False, maximize: bool = False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)

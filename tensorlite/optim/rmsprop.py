@@ -1,57 +1,79 @@
-"""RMSprop (Hinton's lecture 6e), PyTorch's formulation."""
+"""RMSprop (Hinton, Neural Networks for Machine Learning, lecture 6e), PyTorch's formulation."""
 from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, ParamsT, _check_number
 
 
 class RMSprop(Optimizer):
-    """v <- a*v + (1-a)*g^2; (centered: avg <- a*avg + (1-a)*g, v_hat = v - avg^2);
-    step = g / (sqrt(v_hat) + eps), with momentum b <- mu*b + step; w <- w - lr*step."""
+    """Per step, with g the gradient (negated with ``maximize``):
 
-    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,
-                 maximize: bool = False):
+        g <- g + weight_decay * w
+        v <- alpha * v + (1 - alpha) * g^2
+        centered:  a <- alpha * a + (1 - alpha) * g;  d = sqrt(v - a^2) + eps
+        otherwise: d = sqrt(v) + eps
+        momentum > 0: b <- momentum * b + g / d;  w <- w - lr * b
+        otherwise:    w <- w - lr * g / d
+
+    State per parameter: ``step``, ``square_avg`` (v), ``momentum_buffer`` (with
+    momentum) and ``grad_avg`` (a, when centered).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 
-    def _validate(self, group):
-        super()._validate(group)
-        if not 0.0 <= group["alpha"]:
-            raise ValueError(f"RMSprop: invalid alpha {group['alpha']}")
-        if group["momentum"] < 0:
-            raise ValueError(f"RMSprop: invalid momentum {group['momentum']}")
+    def _check_group(self, group):
+        super()._check_group(group)
+        _check_number(self, group, "alpha", "alpha value")
+        _check_number(self, group, "eps", "epsilon value")
+        _check_number(self, group, "momentum", "momentum value")
 
-    def _update(self, w, g, state, group):
-        lr, a, eps, wd, mu = (group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                              group["momentum"])
-        if group["maximize"]:
-            g = -g
-        if wd:
-            g = g + wd * w
-        if "step" not in state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(w)
+    def _step_group(self, group, items):
+        lr, a, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        wd, mu = float(group["weight_decay"]), float(group["momentum"])
+        centered, maximize = group["centered"], group["maximize"]
+        state = self.state
+        for p, w, g in items:
+            st = state[p]
+            v = st.get("square_avg")
+            if v is None:  # first step: allocate the running averages once
+                st["step"] = 0
+                v = st["square_avg"] = np.zeros_like(w, order="C")
+            st["step"] += 1
+            tmp = np.empty_like(w)  # the one scratch array (an array even for 0-d parameters)
+            if maximize:
+                g = np.negative(g)
+            if wd:
+                g = np.multiply(w, wd) + g
+            np.multiply(g, g, out=tmp)
+            tmp *= 1.0 - a
+            v *= a
+            v += tmp
+            if centered:
+                ga = st.get("grad_avg")
+                if ga is None:
+                    ga = st["grad_avg"] = np.zeros_like(w, order="C")
+                np.multiply(g, 1.0 - a, out=tmp)
+                ga *= a
+                ga += tmp
+                np.multiply(ga, ga, out=tmp)
+                np.subtract(v, tmp, out=tmp)
+                np.sqrt(tmp, out=tmp)
+            else:
+                np.sqrt(v, out=tmp)
+            tmp += eps
+            np.divide(g, tmp, out=tmp)  # g / d
             if mu > 0:
-                state["momentum_buffer"] = np.zeros_like(w)
-            if group["centered"]:
-                state["grad_avg"] = np.zeros_like(w)
-        state["step"] += 1
-        v = state["square_avg"]
-        v *= a
-        v += (1 - a) * (g * g)
-        if group["centered"]:
-            avg = state["grad_avg"]
-            avg *= a
-            avg += (1 - a) * g
-            denom = np.sqrt(v - avg * avg) + eps
-        else:
-            denom = np.sqrt(v) + eps
-        if mu > 0:
-            buf = state["momentum_buffer"]
-            buf *= mu
-            buf += g / denom
-            w -= w.dtype.type(lr) * buf
-        else:
-            w -= w.dtype.type(lr) * (g / denom)
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = np.zeros_like(w, order="C")
+                buf *= mu
+                buf += tmp
+                np.multiply(buf, -lr, out=tmp)
+            else:
+                tmp *= -lr
+            w += tmp

@@ -1,40 +1,73 @@
-"""Stochastic gradient descent with momentum (PyTorch's formulation)."""
+"""Stochastic gradient descent with momentum, PyTorch's formulation."""
 from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, ParamsT, _check_number
 
 
 class SGD(Optimizer):
-    """g <- g + wd*w; b <- mu*b + (1-dampening)*g (b = g at the first step);
-    g <- g + mu*b (nesterov) or b; w <- w - lr*g (w + lr*g with ``maximize``)."""
+    """Per step, with g the gradient (negated with ``maximize``):
 
-    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, maximize: bool = False):
+        g <- g + weight_decay * w                          (L2 penalty)
+        b <- g at the first step, else momentum * b + (1 - dampening) * g
+        g <- g + momentum * b  (nesterov)  or  b           (only when momentum != 0)
+        w <- w - lr * g
+
+    State per parameter: ``momentum_buffer`` (only with momentum).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
 
-    def _validate(self, group):
-        super()._validate(group)
-        if group["momentum"] < 0:
-            raise ValueError(f"SGD: invalid momentum {group['momentum']}")
+    def _check_group(self, group):
+        super()._check_group(group)
+        _check_number(self, group, "momentum", "momentum")
+        _check_number(self, group, "dampening", "dampening", low=-np.inf)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError("SGD: nesterov momentum requires a momentum and zero dampening")
+            raise ValueError(f"SGD: nesterov momentum requires a momentum > 0 and zero dampening "
+                             f"(got momentum={group['momentum']}, "
+                             f"dampening={group['dampening']})")
 
-    def _update(self, w, g, state, group):
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            g = -g
-        if wd:
-            g = g + wd * w
-        if mu:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=w.dtype)
+    def _step_group(self, group, items):
+        neg_lr = -float(group["lr"])
+        mu, wd = float(group["momentum"]), float(group["weight_decay"])
+        keep = 1.0 - float(group["dampening"])
+        nesterov, maximize = group["nesterov"], group["maximize"]
+        state = self.state
+        for p, w, g in items:
+            owned = False  # may g be overwritten (a temporary of ours, not the user's .grad)?
+            if maximize:
+                g = np.negative(g)
+                owned = True
+            if wd:
+                t = np.multiply(w, wd)
+                t += g
+                g, owned = t, True
+            if mu:
+                st = state[p]
+                buf = st.get("momentum_buffer")
+                if buf is None:
+                    buf = st["momentum_buffer"] = np.array(g, dtype=w.dtype, order="C")
+                else:
+                    buf *= mu
+                    if keep == 1.0:
+                        buf += g
+                    else:
+                        buf += np.multiply(g, keep)
+                if nesterov:
+                    t = np.multiply(buf, mu)
+                    t += g
+                    g, owned = t, True
+                else:
+                    g, owned = buf, False
+            # w <- w - lr * g
+            if owned:
+                g *= neg_lr
+                w += g
             else:
-                buf *= mu
-                buf += (1 - group["dampening"]) * g
-            g = g + mu * buf if group["nesterov"] else buf
-        w -= w.dtype.type(lr) * g
+                w += np.multiply(g, neg_lr)
