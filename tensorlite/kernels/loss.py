@@ -25,10 +25,13 @@ from numba import njit, prange
 
 # Below this many logits a second thread costs more (launch ~5 us + sync) than it saves.
 _SERIAL_ELEMENTS = 100_000
+# Independent running maxima in _row_max. On rows of 10000 float32: 64 lanes 0.15 ns per
+# element, 32 lanes 0.64, 16 lanes 0.40, 128 lanes 0.12 but 3x slower on rows of 64.
+_LANES = 64
 
 
 def _launch(serial, parallel, x: np.ndarray, *args) -> None:
-    """serial(first, stop, bits, x, *args) over the M rows of x, or parallel(threads, bits, x, *args).
+    """serial(first, stop, bits, x, *args) over x's M rows, or parallel(threads, bits, x, *args).
 
     bits: one scratch row per thread for ``_exp_prepare``, an integer as wide as x's dtype.
     """
@@ -96,26 +99,31 @@ def softmax_forward(x: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, error_model="numpy")
 def _row_max(row, acc):
-    """max of row (K,) float32/64 ignoring NaNs (-inf if none), acc (W,) a scratch of W lanes.
+    """max of row (K,) float32/64 ignoring NaNs (-inf if none); acc (_LANES,) scratch.
 
     Skipping NaNs is safe for the callers: a NaN reaches their result through its exponential.
     """
-    # A single running max is one long dependency chain that LLVM cannot vectorise (the
-    # select carries no fast-math flags); W independent lanes become vector max ops.
+    # A single running max is one long dependency chain that LLVM cannot turn into a
+    # vector reduction (the select carries no fast-math flags). _LANES independent lanes,
+    # a compile-time constant, become a few vector max operations per block instead.
     k = row.shape[0]
-    w = acc.shape[0]
     acc[:] = -np.inf
-    blocks = k // w
+    blocks = k // _LANES
     for b in range(blocks):
-        base = b * w
-        for j in range(w):
+        base = b * _LANES
+        for j in range(_LANES):
             v = row[base + j]
             a = acc[j]
             acc[j] = v if v > a else a
+    w = _LANES
+    while w > 1:  # fold the lanes in halves: log2(_LANES) vector steps
+        w //= 2
+        for j in range(w):
+            a = acc[j]
+            v = acc[j + w]
+            acc[j] = v if v > a else a
     best = acc[0]
-    for j in range(1, w):
-        best = acc[j] if acc[j] > best else best
-    for i in range(blocks * w, k):
+    for i in range(blocks * _LANES, k):
         best = row[i] if row[i] > best else best
     return best
 
@@ -137,7 +145,8 @@ def _exp_prepare(src, shift, mant, bits):
     Cody-Waite: z = n*ln2 + r with |r| <= ln2/2, e^r by its Taylor polynomial (degree 7
     in float32, 12 in float64: truncation below half an ulp) and 2^n written as exponent
     bits, read back through the float view: two plain loops that LLVM vectorises.
-    z below the normal range gives 0 (float32: < 2e-38, float64: < 3e-308); NaN stays NaN.
+    z below -87 (float32) or -708 (float64), where e^z leaves the normal range, gives 0;
+    NaN stays NaN.
     """
     log2e = 1.4426950408889634
     ln2_hi = 0.693145751953125  # 15 significant bits: n * ln2_hi is exact
@@ -185,7 +194,7 @@ def _sum_scaled(mant, scale):
 def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, lse):
     """x (M, K) float32/64, target (M,) int64 -> loss, lse (M,); bits (K,) scratch."""
     k = x.shape[1]
-    acc = np.empty(16, dtype=x.dtype)
+    acc = np.empty(_LANES, dtype=x.dtype)
     mant = np.empty(k, dtype=x.dtype)
     scale = bits.view(x.dtype)
     for i in range(first, stop):
@@ -251,7 +260,7 @@ def _ce_backward_parallel(threads, bits, x, target, lse, grad_rows, ignore_index
 def _softmax_rows(first, stop, bits, x, y, log):
     """y = log_softmax(x) if log else softmax(x), rows of (M, K) float32/64; bits (K,) scratch."""
     k = x.shape[1]
-    acc = np.empty(16, dtype=x.dtype)
+    acc = np.empty(_LANES, dtype=x.dtype)
     scale = bits.view(x.dtype)
     for i in range(first, stop):
         row = x[i]

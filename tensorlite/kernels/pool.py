@@ -67,7 +67,8 @@ def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, input_hw: tuple, ker
     gx = np.empty((n, c, h, w), dtype=gy.dtype)
     _launch(_max_backward_planes, _max_backward_parallel, n * c, gx.size,
             gy.reshape(n * c, ho, wo), argmax.reshape(n * c, ho, wo), gx.reshape(n * c, h, w),
-            int(kernel[0]), int(kernel[1]), int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]))
+            int(kernel[0]), int(kernel[1]), int(stride[0]), int(stride[1]), int(padding[0]),
+            int(padding[1]))
     return gx
 
 
@@ -127,7 +128,7 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 
 @njit(cache=True, error_model="numpy")
 def _bordered(planes, fill, ph, pw):
-    """Scratch (H + 2ph, W + 2pw) of planes' dtype with its border set to fill; (0, 0) if no padding."""
+    """Scratch (H + 2ph, W + 2pw), planes' dtype, its border = fill; (0, 0) without padding."""
     if ph == 0 and pw == 0:
         return np.empty((0, 0), dtype=planes.dtype)
     return np.full((planes.shape[1] + 2 * ph, planes.shape[2] + 2 * pw), fill,
@@ -245,7 +246,8 @@ def _avg_forward_plane(xp, yp, h, w, kh, kw, sh, sw, ph, pw):
                 row = xp[oh * sh + i]
                 for j in range(kw):
                     s += row[ow * sw + j]
-            yp[oh, ow] = s / (rows * (min(w0 + kw, w + pw) - w0))
+            # Divided in the array's dtype, as torch does: float32 results match bit for bit.
+            yp[oh, ow] = s / xp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
 
 
 @njit(cache=True, error_model="numpy")
@@ -282,7 +284,7 @@ def _avg_backward_plane(gyp, gxp, h, w, kh, kw, sh, sw, ph, pw):
         rows = min(h0 + kh, h + ph) - h0
         for ow in range(wo):
             w0 = ow * sw - pw
-            g = gyp[oh, ow] / (rows * (min(w0 + kw, w + pw) - w0))
+            g = gyp[oh, ow] / gyp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
             for i in range(kh):
                 row = gxp[oh * sh + i]
                 for j in range(kw):
@@ -324,7 +326,7 @@ def _adaptive_window(i, n_in, n_out):
 
 @njit(cache=True, error_model="numpy")
 def _adaptive_forward_planes(first, stop, x, y):
-    """y (P, Ho, Wo) = means of x (P, H, W) float32/64 over the adaptive windows, planes [first, stop)."""
+    """y (P, Ho, Wo) = adaptive-window means of x (P, H, W) float32/64; planes [first, stop)."""
     h, w = x.shape[1], x.shape[2]
     ho, wo = y.shape[1], y.shape[2]
     for p in range(first, stop):
@@ -339,7 +341,7 @@ def _adaptive_forward_planes(first, stop, x, y):
                     row = xp[ih]
                     for iw in range(ws, we):
                         s += row[iw]
-                yp[oh, ow] = s / ((he - hs) * (we - ws))
+                yp[oh, ow] = s / x.dtype.type((he - hs) * (we - ws))
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
@@ -363,7 +365,7 @@ def _adaptive_backward_planes(first, stop, gy, gx):
             hs, he = _adaptive_window(oh, h, ho)
             for ow in range(wo):
                 ws, we = _adaptive_window(ow, w, wo)
-                g = gyp[oh, ow] / ((he - hs) * (we - ws))
+                g = gyp[oh, ow] / gy.dtype.type((he - hs) * (we - ws))
                 for ih in range(hs, he):
                     row = gxp[ih]
                     for iw in range(ws, we):
