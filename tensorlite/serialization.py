@@ -68,6 +68,9 @@ class _Encoder:
     def node(self, obj: Any, where: str) -> Any:
         if obj is None or isinstance(obj, (bool, str)):
             return obj
+        if isinstance(obj, np.generic):  # before float: np.float64 subclasses float
+            a = np.asarray(obj)
+            return {"$scalar": self.array(a, where), "dtype": a.dtype.str}
         if isinstance(obj, int):
             return int(obj)
         if isinstance(obj, float):
@@ -79,9 +82,6 @@ class _Encoder:
         if isinstance(obj, np.ndarray):
             return {"$array": self.array(obj, where), "dtype": obj.dtype.str,
                     "shape": list(obj.shape)}
-        if isinstance(obj, np.generic):
-            a = np.asarray(obj)
-            return {"$scalar": self.array(a, where), "dtype": a.dtype.str}
         if isinstance(obj, (dict, list, tuple)):
             if id(obj) in self._open:
                 raise ValueError(f"save: circular reference at {where}")
@@ -148,7 +148,7 @@ def _create_temp(directory: str, base: str):
     # the umask decide the final permissions, as for a file written with open().
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        tmp = os.path.join(directory, f".{base[:200]}.{secrets.token_hex(6)}.tmp")
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -219,8 +219,9 @@ def _read(f: Any) -> Any:
         if version > _VERSION:
             raise _Corrupt(f"written by a newer tensorlite (format version {version}; this one "
                            f"reads up to {_VERSION})")
-        if not _is_int(n) or n < 0 or "root" not in header:
-            raise _Corrupt("malformed header")
+        if not _is_int(n) or n != len(names) - 1 or "root" not in header:
+            raise _Corrupt(f"malformed header (it lists {n!r} arrays, the archive holds "
+                           f"{len(names) - 1})")
         expected = {_HEADER} | {f"a{i}" for i in range(n)}
         if names != expected:
             extra, missing = sorted(names - expected), sorted(expected - names)

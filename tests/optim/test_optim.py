@@ -306,7 +306,8 @@ def test_changing_a_groups_hyperparameters_takes_effect():
 def test_named_parameters_are_accepted_and_named_in_the_state_dict():
     a, b = tl.tensor(np.ones(2), requires_grad=True), tl.tensor(np.ones(3), requires_grad=True)
     opt = optim.SGD([("w", a), ("b", b)], lr=0.1)
-    assert opt.param_groups[0]["params"] == [a, b] or opt.param_groups[0]["params"][1] is b
+    group = opt.param_groups[0]
+    assert len(group["params"]) == 2 and group["params"][0] is a and group["params"][1] is b
     assert opt.state_dict()["param_groups"][0]["param_names"] == ["w", "b"]
 
 
