@@ -1,7 +1,13 @@
-"""Data: datasets and loaders, image augmentation, the text pipeline, real-data loaders."""
+"""Data: datasets and loaders, image augmentation, the text pipeline, real-data loaders.
+
+    from tensorlite.data import DataLoader, TensorDataset, transforms, datasets
+"""
 from . import datasets, text, transforms
-from .dataset import DataLoader, Dataset, TensorDataset, default_collate
+from .dataset import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset,
+                      default_collate, random_split)
+from .datasets import DataNotFound
 from .text import Vocabulary, lemmatize, normalize, one_hot, tokenize
 
-__all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate", "Vocabulary",
-           "tokenize", "normalize", "lemmatize", "one_hot", "datasets", "transforms", "text"]
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
+           "default_collate", "Vocabulary", "tokenize", "normalize", "lemmatize", "one_hot",
+           "DataNotFound", "datasets", "transforms", "text"]

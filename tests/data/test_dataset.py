@@ -1,0 +1,191 @@
+"""Dataset, TensorDataset, Subset, random_split, default_collate and DataLoader."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+import tensorlite as tl
+from tensorlite.data import (ConcatDataset, DataLoader, Dataset, Subset, TensorDataset,
+                             default_collate, random_split)
+
+
+class Squares(Dataset):
+    """A per-sample dataset (no fast path): sample i is a dict."""
+
+    def __init__(self, n=5):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        return {"x": np.full(2, i, np.float32), "y": i * i}
+
+
+def batches_as_lists(loader):
+    return [tuple(t.tolist() for t in batch) for batch in loader]
+
+
+# ---------------------------------------------------------------- TensorDataset
+
+def test_tensor_dataset_items_are_rows_as_tensors():
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    y = np.array([0, 1, 0, 1])
+    ds = TensorDataset(x, tl.from_numpy(y))
+    assert len(ds) == 4
+    xi, yi = ds[2]
+    assert isinstance(xi, tl.Tensor) and isinstance(yi, tl.Tensor)
+    assert xi.tolist() == [6.0, 7.0, 8.0] and yi.item() == 0 and yi.shape == ()
+    assert ds[-1][0].tolist() == [9.0, 10.0, 11.0]
+
+
+def test_tensor_dataset_rows_share_memory_with_the_data():
+    x = np.zeros((3, 2), np.float32)
+    row = TensorDataset(x)[1][0]
+    x[1, 0] = 5.0
+    assert row.tolist() == [5.0, 0.0]
+
+
+def test_tensor_dataset_checks_first_dimensions_and_indices():
+    with pytest.raises(ValueError, match=r"same first dimension"):
+        TensorDataset(tl.zeros(3), tl.zeros(4))
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+    with pytest.raises(ValueError, match="scalar"):
+        TensorDataset(np.float32(1.0))
+    with pytest.raises(IndexError, match="out of range for 3 samples"):
+        TensorDataset(tl.zeros(3))[3]
+
+
+# ---------------------------------------------------------------- Subset, random_split, concat
+
+def test_subset_and_concat_index_through():
+    ds = TensorDataset(np.arange(10))
+    sub = Subset(ds, [7, 2, -1])
+    assert [sub[i][0].item() for i in range(3)] == [7, 2, 9]
+    both = sub + ds
+    assert isinstance(both, ConcatDataset)
+    assert len(both) == 13 and both[3][0].item() == 0 and both[12][0].item() == 9
+    with pytest.raises(IndexError):
+        Subset(ds, [10])
+
+
+def test_random_split_is_a_reproducible_partition():
+    ds = TensorDataset(np.arange(10))
+    tl.manual_seed(4)
+    a, b = random_split(ds, [7, 3])
+    got = sorted(int(a[i][0].item()) for i in range(7)) + [b[i][0].item() for i in range(3)]
+    assert sorted(got) == list(range(10)) and len(a) == 7 and len(b) == 3
+    tl.manual_seed(4)
+    a2, _ = random_split(ds, [7, 3])
+    assert a2.indices.tolist() == a.indices.tolist()
+
+
+def test_random_split_fractions_and_bad_lengths():
+    parts = random_split(TensorDataset(np.arange(10)), [0.5, 0.25, 0.25])
+    assert [len(p) for p in parts] == [6, 2, 2]          # leftover goes round-robin (torch)
+    with pytest.raises(ValueError, match="sum to 9"):
+        random_split(TensorDataset(np.arange(10)), [4, 5])
+
+
+# ---------------------------------------------------------------- default_collate
+
+def test_collate_numbers_give_int64_float32_and_bool():
+    assert default_collate([1, 2]).dtype == tl.int64
+    assert default_collate([1.5, 2.0]).dtype == tl.float32
+    assert default_collate([True, False]).tolist() == [True, False]
+
+
+def test_collate_arrays_and_tensors_keep_their_dtype_and_stack():
+    out = default_collate([np.zeros((2, 3), np.float64), np.ones((2, 3), np.float64)])
+    assert isinstance(out, tl.Tensor) and out.shape == (2, 2, 3) and out.dtype == tl.float64
+    t = default_collate([tl.tensor([1, 2]), tl.tensor([3, 4])])
+    assert t.tolist() == [[1, 2], [3, 4]]
+    assert default_collate([np.int32(3), np.int32(4)]).dtype == np.int32
+
+
+def test_collate_recurses_into_tuples_dicts_and_namedtuples():
+    Pair = namedtuple("Pair", "a b")
+    out = default_collate([(np.zeros(2), {"k": 1, "s": "x"}), (np.ones(2), {"k": 2, "s": "y"})])
+    assert isinstance(out, tuple) and out[0].shape == (2, 2)
+    assert out[1]["k"].tolist() == [1, 2] and out[1]["s"] == ["x", "y"]
+    nt = default_collate([Pair(1, 2.0), Pair(3, 4.0)])
+    assert isinstance(nt, Pair) and nt.a.tolist() == [1, 3]
+    assert isinstance(default_collate([[1, 2], [3, 4]]), list)
+
+
+def test_collate_errors_name_the_problem():
+    with pytest.raises(ValueError, match=r"shape \(3,\) but sample 0 has \(2,\)"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(ValueError, match="non-empty"):
+        default_collate([])
+    with pytest.raises(TypeError, match="NoneType"):
+        default_collate([None, None])
+    with pytest.raises(ValueError, match="keys"):
+        default_collate([{"a": 1}, {"b": 1}])
+
+
+# ---------------------------------------------------------------- DataLoader
+
+def test_loader_batches_in_order_with_a_short_last_batch():
+    ds = TensorDataset(np.arange(10), np.arange(10) * 2)
+    loader = DataLoader(ds, batch_size=4)
+    assert len(loader) == 3
+    assert batches_as_lists(loader) == [([0, 1, 2, 3], [0, 2, 4, 6]), ([4, 5, 6, 7],
+                                        [8, 10, 12, 14]), ([8, 9], [16, 18])]
+
+
+def test_loader_drop_last():
+    loader = DataLoader(TensorDataset(np.arange(10)), batch_size=4, drop_last=True)
+    assert len(loader) == 2 and [len(b[0]) for b in loader] == [4, 4]
+
+
+def test_shuffle_is_a_new_permutation_each_epoch_and_reproducible():
+    loader = DataLoader(TensorDataset(np.arange(20)), batch_size=5, shuffle=True)
+    tl.manual_seed(1)
+    epoch1 = [x for b in loader for x in b[0].tolist()]
+    epoch2 = [x for b in loader for x in b[0].tolist()]
+    assert sorted(epoch1) == list(range(20)) and epoch1 != epoch2
+    tl.manual_seed(1)
+    assert [x for b in loader for x in b[0].tolist()] == epoch1
+
+
+def test_fast_path_matches_the_per_sample_path():
+    rng = np.random.default_rng(0)
+    x, y = rng.random((11, 3)).astype(np.float32), rng.integers(0, 5, 11)
+    ds = TensorDataset(x, y)
+    collate = lambda samples: default_collate(samples)      # noqa: E731  (not the default)
+    for shuffle in (False, True):
+        tl.manual_seed(2)
+        fast = batches_as_lists(DataLoader(ds, 4, shuffle=shuffle))
+        tl.manual_seed(2)
+        slow = batches_as_lists(DataLoader(ds, 4, shuffle=shuffle, collate_fn=collate))
+        assert fast == slow
+    batch = next(iter(DataLoader(ds, 4)))
+    assert batch[0].dtype == tl.float32 and batch[1].dtype == tl.int64
+
+
+def test_fast_path_through_a_subset_and_batches_own_their_memory():
+    x = np.arange(10, dtype=np.float32)
+    sub = Subset(TensorDataset(x), [9, 8, 1])
+    assert batches_as_lists(DataLoader(sub, batch_size=2)) == [([9.0, 8.0],), ([1.0],)]
+    (xb,) = next(iter(DataLoader(TensorDataset(x), batch_size=3)))
+    xb.data[0] = 100.0
+    assert x[0] == 0.0
+
+
+def test_loader_with_a_custom_dataset_and_collate_fn():
+    batches = list(DataLoader(Squares(), batch_size=2))
+    assert batches[0]["x"].shape == (2, 2) and batches[0]["y"].dtype == tl.int64
+    assert [b["y"].tolist() for b in batches] == [[0, 1], [4, 9], [16]]
+    sizes = [len(b) for b in DataLoader(Squares(), batch_size=2, collate_fn=lambda b: b)]
+    assert sizes == [2, 2, 1]
+
+
+def test_loader_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="positive int"):
+        DataLoader(Squares(), batch_size=0)
+    with pytest.raises(TypeError, match="__getitem__"):
+        DataLoader(42)
+    with pytest.raises(NotImplementedError, match="must define"):
+        len(Dataset())
