@@ -354,27 +354,13 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
 
 
 def _copy_(self: Tensor, src: Any) -> Tensor:
-    src_arr = src.data if isinstance(src, Tensor) else np.asarray(src)
-    try:
-        np.broadcast_to(src_arr, self.data.shape)
-    except ValueError:
-        raise RuntimeError(f"copy_: source of shape {tuple(src_arr.shape)} cannot be broadcast to "
-                           f"the destination of shape {tuple(self.shape)}") from None
-    if isinstance(src, Tensor) and src.requires_grad and _ag._GradMode.enabled:
-        return _inplace("copy_", lambda old, s: _ops.add(old * 0, s.to(old.dtype).expand(
-            old.shape)))(self, src)
-    if _ag._GradMode.enabled and self.requires_grad and self.grad_fn is None:
-        raise RuntimeError("copy_: a leaf tensor that requires grad cannot be modified in place "
-                           "(use `with tl.no_grad():`)")
-    self.data[...] = src_arr
-    self._version[0] += 1
+    """Copy ``src`` (broadcast) into this tensor: ``self[...] = src``, gradient included."""
+    _ops.setitem(self, Ellipsis, src)
     return self
 
 
-def _reduce_kw(fn: Any) -> Callable:
-    def method(self, dim=None, keepdim=False):
-        return fn(self, dim, keepdim)
-    return method
+def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    return _inplace("clamp_", lambda old, lo, hi: _ops.clamp(old, lo, hi))(self, min, max)
 
 
 _methods = {
@@ -408,7 +394,7 @@ _methods = {
     "softmax": _ops.softmax, "log_softmax": _ops.log_softmax,
     "add_": _inplace("add_", _ops.add), "sub_": _inplace("sub_", _ops.sub),
     "mul_": _inplace("mul_", _ops.mul), "div_": _inplace("div_", _ops.div),
-    "clamp_": _inplace("clamp_", _ops.clamp), "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
+    "clamp_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
 }
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
