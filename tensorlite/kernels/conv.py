@@ -4,8 +4,9 @@ Design (measured in PERF-NOTES and benchmarks/kernel_conv.py): the batch is spli
 one contiguous chunk of images per thread (``prange``); each thread unfolds a few images
 at a time into columns (im2col), multiplies them with the weight by ``np.dot`` (BLAS, held
 to one thread so the two threads do not fight over the cores) and, for the input
-gradient, folds the columns back (col2im). Several images share one GEMM so that the
-GEMMs of small feature maps are wide enough for BLAS to run near its peak.
+gradient, folds the columns back (col2im). Images of small feature maps share one GEMM
+so that it is wide enough for BLAS to run near its peak; from 16x16 up one image per
+GEMM measured fastest (wider GEMMs push the columns out of the L2 cache).
 
 Layout of the columns of one group: ``cols[k, b*P + p]`` with ``k = (c*kh + i)*kw + j``
 (channel in the group, kernel row, kernel column) and ``p = oh*Wo + ow`` for image ``b``
@@ -26,8 +27,9 @@ from ._blas import single_threaded_blas
 # Below this many multiply-adds a second thread costs more (launch + sync) than it saves.
 _SERIAL_MACS = 200_000
 # Columns per GEMM to aim for when batching images: narrower GEMMs lose BLAS efficiency,
-# wider ones only grow the per-thread buffers past the caches.
-_TARGET_COLUMNS = 2048
+# wider ones push the per-thread buffers out of the cache (measured: N64 32->64 16x16
+# k3 is 20% slower with 4-16 images per GEMM than with one).
+_TARGET_COLUMNS = 256
 
 
 def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
@@ -38,7 +40,7 @@ def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
     """(threads, images per GEMM) for a problem of ``macs`` multiply-adds."""
     threads = 1 if macs < _SERIAL_MACS else min(numba.get_num_threads(), n_images)
     per_thread = -(-n_images // threads)
-    batch = max(1, min(per_thread, _TARGET_COLUMNS // columns_per_image))
+    batch = max(1, min(per_thread, _TARGET_COLUMNS // max(1, columns_per_image)))
     return threads, batch
 
 
@@ -58,7 +60,7 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
         _forward_images(x, w, y, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
-            _forward_parallel(x, w, y, *geometry, threads, batch)
+            _forward_parallel(x, w, y, *geometry, _bounds(n, threads), batch)
     return y
 
 
@@ -78,7 +80,7 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride
         _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
-            _backward_input_parallel(gy, w, gx, *geometry, threads, batch)
+            _backward_input_parallel(gy, w, gx, *geometry, _bounds(n, threads), batch)
     return gx
 
 
@@ -101,9 +103,15 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
         # One partial gradient per thread, summed here: no two threads write one cell.
         partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
         with single_threaded_blas():
-            _backward_weight_parallel(x, gy, partial, *geometry, threads, batch)
+            _backward_weight_parallel(x, gy, partial, *geometry, _bounds(n, threads),
+                                      batch)
         gw = partial.sum(axis=0)
     return gw.reshape(o, cg, kh, kw)
+
+
+def _bounds(n: int, threads: int) -> np.ndarray:
+    # Thread t takes images bounds[t]:bounds[t+1]: equal chunks, the spare ones spread out.
+    return np.arange(threads + 1, dtype=np.int64) * n // threads
 
 
 def _geometry(stride: tuple, padding: tuple, dilation: tuple) -> tuple:
@@ -130,51 +138,84 @@ def _im2col(x, n, c0, cols, col0, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
     """cols[(c*kh+i)*kw+j, col0 + oh*wo + ow] = x[n, c0+c, oh*sh-ph+i*dh, ow*sw-pw+j*dw], 0 in the padding."""
     h = x.shape[2]
     wd = x.shape[3]
-    cg = cols.shape[0] // (kh * kw)
-    for c in range(cg):
-        xc = x[n, c0 + c]
+    xf = x.reshape(-1)  # flat indexing: measured 1.5x faster than row views here
+    cf = cols.reshape(-1)
+    whole_rows = sh == 1 and sw == 1 and wo == wd
+    for c in range(cols.shape[0] // (kh * kw)):
+        plane = ((n * x.shape[1]) + c0 + c) * h * wd
         for i in range(kh):
             offh = i * dh - ph
             oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
             for j in range(kw):
                 offw = j * dw - pw
                 ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
-                row = cols[(c * kh + i) * kw + j]
-                for p in range(col0, col0 + oh_lo * wo):
-                    row[p] = 0.0
-                for oh in range(oh_lo, oh_hi):
-                    xr = xc[oh * sh + offh]
-                    base = col0 + oh * wo
-                    for ow in range(ow_lo):
-                        row[base + ow] = 0.0
-                    for ow in range(ow_lo, ow_hi):
-                        row[base + ow] = xr[ow * sw + offw]
-                    for ow in range(ow_hi, wo):
-                        row[base + ow] = 0.0
-                for p in range(col0 + oh_hi * wo, col0 + ho * wo):
-                    row[p] = 0.0
+                row = ((c * kh + i) * kw + j) * cols.shape[1] + col0
+                for q in range(row, row + oh_lo * wo):
+                    cf[q] = 0.0
+                if whole_rows and oh_lo < oh_hi and ow_lo < ow_hi:
+                    # Stride 1 and "same" width: the valid output rows read one contiguous
+                    # stretch of the input plane, copied in one long (vectorised) loop.
+                    # The stretch starts and ends on valid pixels, so it stays in bounds;
+                    # the pixels it wraps around to land in padding columns, zeroed below.
+                    shift = plane + offh * wd + offw
+                    for q in range(oh_lo * wo + ow_lo, (oh_hi - 1) * wo + ow_hi):
+                        cf[row + q] = xf[shift + q]
+                    for oh in range(oh_lo, oh_hi):
+                        dst = row + oh * wo
+                        for ow in range(ow_lo):
+                            cf[dst + ow] = 0.0
+                        for ow in range(ow_hi, wo):
+                            cf[dst + ow] = 0.0
+                else:
+                    for oh in range(oh_lo, oh_hi):
+                        dst = row + oh * wo
+                        src = plane + (oh * sh + offh) * wd + offw
+                        for ow in range(ow_lo):
+                            cf[dst + ow] = 0.0
+                        for ow in range(ow_lo, ow_hi):
+                            cf[dst + ow] = xf[src + ow * sw]
+                        for ow in range(ow_hi, wo):
+                            cf[dst + ow] = 0.0
+                for q in range(row + oh_hi * wo, row + ho * wo):
+                    cf[q] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
 def _col2im(cols, col0, gx, n, c0, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
-    """gx[n, c0+c, oh*sh-ph+i*dh, ow*sw-pw+j*dw] += cols[(c*kh+i)*kw+j, col0 + oh*wo + ow] (padding dropped)."""
+    """gx[n, c0+c, oh*sh-ph+i*dh, ow*sw-pw+j*dw] += cols[(c*kh+i)*kw+j, col0 + oh*wo + ow]; padding dropped, cols used as scratch."""
     h = gx.shape[2]
     wd = gx.shape[3]
-    cg = cols.shape[0] // (kh * kw)
-    for c in range(cg):
-        gc = gx[n, c0 + c]
+    gf = gx.reshape(-1)
+    cf = cols.reshape(-1)
+    whole_rows = sh == 1 and sw == 1 and wo == wd
+    for c in range(cols.shape[0] // (kh * kw)):
+        plane = ((n * gx.shape[1]) + c0 + c) * h * wd
         for i in range(kh):
             offh = i * dh - ph
             oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
             for j in range(kw):
                 offw = j * dw - pw
                 ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
-                row = cols[(c * kh + i) * kw + j]
-                for oh in range(oh_lo, oh_hi):
-                    gr = gc[oh * sh + offh]
-                    base = col0 + oh * wo
-                    for ow in range(ow_lo, ow_hi):
-                        gr[ow * sw + offw] += row[base + ow]
+                row = ((c * kh + i) * kw + j) * cols.shape[1] + col0
+                if whole_rows and oh_lo < oh_hi and ow_lo < ow_hi:
+                    # The mirror of _im2col's contiguous stretch: zero the entries that
+                    # fall in padding columns, then add the stretch in one long loop (the
+                    # wrapped-around pixels receive + 0).
+                    for oh in range(oh_lo, oh_hi):
+                        src = row + oh * wo
+                        for ow in range(ow_lo):
+                            cf[src + ow] = 0.0
+                        for ow in range(ow_hi, wo):
+                            cf[src + ow] = 0.0
+                    shift = plane + offh * wd + offw
+                    for q in range(oh_lo * wo + ow_lo, (oh_hi - 1) * wo + ow_hi):
+                        gf[shift + q] += cf[row + q]
+                else:
+                    for oh in range(oh_lo, oh_hi):
+                        src = row + oh * wo
+                        dst = plane + (oh * sh + offh) * wd + offw
+                        for ow in range(ow_lo, ow_hi):
+                            gf[dst + ow * sw] += cf[src + ow]
 
 
 @njit(cache=True, error_model="numpy")
@@ -285,31 +326,30 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
 # The parallel drivers only split the batch: keeping the work in the serial functions above
 # keeps numba's parfor pass (seconds of compile per kernel otherwise) off the big bodies,
 # and lets a small problem call the serial function directly, without a thread launch.
+# The chunk bounds come in as an int64 array because prange's index is unsigned, and
+# unsigned bounds would compile a second copy of the serial function.
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _forward_parallel(x, w, y, sh, sw, ph, pw, dh, dw, groups, threads, batch):
-    """_forward_images over all N images, one chunk per thread."""
-    n = x.shape[0]
-    for t in prange(threads):
-        _forward_images(x, w, y, t * n // threads, (t + 1) * n // threads, sh, sw, ph, pw,
-                        dh, dw, groups, batch)
+def _forward_parallel(x, w, y, sh, sw, ph, pw, dh, dw, groups, bounds, batch):
+    """_forward_images on images bounds[t]:bounds[t+1] in thread t; bounds: int64."""
+    for t in prange(bounds.shape[0] - 1):
+        _forward_images(x, w, y, bounds[t], bounds[t + 1], sh, sw, ph, pw, dh, dw, groups,
+                        batch)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _backward_input_parallel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, threads, batch):
-    """_backward_input_images over all N images, one chunk per thread."""
-    n = gy.shape[0]
-    for t in prange(threads):
-        _backward_input_images(gy, w, gx, t * n // threads, (t + 1) * n // threads, sh, sw,
-                               ph, pw, dh, dw, groups, batch)
+def _backward_input_parallel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, bounds, batch):
+    """_backward_input_images on images bounds[t]:bounds[t+1] in thread t; bounds: int64."""
+    for t in prange(bounds.shape[0] - 1):
+        _backward_input_images(gy, w, gx, bounds[t], bounds[t + 1], sh, sw, ph, pw, dh, dw,
+                               groups, batch)
 
 
 @njit(cache=True, error_model="numpy", parallel=True)
-def _backward_weight_parallel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, groups, threads,
+def _backward_weight_parallel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, groups, bounds,
                               batch):
-    """_backward_weight_images per chunk of images into partial[t]: (threads, O, C//groups*kh*kw)."""
-    n = x.shape[0]
-    for t in prange(threads):
-        _backward_weight_images(x, gy, partial[t], t * n // threads, (t + 1) * n // threads,
-                                kh, kw, sh, sw, ph, pw, dh, dw, groups, batch)
+    """_backward_weight_images on images bounds[t]:bounds[t+1] into partial[t]: (threads, O, C//groups*kh*kw)."""
+    for t in prange(bounds.shape[0] - 1):
+        _backward_weight_images(x, gy, partial[t], bounds[t], bounds[t + 1], kh, kw, sh, sw,
+                                ph, pw, dh, dw, groups, batch)

@@ -7,28 +7,29 @@ recurrence, which cannot be batched over time: per step one (B, H) x (H, G) prod
 W_hh and the gate arithmetic. Gate order and equations are PyTorch's (nn.LSTM / nn.GRU /
 nn.RNN).
 
-Design (measured in benchmarks/kernel_rnn.py on 2 cores; the per-step products dominate):
-- The time loop runs in Python and each step's product is numpy's BLAS, computed in the
-  transposed orientation ``W_hh @ h^T`` -> (G, B): OpenBLAS splits an (800 x 200) x (200 x 20)
-  product over its threads, while ``h @ W_hh^T`` with only B = 20 rows ran ~1.4x slower.
-  The same BLAS (numpy's) as the caller's products also keeps one thread pool: a second
-  pool (scipy's, which ``np.dot`` inside numba calls) spins after each call and fought the
-  first, which made a whole-loop-in-numba variant several times slower in backward.
-- The gate arithmetic of one step is one small serial numba kernel (a ``prange`` launch
-  costs more than the ~10 us of work), which also transposes the (G, B) product back into
-  the batch-major outputs.
+Design (measured on 2 cores with benchmarks/kernel_rnn.py and prototypes; the per-step
+products dominate):
+- The time loop runs in Python and each step's product is numpy's BLAS in the transposed
+  orientation ``W_hh @ h^T`` -> (G, B): for B = 20, H = 200 that took 75 us against 92 us
+  for ``h @ W_hh^T`` (OpenBLAS threads an (800 x 200) x (200 x 20) product poorly when the
+  20 is its row count), and 82 us against 104 us for the backward's ``W_hh^T g^T``.
+  Staying on numpy's BLAS, which the caller's products also use, keeps one thread pool.
+- Rejected: the whole loop inside numba with ``np.dot`` (scipy's BLAS, a second thread pool
+  spinning against numpy's: backward 4x slower); two threads each doing half of the hidden
+  units with single-threaded BLAS per step (a ``prange`` per step: forward 2.2x slower).
+- The gate arithmetic of one step is one small serial numba kernel, which also reads the
+  (G, B) product transposed into the batch-major outputs (~20 us forward, ~12 us backward).
 - PyPI's llvmlite has no SVML, so ``np.tanh`` / ``np.exp`` in a numba loop are scalar libm
   calls. For float32 the kernels use ``_tanh_f32``, a rational approximation (max error
-  3.5e-7, below float32's resolution of values near 1) that LLVM vectorises, and
-  sigmoid(x) = tanh(x/2)/2 + 1/2. float64 stays exact (np.tanh, np.exp): it is what the
-  gradient checks by finite differences use.
+  3.5e-7) that LLVM vectorises, and sigmoid(x) = tanh(x/2)/2 + 1/2. float64 stays exact
+  (np.tanh, np.exp): it is what the gradient checks by finite differences use.
 - Nothing is allocated per step: outputs and the scratch product are allocated once.
 
 Layouts: time-major, ``xw`` (T, B, G) with G = 4H (LSTM), 3H (GRU) or H (RNN); states
 (B, H); W_hh (G, H) as PyTorch stores it; all float32 or float64, C-contiguous, one dtype
 per call. ``reverse=True`` runs the recurrence from t = T-1 down to 0 (the backward
 direction of a bidirectional layer) without the caller flipping and copying the sequence;
-outputs stay indexed by input position.
+outputs stay indexed by input position, and the backward takes the forward's ``reverse``.
 """
 from __future__ import annotations
 
@@ -83,8 +84,7 @@ def _tanh_typed(x):
 @overload(_sigmoid)
 def _sigmoid_typed(x):
     if x == types.float32:
-        half = np.float32(0.5)
-        return lambda x: half * _tanh_f32(half * x) + half
+        return lambda x: np.float32(0.5) * _tanh_f32(np.float32(0.5) * x) + np.float32(0.5)
     return lambda x: 1.0 / (1.0 + np.exp(-x))
 
 
@@ -119,10 +119,12 @@ def lstm_backward(g_hs: np.ndarray, g_hn: np.ndarray, g_cn: np.ndarray, w_hh: np
     g_hs (T, B, H) is the gradient of the output sequence, g_hn / g_cn (B, H) those of the
     final states; the rest are ``lstm_forward``'s inputs and outputs.
     """
-    t_len, batch, hidden = hs.shape
+    t_len = hs.shape[0]
     g_xw = np.empty_like(gates)
     w_t = np.ascontiguousarray(w_hh.T)  # (H, 4H): the transposed product reads it by rows
-    dh = np.ascontiguousarray(g_hn.T)  # (H, B): W_hh^T g_{t+1}, the recurrent part of dL/dh_t
+    # (H, B): W_hh^T g_{t+1}, the recurrent part of dL/dh_t. A copy, never a view: with B = 1
+    # g_hn.T is already contiguous, and the loop writes into this array.
+    dh = g_hn.T.copy()
     dc = g_cn.copy()  # dL/dc_t, carried backwards in place
     steps = _steps(t_len, reverse)
     for k in range(t_len - 1, -1, -1):
@@ -140,51 +142,52 @@ def _lstm_cell(xw, z, c_prev, gates, h, c):
     hidden = g4 // 4
     for b in range(batch):
         a = gates[b]
-        x = xw[b]
-        for j in range(g4):
-            a[j] = x[j] + z[j, b]
-        # The lecture's LSTM: i, f, o = sigmoid(.), g = tanh(.), c_t = f*c_{t-1} + i*g, h_t = o*tanh(c_t).
-        for j in range(2 * hidden):
-            a[j] = _sigmoid(a[j])
-        for j in range(2 * hidden, 3 * hidden):
-            a[j] = _tanh(a[j])
-        for j in range(3 * hidden, g4):
-            a[j] = _sigmoid(a[j])
+        _add_column(a, xw[b], z[:, b])
+        # The lecture's LSTM: i, f, o = sigmoid(.), g = tanh(.), c_t = f*c_{t-1} + i*g,
+        # h_t = o*tanh(c_t).
+        _sigmoid_inplace(a[:2 * hidden])
+        _tanh_inplace(a[2 * hidden:3 * hidden])
+        _sigmoid_inplace(a[3 * hidden:])
+        i, f, g, o = a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:]
         cp = c_prev[b]
         cb = c[b]
         hb = h[b]
         for j in range(hidden):
-            ct = a[hidden + j] * cp[j] + a[j] * a[2 * hidden + j]
-            cb[j] = ct
-            hb[j] = a[3 * hidden + j] * _tanh(ct)
+            cb[j] = f[j] * cp[j] + i[j] * g[j]
+        for j in range(hidden):
+            hb[j] = o[j] * _tanh(cb[j])
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _lstm_cell_backward(g_h, dh, dc, c_prev, c, gates, g_xw):
-    """One step back. g_h, dc, c_prev, c (B, H); dh (H, B) (W_hh^T g_{t+1}, becomes unused);
-    gates, g_xw (B, 4H). Updates dc to dL/dc_{t-1}."""
+    """One step back. g_h, dc, c_prev, c (B, H); dh (H, B) = W_hh^T g_{t+1}^T;
+    gates, g_xw (B, 4H). Updates dc to dL/dc_{t-1} in place."""
     batch, g4 = gates.shape
     hidden = g4 // 4
     one = gates.dtype.type(1.0)
     for b in range(batch):
         a = gates[b]
         out = g_xw[b]
-        gh = g_h[b]
+        ig, fg, gg, og = a[:hidden], a[hidden:2 * hidden], a[2 * hidden:3 * hidden], a[3 * hidden:]
+        di, df, dg, do = (out[:hidden], out[hidden:2 * hidden], out[2 * hidden:3 * hidden],
+                          out[3 * hidden:])
+        # dL/dh_t staged in the o slot: read transposed once, then the main loop is contiguous.
+        _add_column(do, g_h[b], dh[:, b])
         cp = c_prev[b]
         cb = c[b]
         dcb = dc[b]
         for j in range(hidden):
-            i = a[j]
-            f = a[hidden + j]
-            g = a[2 * hidden + j]
-            o = a[3 * hidden + j]
+            i = ig[j]
+            f = fg[j]
+            g = gg[j]
+            o = og[j]
             tc = _tanh(cb[j])
-            d_h = gh[j] + dh[j, b]
+            d_h = do[j]
             d_c = dcb[j] + d_h * o * (one - tc * tc)
-            out[j] = d_c * g * i * (one - i)
-            out[hidden + j] = d_c * cp[j] * f * (one - f)
-            out[2 * hidden + j] = d_c * i * (one - g * g)
-            out[3 * hidden + j] = d_h * tc * o * (one - o)
+            di[j] = d_c * g * i * (one - i)
+            df[j] = d_c * cp[j] * f * (one - f)
+            dg[j] = d_c * i * (one - g * g)
+            do[j] = d_h * tc * o * (one - o)
             dcb[j] = d_c * f
 
 
@@ -248,50 +251,55 @@ def _gru_cell(xw, z, b_hh, h_prev, saved, h):
     for b in range(batch):
         s = saved[b]
         x = xw[b]
+        zb = z[:, b]
+        rz = s[:2 * hidden]
+        r, u, n, hn = s[:hidden], s[hidden:2 * hidden], s[2 * hidden:3 * hidden], s[3 * hidden:]
+        _add_column(rz, x[:2 * hidden], zb[:2 * hidden])
+        _add_column(hn, b_hh[2 * hidden:], zb[2 * hidden:])
         # PyTorch's GRU: r = sigmoid(x_r + W_hr h + b_hr), z = sigmoid(x_z + W_hz h + b_hz),
         # n = tanh(x_n + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+        bz = b_hh[:2 * hidden]
         for j in range(2 * hidden):
-            s[j] = _sigmoid(x[j] + z[j, b] + b_hh[j])
+            rz[j] = _sigmoid(rz[j] + bz[j])
+        xn = x[2 * hidden:]
         for j in range(hidden):
-            hn = z[2 * hidden + j, b] + b_hh[2 * hidden + j]
-            s[3 * hidden + j] = hn
-            s[2 * hidden + j] = _tanh(x[2 * hidden + j] + s[j] * hn)
+            n[j] = _tanh(xn[j] + r[j] * hn[j])
         hp = h_prev[b]
         hb = h[b]
         for j in range(hidden):
-            u = s[hidden + j]
-            hb[j] = (one - u) * s[2 * hidden + j] + u * hp[j]
+            hb[j] = (one - u[j]) * n[j] + u[j] * hp[j]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _gru_cell_backward(g_h, dh, dr, h_prev, saved, g_xw, g_hh):
     """One step back. g_h, h_prev (B, H); dh (B, H) in/out, the direct part of dL/dh;
-    dr (H, B) = W_hh^T g_hh[t+1]; saved (B, 4H); g_xw, g_hh (B, 3H)."""
+    dr (H, B) = W_hh^T g_hh[t+1]^T; saved (B, 4H); g_xw, g_hh (B, 3H)."""
     batch, g4 = saved.shape
     hidden = g4 // 4
     one = saved.dtype.type(1.0)
     for b in range(batch):
         s = saved[b]
+        r, u, n, hn = s[:hidden], s[hidden:2 * hidden], s[2 * hidden:3 * hidden], s[3 * hidden:]
         gx = g_xw[b]
         gg = g_hh[b]
-        ghb = g_h[b]
-        dhb = dh[b]
+        dxr, dxz, dxn = gx[:hidden], gx[hidden:2 * hidden], gx[2 * hidden:]
+        dhr, dhz, dhn = gg[:hidden], gg[hidden:2 * hidden], gg[2 * hidden:]
+        d = dh[b]
+        # dL/dh_t = direct part + g_h + W_hh^T part, read transposed once.
+        _accumulate_column(d, g_h[b], dr[:, b])
         hp = h_prev[b]
         for j in range(hidden):
-            r = s[j]
-            u = s[hidden + j]
-            n = s[2 * hidden + j]
-            d = ghb[j] + dhb[j] + dr[j, b]
-            d_n = d * (one - u) * (one - n * n)
-            d_z = d * (hp[j] - n) * u * (one - u)
-            d_r = d_n * s[3 * hidden + j] * r * (one - r)
-            gx[j] = d_r
-            gx[hidden + j] = d_z
-            gx[2 * hidden + j] = d_n
-            gg[j] = d_r
-            gg[hidden + j] = d_z
-            gg[2 * hidden + j] = d_n * r
-            dhb[j] = d * u
+            d_h = d[j]
+            d_n = d_h * (one - u[j]) * (one - n[j] * n[j])
+            d_z = d_h * (hp[j] - n[j]) * u[j] * (one - u[j])
+            d_r = d_n * hn[j] * r[j] * (one - r[j])
+            dxr[j] = d_r
+            dxz[j] = d_z
+            dxn[j] = d_n
+            dhr[j] = d_r
+            dhz[j] = d_z
+            dhn[j] = d_n * r[j]
+            d[j] = d_h * u[j]
 
 
 # ----------------------------------------------------------------------------- RNN
@@ -322,7 +330,7 @@ def rnn_backward(g_hs: np.ndarray, g_hn: np.ndarray, w_hh: np.ndarray, h0: np.nd
     t_len = hs.shape[0]
     g_xw = np.empty_like(hs)
     w_t = np.ascontiguousarray(w_hh.T)
-    dr = np.ascontiguousarray(g_hn.T)  # (H, B): W_hh^T g_xw[t+1], the recurrent part of dL/dh_t
+    dr = g_hn.T.copy()  # (H, B): W_hh^T g_xw[t+1]; a copy, as in lstm_backward
     relu = nonlinearity == "relu"
     steps = _steps(t_len, reverse)
     for k in range(t_len - 1, -1, -1):
@@ -338,34 +346,64 @@ def _rnn_cell(xw, z, h, relu):
     batch, hidden = xw.shape
     zero = xw.dtype.type(0.0)
     for b in range(batch):
-        x = xw[b]
         hb = h[b]
-        # The lecture's recurrence h_t = tanh(b + U h_{t-1} + W C(w_t)) (b and W C(w_t) are in xw).
+        _add_column(hb, xw[b], z[:, b])
+        # The lecture's recurrence h_t = tanh(b + U h_{t-1} + W C(w_t)) (b, W C(w_t) in xw).
         if relu:
             for j in range(hidden):
-                v = x[j] + z[j, b]
+                v = hb[j]
                 hb[j] = zero if v < zero else v  # NaN passes through, as in torch
         else:
-            for j in range(hidden):
-                hb[j] = _tanh(x[j] + z[j, b])
+            _tanh_inplace(hb)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _rnn_cell_backward(g_h, dr, h, g_xw, relu):
-    """One step back. g_h, h, g_xw (B, H); dr (H, B) = W_hh^T g_xw[t+1]."""
+    """One step back. g_h, h, g_xw (B, H); dr (H, B) = W_hh^T g_xw[t+1]^T."""
     batch, hidden = h.shape
     one = h.dtype.type(1.0)
     zero = h.dtype.type(0.0)
     for b in range(batch):
-        gh = g_h[b]
         hb = h[b]
         out = g_xw[b]
+        _add_column(out, g_h[b], dr[:, b])
         if relu:
             for j in range(hidden):
-                out[j] = gh[j] + dr[j, b] if hb[j] > zero else zero
+                out[j] = out[j] if hb[j] > zero else zero
         else:
             for j in range(hidden):
-                out[j] = (gh[j] + dr[j, b]) * (one - hb[j] * hb[j])
+                out[j] *= one - hb[j] * hb[j]
+
+
+# ----------------------------------------------------------------------------- helpers
+# Loops run over views starting at 0: indexing a row at ``3 * hidden + j`` made LLVM keep
+# numba's negative-index wraparound and gave up vectorising (4x slower, measured).
+
+
+@njit(cache=True, error_model="numpy")
+def _add_column(out, row, column):
+    """out = row + column, all (N,); column is strided (a column of a transposed product)."""
+    for j in range(out.shape[0]):
+        out[j] = row[j] + column[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _accumulate_column(out, row, column):
+    """out += row + column, all (N,); column is strided."""
+    for j in range(out.shape[0]):
+        out[j] += row[j] + column[j]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _sigmoid_inplace(a):
+    for j in range(a.shape[0]):
+        a[j] = _sigmoid(a[j])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _tanh_inplace(a):
+    for j in range(a.shape[0]):
+        a[j] = _tanh(a[j])
 
 
 # ----------------------------------------------------------------------------- shared
@@ -378,7 +416,7 @@ def _steps(t_len: int, reverse: bool) -> range:
 
 def _w_hh_grad(g: np.ndarray, hs: np.ndarray, h0: np.ndarray, reverse: bool) -> np.ndarray:
     """sum_t g[t]^T h_prev(t): (G, H) from g (T, B, G), hs (T, B, H), h0 (B, H); two GEMMs."""
-    t_len, batch, hidden = hs.shape
+    t_len, _, hidden = hs.shape
     gdim = g.shape[2]
     first = t_len - 1 if reverse else 0  # the step whose previous state is h0
     grad = np.dot(g[first].T, h0) if t_len else np.zeros((gdim, hidden), dtype=g.dtype)

@@ -32,6 +32,9 @@ CONFIGS = {
     "stride_beyond_kernel": (2, 2, 3, 9, 10, (2, 2), (3, 4), (0, 0), (1, 1), 1),
     "last_rows_unused": (3, 2, 2, 8, 8, (3, 3), (3, 3), (0, 0), (1, 1), 1),
     "odd_batch": (5, 3, 4, 6, 7, (3, 3), (1, 2), (1, 1), (1, 1), 1),
+    # stride 1 with output size == input size takes the whole-row copy path of im2col
+    "same_size_dilated": (2, 3, 2, 6, 7, (3, 3), (1, 1), (2, 2), (2, 2), 1),
+    "same_size_kernel_wider_than_input": (2, 2, 3, 4, 2, (3, 5), (1, 1), (1, 2), (1, 1), 1),
 }
 
 # How the kernels split the work: (_SERIAL_MACS, _TARGET_COLUMNS).
