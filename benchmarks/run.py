@@ -14,11 +14,10 @@ import platform
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import tensorlite as tl  # noqa: E402
+import tensorlite as tl  # noqa: E402  (before numpy: see tensorlite/__init__.py)
+import numpy as np  # noqa: E402
 from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
 
 
@@ -211,6 +210,22 @@ def w_lstm_lm(torch):
     return [("2-layer LSTM LM train step (vocab 10k, 35x20, 200)", ours, theirs, 3)]
 
 
+MARKDOWN = """# Performance relative to PyTorch
+
+Written by `python -m benchmarks --markdown docs/performance.md` on {date}
+(torch {torch}, numpy {numpy}, 2 cores). Each workload is forward + backward (training
+steps include the optimizer), float32, timed for ours and PyTorch alternately in one
+process; figures are medians of the rounds. Ratio = ours / PyTorch (below 1 is faster).
+
+| workload | ours ms | PyTorch ms | ratio |
+|---|---|---|---|
+{rows}
+
+Kernel-level benchmarks with more detail: `python benchmarks/kernel_conv.py`,
+`python benchmarks/kernel_misc.py`, `python benchmarks/kernel_rnn.py`; per-op overhead:
+`python benchmarks/overhead.py`; memory over 10,000 steps: `python benchmarks/memory.py`.
+"""
+
 GROUPS = [("overhead", w_overhead), ("conv", w_conv), ("pool", w_pool),
           ("embedding", w_embedding), ("cross_entropy", w_cross_entropy), ("lstm", w_lstm),
           ("lenet", w_lenet), ("lstm_lm", w_lstm_lm)]
@@ -221,6 +236,7 @@ def main(argv=None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("only", nargs="*", help="run only groups whose name contains one of these")
     p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--markdown", default=None, help="also write the table as Markdown here")
     p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "results", "latest.json"))
     args = p.parse_args(argv)
@@ -245,6 +261,14 @@ def main(argv=None) -> int:
     with open(args.json, "w") as f:
         json.dump(meta, f, indent=2)
     print(f"\nsaved {args.json}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(MARKDOWN.format(date=meta["date"], torch=meta["torch"], numpy=meta["numpy"],
+                                    rows="\n".join(
+                f"| {r['name']} | {r['ours_ms']:.3f} | "
+                f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '.3f')} | "
+                f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x'} |"
+                for r in rows)))
     return 0
 
 

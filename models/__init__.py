@@ -1,4 +1,6 @@
 """Reference networks from the lecture, and the `python -m models` CLI."""
+import tensorlite  # noqa: F401  (first: it configures BLAS threads before numpy loads)
+
 from .lenet import LeNet5
 from .resnet import BasicBlock, Bottleneck, ResNet
 from .language import NeuralLM, RNNLM

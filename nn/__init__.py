@@ -8,6 +8,8 @@
 Names, constructor arguments, parameter names and shapes follow PyTorch, so a PyTorch
 state dict of the same architecture loads with ``load_state_dict``.
 """
+import tensorlite  # noqa: F401  (first: it configures BLAS threads before numpy loads)
+
 from . import functional, init, utils
 from .layers import (AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,
                      ConvTranspose2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear,
