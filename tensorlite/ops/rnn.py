@@ -72,10 +72,8 @@ class LSTMLayer(Function):
     @once_differentiable
     def backward(ctx, g_hs, g_hn, g_cn):
         x, w_ih, w_hh, h0, c0, hs, cs, gates = ctx.saved
-        # The kernels update the final-state gradients in place: give them copies.
-        g_xw, g_whh, g_h0, g_c0 = K.lstm_backward(_c(g_hs.data), g_hn.data.copy(),
-                                                  g_cn.data.copy(), w_hh, h0, c0, hs, cs, gates,
-                                                  ctx.reverse)
+        g_xw, g_whh, g_h0, g_c0 = K.lstm_backward(_c(g_hs.data), _c(g_hn.data), _c(g_cn.data),
+                                                  w_hh, h0, c0, hs, cs, gates, ctx.reverse)
         gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
         return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(gb), _t(g_h0), _t(g_c0)
 
@@ -94,7 +92,7 @@ class GRULayer(Function):
     @once_differentiable
     def backward(ctx, g_hs, g_hn):
         x, w_ih, w_hh, b, h0, hs, saved = ctx.saved
-        g_xw, g_whh, g_bhh, g_h0 = K.gru_backward(_c(g_hs.data), g_hn.data.copy(), w_hh, b, h0,
+        g_xw, g_whh, g_bhh, g_h0 = K.gru_backward(_c(g_hs.data), _c(g_hn.data), w_hh, b, h0,
                                                   hs, saved, ctx.reverse)
         gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
         return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(g_bhh), _t(g_h0)
@@ -115,7 +113,7 @@ class RNNLayer(Function):
     def backward(ctx, g_hs, g_hn):
         x, w_ih, w_hh, h0, hs = ctx.saved
         nonlinearity, reverse = ctx.args
-        g_xw, g_whh, g_h0 = K.rnn_backward(_c(g_hs.data), g_hn.data.copy(), w_hh, h0, hs,
+        g_xw, g_whh, g_h0 = K.rnn_backward(_c(g_hs.data), _c(g_hn.data), w_hh, h0, hs,
                                            nonlinearity, reverse)
         gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
         return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(gb), _t(g_h0)
