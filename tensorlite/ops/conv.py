@@ -29,21 +29,25 @@ def _c(a: np.ndarray) -> np.ndarray:
 
 class Conv2d(Function):
     @staticmethod
-    def forward(ctx, x, w, stride, padding, dilation, groups):
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.geom = (stride, padding, dilation, groups)
-        return K.conv2d_forward(_c(x.data), _c(w.data), stride, padding, dilation, groups)
+        y = K.conv2d_forward(_c(x.data), _c(w.data), stride, padding, dilation, groups)
+        if b is not None:
+            y += b.data.reshape(1, -1, 1, 1)  # the kernel's fresh output: add in place
+        return y
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.geom
-        need_x, need_w = ctx.needs_input_grad[:2]
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
         gx = ConvTranspose.apply(g, w, x.shape[2:], stride, padding, dilation, groups) \
             if need_x else None
         gw = ConvWeight.apply(x, g, w.shape[2:], stride, padding, dilation, groups) \
             if need_w else None
-        return gx, gw
+        gb = g.sum((0, 2, 3)) if need_b else None
+        return gx, gw, gb
 
 
 class ConvTranspose(Function):
@@ -63,7 +67,7 @@ class ConvTranspose(Function):
         stride, padding, dilation, groups = ctx.geom
         need_g, need_w = ctx.needs_input_grad[:2]
         # <h, convT(g, w)> = <conv(h, w), g>
-        gg = Conv2d.apply(h, w, stride, padding, dilation, groups) if need_g else None
+        gg = Conv2d.apply(h, w, None, stride, padding, dilation, groups) if need_g else None
         gw = ConvWeight.apply(h, g, w.shape[2:], stride, padding, dilation, groups) \
             if need_w else None
         return gg, gw
@@ -87,7 +91,7 @@ class ConvWeight(Function):
         # <k, convW(x, g)> = <conv(x, k), g>
         gx = ConvTranspose.apply(g, k, x.shape[2:], stride, padding, dilation, groups) \
             if need_x else None
-        gg = Conv2d.apply(x, k, stride, padding, dilation, groups) if need_g else None
+        gg = Conv2d.apply(x, k, None, stride, padding, dilation, groups) if need_g else None
         return gx, gg
 
 
@@ -157,9 +161,7 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
         raise ValueError(f"{op}: the padded input ({h + 2 * padding[0]}x{wd + 2 * padding[1]}) is "
                          f"smaller than the dilated kernel ({dilation[0] * (kh - 1) + 1}x"
                          f"{dilation[1] * (kw - 1) + 1})")
-    y = Conv2d.apply(x, w, stride, padding, dilation, groups)
-    if b is not None:
-        y = y + b.reshape(1, o, 1, 1)
+    y = Conv2d.apply(x, w, b, stride, padding, dilation, groups)
     return y.squeeze(0) if unbatched else y
 
 

@@ -304,6 +304,9 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        if not g.requires_grad:
+            # Plain backward: one pass on arrays (no graph to record through the mask).
+            return _const(g.data * (x.data > 0))
         return g * _const((x.data > 0).astype(g.dtype))
 
 
