@@ -37,7 +37,11 @@ def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
 
 
 def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
-    """(threads, images per GEMM) for a problem of ``macs`` multiply-adds."""
+    """(threads, images per GEMM) for a problem of ``macs`` multiply-adds.
+
+    One thread means the serial path: no thread launch, and BLAS keeps its own threads,
+    which it uses only for GEMMs big enough to pay (a single large image, N=1).
+    """
     threads = 1 if macs < _SERIAL_MACS else min(numba.get_num_threads(), n_images)
     per_thread = -(-n_images // threads)
     batch = max(1, min(per_thread, _TARGET_COLUMNS // max(1, columns_per_image)))
@@ -47,6 +51,7 @@ def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
 def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
                    dilation: tuple, groups: int) -> np.ndarray:
     """Cross-correlation y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C//groups, kh, kw)."""
+    # PyTorch's convention; the lecture's convolution is this with w flipped in both axes.
     x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w)
     n, _, h, wd = x.shape
