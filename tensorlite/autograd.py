@@ -259,8 +259,7 @@ class Function:
                 a = np.asarray(a)
             if not track:
                 return _make(a, False, None, 0, args[0]._version if cls._shares_version else None)
-            ctx.next_edges = tuple([((t.grad_fn, t._out_nr) if t.grad_fn is not None else (t, -1))
-                                    if n else None for t, n in zip(args, needs)])
+            ctx.next_edges = tuple([_edge(t) if n else None for t, n in zip(args, needs)])
             ctx._n_outputs = 1
             diff = a.dtype.kind == "f" and (ctx._non_diff is None or id(a) not in ctx._non_diff)
             out = _make(a, diff, ctx if diff else None, 0,

@@ -99,8 +99,7 @@ def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def _check_conv(op: str, x: Tensor, w: Tensor, b: Optional[Tensor], groups: int,
-                w_in_axis: int) -> None:
+def _check_conv(op: str, x: Tensor, w: Tensor, b: Optional[Tensor], groups: int) -> None:
     if not isinstance(x, Tensor) or not isinstance(w, Tensor):
         raise TypeError(f"{op}: input and weight must be Tensors")
     if x.ndim != 4:
@@ -125,7 +124,7 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
     unbatched = isinstance(x, Tensor) and x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
-    _check_conv(op, x, w, b, groups, 1)
+    _check_conv(op, x, w, b, groups)
     stride = pair(op, "stride", stride, 1)
     dilation = pair(op, "dilation", dilation, 1)
     kh, kw = w.shape[2], w.shape[3]
@@ -176,7 +175,7 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: A
     unbatched = isinstance(x, Tensor) and x.ndim == 3
     if unbatched:
         x = x.unsqueeze(0)
-    _check_conv(op, x, w, b, groups, 0)
+    _check_conv(op, x, w, b, groups)
     stride = pair(op, "stride", stride, 1)
     padding = pair(op, "padding", padding, 0)
     dilation = pair(op, "dilation", dilation, 1)

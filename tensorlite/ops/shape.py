@@ -200,8 +200,6 @@ def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
             if it.dtype.kind not in "iub":
                 raise IndexError(f"{op}: tensors used as indices must be integer or bool, got "
                                  f"dtype {it.dtype}")
-            if it.dtype.kind == "b" and it.ndim == 0:
-                pass
         elif not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
             raise IndexError(f"{op}: unsupported index of type {type(it).__name__}")
         out.append(it)
