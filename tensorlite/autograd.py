@@ -259,7 +259,9 @@ class Function:
                 a = np.asarray(a)
             if not track:
                 return _make(a, False, None, 0, args[0]._version if cls._shares_version else None)
-            ctx.next_edges = tuple([_edge(t) if n else None for t, n in zip(args, needs)])
+            ctx.next_edges = tuple([((t.grad_fn, t._out_nr) if t.grad_fn is not None
+                                     else (t, -1)) if n else None
+                                    for t, n in zip(args, needs)])
             ctx._n_outputs = 1
             diff = a.dtype.kind == "f" and (ctx._non_diff is None or id(a) not in ctx._non_diff)
             out = _make(a, diff, ctx if diff else None, 0,
@@ -429,8 +431,16 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
     With ``capture`` (a dict keyed by (node or leaf, output nr)), gradients reaching those
     places are recorded there and leaves' ``.grad`` is left alone (``autograd.grad``).
     """
+    if capture is None and len(roots) == 1:
+        node = roots[0].grad_fn
+        if node is not None and node._n_outputs == 1 and node._pre_hooks is None:
+            for edge in node.next_edges:
+                if edge is not None and edge[1] >= 0:
+                    break
+            else:
+                _execute_leaf_node(node, grad_roots[0], retain_graph, create_graph)
+                return
     pending: dict = {}      # (node, nr) -> summed gradient arriving at that output
-    leaf_grads: dict = {}   # leaf -> summed gradient
     root_nodes = []
     for t, g in zip(roots, grad_roots):
         fn = t.grad_fn
@@ -508,6 +518,42 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
         _GradMode.enabled = prev_mode
 
 
+def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: bool) -> None:
+    """The common small case of ``_execute``: one root whose node feeds only leaves (a
+    tiny op, a loss over parameters) -- no ordering or pending-gradient bookkeeping."""
+    if node._freed:
+        raise _freed_error(node)
+    prev_mode = _GradMode.enabled
+    _GradMode.enabled = create_graph
+    try:
+        in_grads = node.fn.backward(node, g)
+        if type(in_grads) is not tuple:
+            in_grads = (in_grads,)
+        leaves: dict = {}
+        for edge, gi in zip(node.next_edges, in_grads):
+            if edge is None or gi is None:
+                continue
+            if not isinstance(gi, Tensor):
+                gi = _make(np.asarray(gi), False, None, 0, None)
+            leaf = edge[0]
+            prev = leaves.get(leaf)
+            if prev is None:
+                leaves[leaf] = gi
+            elif create_graph:
+                leaves[leaf] = prev + gi
+            else:
+                leaves[leaf] = _make(prev.data + gi.data, False, None, 0, None)
+        if not retain_graph:
+            node._release()
+        seen = {id(g.data)}
+        for leaf, gi in leaves.items():
+            if leaf._hooks is not None:
+                gi = _run_hooks(leaf._hooks, gi)
+            _store_leaf_grad(leaf, gi, create_graph, seen)
+    finally:
+        _GradMode.enabled = prev_mode
+
+
 def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
     data = g.data
     ldata = leaf.data
@@ -518,15 +564,19 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
         else:
             data = np.broadcast_to(data, ldata.shape).astype(ldata.dtype)
     if not create_graph:
-        # .grad must own writable memory: the array reaching here may be a broadcast view
-        # or shared with another leaf's gradient (add's backward passes one array twice).
-        if id(data) in seen or not data.flags.owndata or not data.flags.writeable:
-            data = data.copy()
-        seen.add(id(data))
-        if leaf.grad is None:
-            leaf.grad = _make(data, False, None, 0, None)
-        else:
+        if leaf.grad is not None:
+            # A fresh sum: never aliases the incoming array.
             leaf.grad = _make(leaf.grad.data + data, False, None, 0, None)
+            return
+        # .grad must own writable memory: the array reaching here may be a broadcast view,
+        # the caller's seed, or shared with another leaf's gradient (add's backward passes
+        # one array twice).
+        key = id(data)
+        if key in seen or data.base is not None or not data.flags.writeable:
+            data = data.copy()
+            key = id(data)
+        seen.add(key)
+        leaf.grad = _make(data, False, None, 0, None)
     else:
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 

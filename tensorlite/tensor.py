@@ -181,7 +181,10 @@ class Tensor:
         """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
         if not self.requires_grad:
             _ag.backward(self)  # raises the clear error
-        seed = _ag._seed(self, gradient, "backward")
+        if type(gradient) is Tensor and gradient.data.shape == self.data.shape:
+            seed = gradient
+        else:
+            seed = _ag._seed(self, gradient, "backward")
         _ag._execute((self,), (seed,), create_graph if retain_graph is None else retain_graph,
                      create_graph)
 
