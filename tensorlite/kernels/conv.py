@@ -1,10 +1,11 @@
 """conv2d forward and both gradients: im2col -> BLAS GEMM -> col2im, parallel over images.
 
 Design (measured in PERF-NOTES and benchmarks/kernel_conv.py): the batch is split into
-one contiguous chunk of images per thread (``prange``); each thread unfolds a few images
-at a time into columns (im2col), multiplies them with the weight by ``np.dot`` (BLAS, held
-to one thread so the two threads do not fight over the cores) and, for the input
-gradient, folds the columns back (col2im). Images of small feature maps share one GEMM
+one contiguous chunk of images per thread (plain threads running GIL-free kernels, see
+``_threads``); each thread unfolds a few images at a time into columns (im2col),
+multiplies them with the weight by ``np.dot`` (BLAS, held to one thread so the two
+threads do not fight over the cores) and, for the input gradient, folds the columns back
+(col2im). Images of small feature maps share one GEMM
 so that it is wide enough for BLAS to run near its peak; from 16x16 up one image per
 GEMM measured fastest (wider GEMMs push the columns out of the L2 cache).
 
@@ -18,11 +19,11 @@ C-contiguous and pick the chunking.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ._blas import single_threaded_blas
+from ._threads import num_threads, parallel_chunks
 
 # Below this many multiply-adds a second thread costs more (launch + sync) than it saves.
 _SERIAL_MACS = 200_000
@@ -42,7 +43,7 @@ def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
     One thread means the serial path: no thread launch, and BLAS keeps its own threads,
     which it uses only for GEMMs big enough to pay (a single large image, N=1).
     """
-    threads = 1 if macs < _SERIAL_MACS else min(numba.get_num_threads(), n_images)
+    threads = 1 if macs < _SERIAL_MACS else num_threads(n_images)
     per_thread = -(-n_images // threads)
     batch = max(1, min(per_thread, _TARGET_COLUMNS // max(1, columns_per_image)))
     return threads, batch
@@ -65,7 +66,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
         _forward_images(x, w, y, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
-            _forward_parallel(x, w, y, *geometry, _bounds(n, threads), batch)
+            parallel_chunks(n, threads, lambda t, first, stop: _forward_images(
+                x, w, y, first, stop, *geometry, batch))
     return y
 
 
@@ -85,7 +87,8 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride
         _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
-            _backward_input_parallel(gy, w, gx, *geometry, _bounds(n, threads), batch)
+            parallel_chunks(n, threads, lambda t, first, stop: _backward_input_images(
+                gy, w, gx, first, stop, *geometry, batch))
     return gx
 
 
@@ -108,15 +111,10 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
         # One partial gradient per thread, summed here: no two threads write one cell.
         partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
         with single_threaded_blas():
-            _backward_weight_parallel(x, gy, partial, *geometry, _bounds(n, threads),
-                                      batch)
+            parallel_chunks(n, threads, lambda t, first, stop: _backward_weight_images(
+                x, gy, partial[t], first, stop, *geometry, batch))
         gw = partial.sum(axis=0)
     return gw.reshape(o, cg, kh, kw)
-
-
-def _bounds(n: int, threads: int) -> np.ndarray:
-    # Thread t takes images bounds[t]:bounds[t+1]: equal chunks, the spare ones spread out.
-    return np.arange(threads + 1, dtype=np.int64) * n // threads
 
 
 def _geometry(stride: tuple, padding: tuple, dilation: tuple) -> tuple:
@@ -231,7 +229,7 @@ def _col2im(cols, col0, gx, n, c0, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw):
                             gf[dst + ow * sw] += cf[src + ow]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _forward_images(x, w, y, first, stop, sh, sw, ph, pw, dh, dw, groups, batch):
     """x: (N, C, H, W), w: (O, C//groups, kh, kw), y: (N, O, Ho, Wo); float32/64, C-contiguous.
 
@@ -266,7 +264,7 @@ def _forward_images(x, w, y, first, stop, sh, sw, ph, pw, dh, dw, groups, batch)
                             yi[r, q] = out[r, i * p + q]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _backward_input_images(gy, w, gx, first, stop, sh, sw, ph, pw, dh, dw, groups, batch):
     """gy: (N, O, Ho, Wo), w: (O, C//groups, kh, kw), gx: (N, C, H, W); float32/64, C-contiguous.
 
@@ -302,7 +300,7 @@ def _backward_input_images(gy, w, gx, first, stop, sh, sw, ph, pw, dh, dw, group
                 _col2im(cols, i * p, gx, n0 + i, g * cg, kh, kw, ho, wo, sh, sw, ph, pw, dh, dw)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, dw, groups,
                             batch):
     """x: (N, C, H, W), gy: (N, O, Ho, Wo), gw: (O, C//groups*kh*kw); float32/64, C-contiguous.
@@ -343,35 +341,3 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
             for r in range(og):  # a loop: an array `+=` here costs seconds of compile time
                 for q in range(k):
                     gwg[r, q] += prod[r, q]
-
-
-# The parallel drivers only split the batch: keeping the work in the serial functions above
-# keeps numba's parfor pass (seconds of compile per kernel otherwise) off the big bodies,
-# and lets a small problem call the serial function directly, without a thread launch.
-# The chunk bounds come in as an int64 array because prange's index is unsigned, and
-# unsigned bounds would compile a second copy of the serial function.
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _forward_parallel(x, w, y, sh, sw, ph, pw, dh, dw, groups, bounds, batch):
-    """_forward_images on images bounds[t]:bounds[t+1] in thread t; bounds: int64."""
-    for t in prange(bounds.shape[0] - 1):
-        _forward_images(x, w, y, bounds[t], bounds[t + 1], sh, sw, ph, pw, dh, dw, groups,
-                        batch)
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _backward_input_parallel(gy, w, gx, sh, sw, ph, pw, dh, dw, groups, bounds, batch):
-    """_backward_input_images on images bounds[t]:bounds[t+1] in thread t; bounds: int64."""
-    for t in prange(bounds.shape[0] - 1):
-        _backward_input_images(gy, w, gx, bounds[t], bounds[t + 1], sh, sw, ph, pw, dh, dw,
-                               groups, batch)
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _backward_weight_parallel(x, gy, partial, kh, kw, sh, sw, ph, pw, dh, dw, groups, bounds,
-                              batch):
-    """_backward_weight_images on images bounds[t]:bounds[t+1] into partial[t]; bounds: int64."""
-    for t in prange(bounds.shape[0] - 1):
-        _backward_weight_images(x, gy, partial[t], bounds[t], bounds[t + 1], kh, kw, sh, sw,
-                                ph, pw, dh, dw, groups, batch)

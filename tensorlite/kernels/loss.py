@@ -10,7 +10,7 @@ Rows whose target is ``ignore_index`` contribute 0 and get a zero gradient. Redu
 
 Design (measured in benchmarks/kernel_misc.py): the pass that takes a row's max brings
 it from memory, the following passes find it in the cache. Rows are split into one chunk
-per thread (``prange``) above ``_SERIAL_ELEMENTS`` logits, run serially below. The
+per thread (Python threads; the kernels release the GIL) above ``_SERIAL_ELEMENTS`` logits, run serially below. The
 exponential is our own (``_exp_prepare``): numba's ``np.exp`` in a loop is a scalar libm
 call here (PyPI's llvmlite has no SVML) and made the cross-entropy 3x slower than numpy's
 SIMD exp. The softmax and log_softmax kernels are kept because they beat the numpy
@@ -19,29 +19,27 @@ to (700, 10000).
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-# Below this many logits a second thread costs more (launch ~5 us + sync) than it saves.
+from ._threads import num_threads, parallel_chunks
+
+# Below this many logits a second thread costs more (launch ~20 us + sync) than it saves.
 _SERIAL_ELEMENTS = 100_000
 # Independent running maxima in _row_max. On rows of 10000 float32: 64 lanes 0.15 ns per
 # element, 32 lanes 0.64, 16 lanes 0.40, 128 lanes 0.12 but 3x slower on rows of 64.
 _LANES = 64
 
 
-def _launch(serial, parallel, x: np.ndarray, *args) -> None:
-    """serial(first, stop, bits, x, *args) over x's M rows, or parallel(threads, bits, x, *args).
+def _launch(serial, x: np.ndarray, *args) -> None:
+    """serial(first, stop, bits, x, *args) over x's M rows, one chunk per thread when it pays.
 
     bits: one scratch row per thread for ``_exp_prepare``, an integer as wide as x's dtype.
     """
     m, k = x.shape
-    threads = 1 if m * k < _SERIAL_ELEMENTS else max(1, min(numba.get_num_threads(), m))
+    threads = 1 if m * k < _SERIAL_ELEMENTS else num_threads(m)
     bits = np.empty((threads, k), dtype=np.int32 if x.dtype == np.float32 else np.int64)
-    if threads == 1:
-        serial(0, m, bits[0], x, *args)
-    else:
-        parallel(threads, bits, x, *args)
+    parallel_chunks(m, threads, lambda t, first, stop: serial(first, stop, bits[t], x, *args))
 
 
 def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, ignore_index: int,
@@ -54,7 +52,7 @@ def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, ignore_index: 
     target = np.ascontiguousarray(target, dtype=np.int64)
     loss = np.empty(logits.shape[0], dtype=logits.dtype)
     lse = np.empty(logits.shape[0], dtype=logits.dtype)
-    _launch(_ce_forward_rows, _ce_forward_parallel, logits, target, int(ignore_index),
+    _launch(_ce_forward_rows, logits, target, int(ignore_index),
             float(label_smoothing), loss, lse)
     return loss, lse
 
@@ -71,7 +69,7 @@ def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, lse: np.ndarr
     lse = np.ascontiguousarray(lse, dtype=logits.dtype)
     grad_rows = np.ascontiguousarray(grad_rows, dtype=logits.dtype)
     grad = np.empty_like(logits)
-    _launch(_ce_backward_rows, _ce_backward_parallel, logits, target, lse, grad_rows,
+    _launch(_ce_backward_rows, logits, target, lse, grad_rows,
             int(ignore_index), float(label_smoothing), grad)
     return grad
 
@@ -80,7 +78,7 @@ def log_softmax_forward(x: np.ndarray) -> np.ndarray:
     """log_softmax of x (M, K) float32/64 over its last axis, numerically stable."""
     x = np.ascontiguousarray(x)
     y = np.empty_like(x)
-    _launch(_softmax_rows, _softmax_parallel, x, y, True)
+    _launch(_softmax_rows, x, y, True)
     return y
 
 
@@ -88,13 +86,13 @@ def softmax_forward(x: np.ndarray) -> np.ndarray:
     """softmax of x (M, K) float32/64 over its last axis, numerically stable."""
     x = np.ascontiguousarray(x)
     y = np.empty_like(x)
-    _launch(_softmax_rows, _softmax_parallel, x, y, False)
+    _launch(_softmax_rows, x, y, False)
     return y
 
 
 # ----------------------------------------------------------------------------- kernels
-# Each kernel: a serial function over rows [first, stop) of C-contiguous (M, K) arrays,
-# and its prange twin running one chunk of rows per thread.
+# Each kernel: a serial function over rows [first, stop) of C-contiguous (M, K) arrays that
+# releases the GIL, so that ``_launch`` can run one chunk of rows per thread.
 
 
 @njit(cache=True, error_model="numpy")
@@ -190,7 +188,7 @@ def _sum_scaled(mant, scale):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, lse):
     """x (M, K) float32/64, target (M,) int64 -> loss, lse (M,); bits (K,) scratch."""
     k = x.shape[1]
@@ -217,16 +215,8 @@ def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, lse)
         loss[i] = nll
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _ce_forward_parallel(threads, bits, x, target, ignore_index, eps, loss, lse):
-    """``_ce_forward_rows`` over all rows; bits (threads, K)."""
-    m = x.shape[0]
-    for t in prange(threads):
-        _ce_forward_rows(t * m // threads, (t + 1) * m // threads, bits[t], x, target,
-                         ignore_index, eps, loss, lse)
 
-
-@njit(cache=True, error_model="numpy", fastmath={"contract"})
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
 def _ce_backward_rows(first, stop, bits, x, target, lse, grad_rows, ignore_index, eps, grad):
     """x, grad (M, K) float32/64; target (M,) int64; lse, grad_rows (M,); bits (K,) scratch."""
     k = x.shape[1]
@@ -247,16 +237,8 @@ def _ce_backward_rows(first, stop, bits, x, target, lse, grad_rows, ignore_index
         out[t] -= g * one_minus_eps
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _ce_backward_parallel(threads, bits, x, target, lse, grad_rows, ignore_index, eps, grad):
-    """``_ce_backward_rows`` over all rows; bits (threads, K)."""
-    m = x.shape[0]
-    for t in prange(threads):
-        _ce_backward_rows(t * m // threads, (t + 1) * m // threads, bits[t], x, target, lse,
-                          grad_rows, ignore_index, eps, grad)
 
-
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _softmax_rows(first, stop, bits, x, y, log):
     """y = log_softmax(x) if log else softmax(x), rows of (M, K) float32/64; bits (K,) scratch."""
     k = x.shape[1]
@@ -278,11 +260,3 @@ def _softmax_rows(first, stop, bits, x, y, log):
             inv = 1.0 / _row_sum(out)
             for j in range(k):
                 out[j] *= inv
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _softmax_parallel(threads, bits, x, y, log):
-    """``_softmax_rows`` over all rows; bits (threads, K)."""
-    m = x.shape[0]
-    for t in prange(threads):
-        _softmax_rows(t * m // threads, (t + 1) * m // threads, bits[t], x, y, log)

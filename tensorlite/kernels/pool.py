@@ -12,20 +12,21 @@ inside the kh x kw window (uint8 when the window has at most 256 cells, a quarte
 an int32 index's memory traffic; int32 otherwise); the backward scatters gy there.
 
 Every (n, c) plane is independent: each kernel is a serial function over a range of
-planes, run directly for small inputs and from a ``prange`` over one chunk of planes per
-thread above ``_SERIAL_ELEMENTS`` cells. A backward never has two threads writing one
-plane, so its scatter-adds need no atomics. Padding is done by copying each plane into a
+planes, run directly for small inputs and, above ``_SERIAL_ELEMENTS`` cells, on one chunk
+of planes per thread (``_threads.parallel_chunks``; the kernels release the GIL). A
+backward never has two threads writing one plane, so its scatter-adds need no atomics. Padding is done by copying each plane into a
 bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
 bounds the max-pool loop ran 4x slower). The public functions take normalised arguments
 (pairs of ints, padding <= kernel/2, outputs of at least one cell) checked by the op layer.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-# Below this many cells a second thread costs more (launch ~5 us + sync) than it saves.
+from ._threads import num_threads, parallel_chunks
+
+# Below this many cells a second thread costs more (launch ~20 us + sync) than it saves.
 _SERIAL_ELEMENTS = 50_000
 
 
@@ -33,13 +34,10 @@ def _out_size(n: int, k: int, s: int, p: int) -> int:
     return (n + 2 * p - k) // s + 1
 
 
-def _launch(serial, parallel, planes: int, cells: int, *args) -> None:
-    """serial(first, stop, *args) over all planes, or parallel(threads, planes, *args)."""
-    threads = 1 if cells < _SERIAL_ELEMENTS else min(numba.get_num_threads(), planes)
-    if threads <= 1:
-        serial(0, planes, *args)
-    else:
-        parallel(threads, planes, *args)
+def _launch(serial, planes: int, cells: int, *args) -> None:
+    """serial(first, stop, *args) over all planes, one chunk per thread when it pays."""
+    threads = 1 if cells < _SERIAL_ELEMENTS else num_threads(planes)
+    parallel_chunks(planes, threads, lambda t, first, stop: serial(first, stop, *args))
 
 
 def max_pool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> tuple:
@@ -51,7 +49,7 @@ def max_pool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple, padding: tup
     wo = _out_size(w, kw, stride[1], padding[1])
     y = np.empty((n, c, ho, wo), dtype=x.dtype)
     argmax = np.empty((n, c, ho, wo), dtype=np.uint8 if kh * kw <= 256 else np.int32)
-    _launch(_max_forward_planes, _max_forward_parallel, n * c, x.size,
+    _launch(_max_forward_planes, n * c, x.size,
             x.reshape(n * c, h, w), y.reshape(n * c, ho, wo), argmax.reshape(n * c, ho, wo),
             kh, kw, int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]))
     return y, argmax
@@ -65,7 +63,7 @@ def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, input_hw: tuple, ker
     n, c, ho, wo = gy.shape
     h, w = int(input_hw[0]), int(input_hw[1])
     gx = np.empty((n, c, h, w), dtype=gy.dtype)
-    _launch(_max_backward_planes, _max_backward_parallel, n * c, gx.size,
+    _launch(_max_backward_planes, n * c, gx.size,
             gy.reshape(n * c, ho, wo), argmax.reshape(n * c, ho, wo), gx.reshape(n * c, h, w),
             int(kernel[0]), int(kernel[1]), int(stride[0]), int(stride[1]), int(padding[0]),
             int(padding[1]))
@@ -80,7 +78,7 @@ def avg_pool2d_forward(x: np.ndarray, kernel: tuple, stride: tuple,
     ho = _out_size(h, kernel[0], stride[0], padding[0])
     wo = _out_size(w, kernel[1], stride[1], padding[1])
     y = np.empty((n, c, ho, wo), dtype=x.dtype)
-    _launch(_avg_forward_planes, _avg_forward_parallel, n * c, x.size,
+    _launch(_avg_forward_planes, n * c, x.size,
             x.reshape(n * c, h, w), y.reshape(n * c, ho, wo), int(kernel[0]), int(kernel[1]),
             int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]))
     return y
@@ -93,7 +91,7 @@ def avg_pool2d_backward(gy: np.ndarray, input_hw: tuple, kernel: tuple, stride: 
     n, c, ho, wo = gy.shape
     h, w = int(input_hw[0]), int(input_hw[1])
     gx = np.empty((n, c, h, w), dtype=gy.dtype)
-    _launch(_avg_backward_planes, _avg_backward_parallel, n * c, gx.size,
+    _launch(_avg_backward_planes, n * c, gx.size,
             gy.reshape(n * c, ho, wo), gx.reshape(n * c, h, w), int(kernel[0]),
             int(kernel[1]), int(stride[0]), int(stride[1]), int(padding[0]), int(padding[1]))
     return gx
@@ -105,7 +103,7 @@ def adaptive_avg_pool2d_forward(x: np.ndarray, out_hw: tuple) -> np.ndarray:
     n, c, h, w = x.shape
     ho, wo = int(out_hw[0]), int(out_hw[1])
     y = np.empty((n, c, ho, wo), dtype=x.dtype)
-    _launch(_adaptive_forward_planes, _adaptive_forward_parallel, n * c, x.size,
+    _launch(_adaptive_forward_planes, n * c, x.size,
             x.reshape(n * c, h, w), y.reshape(n * c, ho, wo))
     return y
 
@@ -116,14 +114,14 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
     n, c, ho, wo = gy.shape
     h, w = int(input_hw[0]), int(input_hw[1])
     gx = np.empty((n, c, h, w), dtype=gy.dtype)
-    _launch(_adaptive_backward_planes, _adaptive_backward_parallel, n * c, gx.size,
+    _launch(_adaptive_backward_planes, n * c, gx.size,
             gy.reshape(n * c, ho, wo), gx.reshape(n * c, h, w))
     return gx
 
 
 # ----------------------------------------------------------------------------- kernels
 # Each family: a per-plane function, a serial function over planes [first, stop) of
-# (P, H, W) arrays (P = N*C, C-contiguous), and its prange twin over thread chunks.
+# (P, H, W) arrays (P = N*C, C-contiguous).
 
 
 @njit(cache=True, error_model="numpy")
@@ -131,8 +129,11 @@ def _bordered(planes, fill, ph, pw):
     """Scratch (H + 2ph, W + 2pw), planes' dtype, its border = fill; (0, 0) without padding."""
     if ph == 0 and pw == 0:
         return np.empty((0, 0), dtype=planes.dtype)
-    return np.full((planes.shape[1] + 2 * ph, planes.shape[2] + 2 * pw), fill,
-                   dtype=planes.dtype)
+    buf = np.empty((planes.shape[1] + 2 * ph, planes.shape[2] + 2 * pw), dtype=planes.dtype)
+    flat = buf.reshape(-1)
+    for i in range(flat.shape[0]):
+        flat[i] = fill
+    return buf
 
 
 @njit(cache=True, error_model="numpy")
@@ -140,8 +141,22 @@ def _padded(plane, buf, ph, pw):
     """plane (H, W) itself without padding, else buf from ``_bordered`` with plane in its middle."""
     if ph == 0 and pw == 0:
         return plane
-    buf[ph:ph + plane.shape[0], pw:pw + plane.shape[1]] = plane
+    for i in range(plane.shape[0]):
+        # Loops: a 2-D slice assignment here cost ~5 s of compile time.
+        src = plane[i]
+        dst = buf[ph + i]
+        for j in range(plane.shape[1]):
+            dst[pw + j] = src[j]
     return buf
+
+
+@njit(cache=True, error_model="numpy")
+def _zero(plane):
+    """plane (H, W) = 0 (loops compile much faster than a slice assignment)."""
+    for i in range(plane.shape[0]):
+        row = plane[i]
+        for j in range(plane.shape[1]):
+            row[j] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
@@ -169,7 +184,7 @@ def _max_forward_plane(xp, yp, ap, kh, kw, sh, sw, ph, pw):
             ap[oh, ow] = where
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _max_forward_planes(first, stop, x, y, argmax, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) float32/64 -> y, argmax (P, Ho, Wo) for planes [first, stop)."""
     buf = _bordered(x, -np.inf, ph, pw)  # max pooling pads with -inf
@@ -185,15 +200,8 @@ def _max_forward_planes(first, stop, x, y, argmax, kh, kw, sh, sw, ph, pw):
             _max_forward_plane(xp, y[p], argmax[p], kh, kw, sh, sw, ph, pw)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _max_forward_parallel(threads, planes, x, y, argmax, kh, kw, sh, sw, ph, pw):
-    """``_max_forward_planes`` over all planes, one chunk per thread."""
-    for t in prange(threads):
-        _max_forward_planes(t * planes // threads, (t + 1) * planes // threads, x, y, argmax,
-                            kh, kw, sh, sw, ph, pw)
 
-
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) = gy (P, Ho, Wo) float32/64 summed at the argmax cells, planes [first, stop)."""
     h, w = gx.shape[1], gx.shape[2]
@@ -210,7 +218,7 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
         gyp = gy[p]
         ap = argmax[p]
         gxp = gx[p]
-        gxp[:, :] = 0.0
+        _zero(gxp)
         for oh in range(ho):
             for ow in range(wo):
                 a = np.int64(ap[oh, ow])
@@ -220,13 +228,6 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
                     if 0 <= ih < h and 0 <= iw < w:  # likewise; guards the write
                         gxp[ih, iw] += gyp[oh, ow]
 
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _max_backward_parallel(threads, planes, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
-    """``_max_backward_planes`` over all planes, one chunk per thread."""
-    for t in prange(threads):
-        _max_backward_planes(t * planes // threads, (t + 1) * planes // threads, gy, argmax,
-                             gx, kh, kw, sh, sw, ph, pw)
 
 
 @njit(cache=True, error_model="numpy")
@@ -250,7 +251,7 @@ def _avg_forward_plane(xp, yp, h, w, kh, kw, sh, sw, ph, pw):
             yp[oh, ow] = s / xp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _avg_forward_planes(first, stop, x, y, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) float32/64 -> y (P, Ho, Wo) for planes [first, stop)."""
     h, w = x.shape[1], x.shape[2]
@@ -266,19 +267,12 @@ def _avg_forward_planes(first, stop, x, y, kh, kw, sh, sw, ph, pw):
             _avg_forward_plane(xp, y[p], h, w, kh, kw, sh, sw, ph, pw)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _avg_forward_parallel(threads, planes, x, y, kh, kw, sh, sw, ph, pw):
-    """``_avg_forward_planes`` over all planes, one chunk per thread."""
-    for t in prange(threads):
-        _avg_forward_planes(t * planes // threads, (t + 1) * planes // threads, x, y, kh, kw,
-                            sh, sw, ph, pw)
-
 
 @njit(cache=True, error_model="numpy")
 def _avg_backward_plane(gyp, gxp, h, w, kh, kw, sh, sw, ph, pw):
     """One plane: gxp (h + 2ph, w + 2pw), zeroed here, += gy / divisor over each window."""
     ho, wo = gyp.shape
-    gxp[:, :] = 0.0
+    _zero(gxp)
     for oh in range(ho):
         h0 = oh * sh - ph
         rows = min(h0 + kh, h + ph) - h0
@@ -291,7 +285,7 @@ def _avg_backward_plane(gyp, gxp, h, w, kh, kw, sh, sw, ph, pw):
                     row[ow * sw + j] += g
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _avg_backward_planes(first, stop, gy, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) from gy (P, Ho, Wo) float32/64 for planes [first, stop)."""
     h, w = gx.shape[1], gx.shape[2]
@@ -307,15 +301,13 @@ def _avg_backward_planes(first, stop, gy, gx, kh, kw, sh, sw, ph, pw):
         else:
             _avg_backward_plane(gy[p], gxp, h, w, kh, kw, sh, sw, ph, pw)
         if ph != 0 or pw != 0:
-            gx[p] = buf[ph:ph + h, pw:pw + w]
+            gxp = gx[p]
+            for i in range(h):
+                src = buf[ph + i]
+                dst = gxp[i]
+                for j in range(w):
+                    dst[j] = src[pw + j]
 
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _avg_backward_parallel(threads, planes, gy, gx, kh, kw, sh, sw, ph, pw):
-    """``_avg_backward_planes`` over all planes, one chunk per thread."""
-    for t in prange(threads):
-        _avg_backward_planes(t * planes // threads, (t + 1) * planes // threads, gy, gx, kh,
-                             kw, sh, sw, ph, pw)
 
 
 @njit(cache=True, error_model="numpy")
@@ -324,7 +316,7 @@ def _adaptive_window(i, n_in, n_out):
     return (i * n_in) // n_out, ((i + 1) * n_in + n_out - 1) // n_out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _adaptive_forward_planes(first, stop, x, y):
     """y (P, Ho, Wo) = adaptive-window means of x (P, H, W) float32/64; planes [first, stop)."""
     h, w = x.shape[1], x.shape[2]
@@ -344,14 +336,8 @@ def _adaptive_forward_planes(first, stop, x, y):
                 yp[oh, ow] = s / x.dtype.type((he - hs) * (we - ws))
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
-def _adaptive_forward_parallel(threads, planes, x, y):
-    """``_adaptive_forward_planes`` over all planes, one chunk per thread."""
-    for t in prange(threads):
-        _adaptive_forward_planes(t * planes // threads, (t + 1) * planes // threads, x, y)
 
-
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _adaptive_backward_planes(first, stop, gy, gx):
     """gx (P, H, W) = gy (P, Ho, Wo) float32/64 / window size spread over the adaptive
     windows (overlapping windows add up), planes [first, stop)."""
@@ -360,7 +346,7 @@ def _adaptive_backward_planes(first, stop, gy, gx):
     for p in range(first, stop):
         gyp = gy[p]
         gxp = gx[p]
-        gxp[:, :] = 0.0
+        _zero(gxp)
         for oh in range(ho):
             hs, he = _adaptive_window(oh, h, ho)
             for ow in range(wo):
@@ -370,10 +356,3 @@ def _adaptive_backward_planes(first, stop, gy, gx):
                     row = gxp[ih]
                     for iw in range(ws, we):
                         row[iw] += g
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _adaptive_backward_parallel(threads, planes, gy, gx):
-    """``_adaptive_backward_planes`` over all planes, one chunk per thread."""
-    for t in prange(threads):
-        _adaptive_backward_planes(t * planes // threads, (t + 1) * planes // threads, gy, gx)

@@ -226,7 +226,7 @@ np.savez(OUT, **out)
 
 
 def test_kernels_run_as_plain_python_with_jit_disabled(tmp_path):
-    # NUMBA_DISABLE_JIT=1 turns prange into range and np.dot into numpy's: the same
+    # NUMBA_DISABLE_JIT=1 runs the kernels as plain Python with numpy's np.dot: the same
     # source must still run and give the same numbers (this is how one debugs a kernel).
     cfg = (3, 4, 6, 5, 6, (3, 2), (2, 3), (2, 1), (1, 2), 2)
     assert _sizes(cfg) == (4, 2)
