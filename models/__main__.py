@@ -25,6 +25,7 @@ TUNABLE = {  # flag -> type; a flag left unset takes the model's default
     "epochs": int, "batch_size": int, "lr": float, "optimizer": str, "weight_decay": float,
     "momentum": float, "schedule": str, "clip": float, "bptt": int, "hidden": int,
     "layers": int, "dropout": float, "embed": int, "context": int, "cell": str,
+    "min_freq": int,
 }
 
 

@@ -18,6 +18,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._threads import num_threads, parallel_chunks
+
+# From this many cells the dense gradient is zeroed by one thread per core: zeroing is
+# bound by memory bandwidth, and one core alone does not saturate it.
+_THREADED_ZEROING = 1 << 20
+
 
 def embedding_forward(indices: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """weight[indices]: (L, D) rows of weight (V, D) float32/64 for indices (L,) int64 in [0, V)."""
@@ -32,12 +38,24 @@ def embedding_backward(indices: np.ndarray, grad: np.ndarray, num_embeddings: in
     """
     grad = np.ascontiguousarray(grad)
     indices = np.ascontiguousarray(indices, dtype=np.int64)
-    out = np.zeros((int(num_embeddings), grad.shape[1]), dtype=grad.dtype)
+    out = np.empty((int(num_embeddings), grad.shape[1]), dtype=grad.dtype)
+    rows = out.shape[0]
+    threads = 1 if out.size < _THREADED_ZEROING else num_threads(rows)
+    parallel_chunks(rows, threads, lambda t, first, stop: _zero_rows(out, first, stop))
     _scatter_add_rows(indices, grad, out, int(padding_idx))
     return out
 
 
 # ----------------------------------------------------------------------------- kernels
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _zero_rows(out, first, stop):
+    """out[first:stop] = 0 for out (V, D) float32/64, C-contiguous (a memset per chunk)."""
+    flat = out.reshape(-1)
+    d = out.shape[1]
+    for q in range(first * d, stop * d):
+        flat[q] = 0.0
 
 
 @njit(cache=True, error_model="numpy")

@@ -101,3 +101,18 @@ assert np.array_equal(K.embedding_forward(idx, gw), gw[idx])
 """
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("threshold", [1, 1 << 40])
+def test_backward_same_with_threaded_and_serial_zeroing(monkeypatch, threshold):
+    # Above _THREADED_ZEROING cells the dense gradient is zeroed in one chunk of rows per
+    # thread; every row outside the indices must still be exactly zero, whatever was in
+    # the freshly allocated memory.
+    monkeypatch.setattr(K, "_THREADED_ZEROING", threshold)
+    rng = np.random.default_rng(1)
+    v, d = 37, 6
+    idx = rng.integers(0, v, 50)
+    grad = rng.standard_normal((50, d))
+    for _ in range(3):  # reuse of freed memory must not leak old values
+        np.testing.assert_array_equal(K.embedding_backward(idx, grad, v, 5),
+                                      _ref_backward(idx, grad, v, 5))
