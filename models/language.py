@@ -33,6 +33,7 @@ class NeuralLM(nn.Module):
             raise ValueError(f"NeuralLM: expected context ids of shape (N, {self.context}), got "
                              f"{tuple(context_ids.shape)}")
         x = self.embedding(context_ids).flatten(1)        # concatenation of the n-1 embeddings
+        x = self.dropout(x)   # dropout (not in the paper) on the input and the hidden layer
         h = self.dropout(self.hidden(x).tanh())
         y = self.output(h)
         if self.direct is not None:

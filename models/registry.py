@@ -90,8 +90,8 @@ SPECS = {s.name: s for s in [
                                   args.cell, args.dropout)),
     Spec("neural-lm", "Bengio et al. (2003) feed-forward neural LM on Penn Treebank",
          "as lstm-lm",
-         dict(epochs=5, batch_size=256, lr=1e-3, optimizer="adam", schedule="none", context=5,
-              embed=128, hidden=256, dropout=0.3),
+         dict(epochs=8, batch_size=256, lr=1e-3, optimizer="adam", schedule="plateau",
+              context=5, embed=128, hidden=256, dropout=0.4),
          _ngram_task,
          lambda args, info: NeuralLM(len(info["vocab"]), info["context"], args.embed,
                                      args.hidden, dropout=args.dropout)),
@@ -154,5 +154,6 @@ def make_scheduler(args: Any, optimizer: Any):
         return optim.lr_scheduler.StepLR(optimizer, step_size=max(args.epochs // 3, 1),
                                          gamma=0.1)
     if args.schedule == "plateau":
-        return optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)
+        # Halve the learning rate as soon as the validation loss stops improving.
+        return optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=0)
     return None
