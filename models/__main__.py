@@ -91,7 +91,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     tl.manual_seed(cfg.seed)
     spec = registry.get(cfg.name)
     t0 = time.perf_counter()
-    task = spec.make_task(cfg)
+    try:
+        task = spec.make_task(cfg)
+    except ValueError as e:  # data that loads but cannot be used: say so, no traceback
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if cfg.limit:
         task.limit(cfg.limit)
     model = spec.make_model(cfg, task.info())
@@ -119,7 +123,13 @@ def cmd_train(args: argparse.Namespace) -> int:
 def load_checkpoint(path: str, data: str = None):
     if not os.path.exists(path):
         raise SystemExit(f"no checkpoint at {path}")
-    ckpt = tl.load(path)
+    try:
+        ckpt = tl.load(path)
+    except (ValueError, OSError) as e:
+        raise SystemExit(f"{path} is not a tensorlite checkpoint: {e}")
+    if not isinstance(ckpt, dict) or not {"config", "model", "task"} <= set(ckpt):
+        raise SystemExit(f"{path} is not a checkpoint of `python -m models train` (it has no "
+                         "config/model/task entries)")
     cfg = SimpleNamespace(**ckpt["config"])
     if data is not None:
         cfg.data = data
@@ -134,6 +144,13 @@ def evaluate_checkpoint(path: str, split: str = "test", data: str = None) -> dic
     ckpt, cfg, spec, model = load_checkpoint(path, data)
     cfg.limit = None
     task = spec.make_task(cfg)
+    # The task rebuilds its vocabulary from the data; other data (--data) could give other
+    # word ids, which would silently scramble the model's inputs.
+    info = task.info()
+    for key in ("vocab", "classes"):
+        if key in ckpt["task"] and list(info.get(key, [])) != list(ckpt["task"][key]):
+            raise SystemExit(f"eval: the data at {cfg.data or 'the default path'} gives a "
+                             f"different {key} from the one {path} was trained with")
     with tl.no_grad():
         return task.evaluate(model, split, 256)
 
@@ -153,7 +170,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise SystemExit(f"sample: {cfg.name} is not a language model")
     from .sampling import sample_text
     tl.manual_seed(args.seed)
-    print(sample_text(model, info, args.prompt, args.length, args.temperature))
+    try:
+        print(sample_text(model, info, args.prompt, args.length, args.temperature))
+    except ValueError as e:
+        raise SystemExit(str(e))
     return 0
 
 

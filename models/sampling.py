@@ -18,8 +18,12 @@ def sample_text(model, info: dict, prompt: str, length: int, temperature: float)
     vocab = info["vocab"]
     stoi = {w: i for i, w in enumerate(vocab)}
     char_level = info.get("char_level", False)
-    unk = stoi.get("<unk>", 0)
+    unk = stoi.get("<unk>")
     tokens = list(prompt) if char_level else prompt.split()
+    missing = sorted({t for t in tokens if t not in stoi})
+    if missing and unk is None:
+        raise ValueError(f"sample: the prompt has {'characters' if char_level else 'words'} "
+                         f"{missing} that are not in the model's vocabulary")
     ids = [stoi.get(t, unk) for t in tokens] or [stoi.get("<eos>", 0)]
     out = list(ids)
     with tl.no_grad():

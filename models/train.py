@@ -111,17 +111,24 @@ class Trainer:
                 row = self._train_epoch(epoch)
                 self.history.append(row)
                 self._report(row)
-                self._save("last.npz", epoch)
                 value = row.get(f"val_{self.task.metric}")
-                if value is not None and (self.best is None or (
-                        value > self.best if self.task.higher_is_better else value < self.best)):
+                improved = value is not None and (self.best is None or (
+                    value > self.best if self.task.higher_is_better else value < self.best))
+                if improved:
                     self.best = value
+                # After updating self.best, so that a resume knows this epoch's score.
+                self._save("last.npz", epoch)
+                if improved:
                     self._save("best.npz", epoch)
                 self._write_metrics()
         except KeyboardInterrupt:
-            print(f"\ninterrupted during epoch {epoch}: saving {self.out_dir}/last.npz and "
-                  "stopping", flush=True)
-            self._save("last.npz", max(epoch - 1, 0))
+            # last.npz keeps the end of the last completed epoch (an exact resume point);
+            # the partly trained weights go to their own file.
+            done = (f"; last.npz holds epoch {epoch - 1}" if epoch > 1 else "")
+            print(f"\ninterrupted during epoch {epoch}: saving the partly trained model to "
+                  f"{self.out_dir}/interrupted.npz and stopping{done} (--resume takes either)",
+                  flush=True)
+            self._save("interrupted.npz", max(epoch - 1, 0))
             self._write_metrics()
         return self.history
 
@@ -160,6 +167,9 @@ class Trainer:
                 bar.update(1)
         if bar is not None:
             bar.close()
+        if count == 0:
+            raise ValueError(f"epoch {epoch}: the training split is empty (check --data and "
+                             "--limit)")
         train_time = time.perf_counter() - t0
         row = {"epoch": epoch, "train_loss": total / max(count, 1),
                "lr": self.optimizer.param_groups[0]["lr"]}

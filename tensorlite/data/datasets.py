@@ -135,6 +135,9 @@ def _images(pixels: np.ndarray) -> np.ndarray:
 def _hold_out(splits: Dict[str, tuple], n_val: int = 10000) -> Dict[str, tuple]:
     """The last ``n_val`` training samples as the validation split."""
     x, y = splits["train"]
+    if len(y) <= n_val:
+        raise ValueError(f"only {len(y)} training images: the last {n_val} are held out for "
+                         f"validation, so at least {n_val + 1} are needed")
     return {"train": (x[:-n_val], y[:-n_val]), "val": (x[-n_val:], y[-n_val:]),
             "test": splits["test"]}
 
