@@ -64,12 +64,14 @@ SPECS = {s.name: s for s in [
               weight_decay=0.0),
          _image_task(D.mnist, 0.1307, 0.3081, "digits"),
          lambda args, info: LeNet5(info["num_classes"])),
-    Spec("resnet", "a small ResNet (basic blocks 1-1-1, widths 16-32-64) on Fashion-MNIST",
+    Spec("resnet", "a small ResNet (16-channel stem, basic blocks 1-1-1 of widths 32-64-128 "
+         "at 14x14, 7x7, 4x4) on Fashion-MNIST",
          "Fashion-MNIST: a directory of IDX files (default /usr/share/datasets/fashion-mnist)",
          dict(epochs=10, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9,
-              weight_decay=5e-4, schedule="cosine"),
+              weight_decay=1e-4, schedule="cosine"),
          _image_task(D.fashion_mnist, 0.2860, 0.3530, "clothes"),
-         lambda args, info: ResNet("basic", (1, 1, 1), (16, 32, 64), info["num_classes"])),
+         lambda args, info: ResNet("basic", (1, 1, 1), (32, 64, 128), info["num_classes"],
+                                   stem_width=16, first_stride=2)),
     Spec("resnet-bottleneck", "a small ResNet of the lecture's bottleneck blocks on "
          "Fashion-MNIST", "as resnet",
          dict(epochs=12, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9,

@@ -38,21 +38,53 @@ def normalize_dims(op: str, dim: Any, ndim: int) -> tuple:
     """``dim`` as a sorted tuple of distinct non-negative dims; None means all dims."""
     if dim is None:
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if isinstance(dim, (int, np.integer)):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        # tuple(1.5) would fail with Python's "'float' object is not iterable"
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got "
+                        f"{type(dim).__name__} {dim!r}")
     out = tuple(normalize_dim(op, d, ndim) for d in dims)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} repeats a dimension")
     return tuple(sorted(out)) if ndim else ()
 
 
+def is_int(value: Any) -> bool:
+    """A Python or numpy integer, not a bool (``True`` as a size is almost always a bug)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(op: str, name: str, value: Any, minimum: Any = None) -> int:
+    """``value`` as an int, refusing floats (no silent truncation of 2.5 to 2) and bools."""
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {type(value).__name__} {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_real(op: str, name: str, value: Any, low: float = -np.inf, high: float = np.inf) -> float:
+    """A real number in [low, high]; NaN and non-numbers are refused with the op's name."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} "
+                        f"{value!r}")
+    if not low <= value <= high:  # also false for NaN
+        raise ValueError(f"{op}: {name} must be in [{low}, {high}], got {value}")
+    return float(value)
+
+
 def pair(op: str, name: str, value: Any, minimum: int = 0) -> tuple:
     """An int or a pair of ints as a pair, checked against ``minimum``."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if is_int(value):
         value = (int(value), int(value))
     try:
-        value = tuple(int(v) for v in value)
-        ok = len(value) == 2
-    except (TypeError, ValueError):
+        ok = len(value) == 2 and all(is_int(v) for v in value)
+        if ok:
+            value = tuple(int(v) for v in value)
+    except TypeError:
         ok = False
     if not ok:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
@@ -70,6 +102,16 @@ def check_ndim(op: str, name: str, t: Any, ndims: Sequence[int]) -> None:
     if t.ndim not in ndims:
         want = " or ".join(f"{n}-D" for n in ndims)
         raise ValueError(f"{op}: {name} must be {want}, got shape {shape_str(t.shape)}")
+
+
+# Dtypes the numba kernels are compiled for; anything else (float16 from numpy, say) would
+# fail inside numba's typing, far from the call that caused it.
+KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_kernel_float(op: str, name: str, t: Any) -> None:
+    if t.dtype not in KERNEL_FLOATS:
+        raise TypeError(f"{op}: {name} must be float32 or float64, got dtype {t.dtype}")
 
 
 def check_same_dtype(op: str, **tensors: Any) -> None:

@@ -18,18 +18,32 @@ _DTYPE_NAMES = {float32: "float32", float64: "float64", int64: "int64", int32: "
                 bool_: "bool"}
 
 
-def as_dtype(dtype: Any) -> np.dtype:
-    """A numpy dtype from ``tl.float32``, ``np.float64``, ``'int64'``, ``float`` ..."""
+def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
+    """A numpy dtype from ``tl.float32``, ``np.float64``, ``'int64'``, ``float`` ...
+
+    Only the dtypes tensors support: bool, (unsigned) integers, float32 and float64.
+    Complex, string and object dtypes have no meaning for the ops, and float16 has no
+    kernels (numba cannot compile them), so each is refused here, naming ``op``."""
     if dtype is float:
         return _DEFAULT_FLOAT
     if dtype is int:
         return int64
     if dtype is bool:
         return bool_
+    if isinstance(dtype, np.dtype) and (dtype is float32 or dtype is float64 or dtype is int64):
+        return dtype  # the common cases, without the checks below
     try:
-        return np.dtype(dtype)
+        dt = np.dtype(dtype)
     except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}") from None
+        raise TypeError(f"{op}: unknown dtype {dtype!r}") from None
+    if not _supported(dt):
+        raise TypeError(f"{op}: unsupported dtype {dt} (tensors hold bool, integer, float32 or "
+                        "float64 data)")
+    return dt
+
+
+def _supported(dt: np.dtype) -> bool:
+    return dt.kind in "iub" or (dt.kind == "f" and dt.itemsize in (4, 8))
 
 
 def _make(data: np.ndarray, requires_grad: bool, grad_fn: Any, out_nr: int,
@@ -238,7 +252,7 @@ class Tensor:
     # -- conversions ---------------------------------------------------------------------
     def to(self, dtype: Any) -> "Tensor":
         from .ops.elementwise import cast
-        return cast(self, as_dtype(dtype))
+        return cast(self, as_dtype(dtype, "to"))
 
     def type(self, dtype: Any) -> "Tensor":
         return self.to(dtype)
@@ -283,24 +297,63 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
-        dtype = as_dtype(dtype)
-        return np.array(data, dtype=dtype)
+        dtype = as_dtype(dtype, "tensor")
+        if isinstance(data, np.ndarray) and not _supported(data.dtype) and data.dtype.kind != "f":
+            # numpy would cast complex/str/object data silently (or fail obscurely)
+            raise TypeError(f"tensor: cannot convert data of dtype {data.dtype} to {dtype}")
+        arr = _np_array("tensor", data, dtype)
+        if arr.dtype.kind == "f" and not isinstance(data, np.ndarray) and _has_str(data):
+            raise TypeError(f"tensor: cannot convert strings to {dtype}")
+        return arr
     if isinstance(data, np.ndarray):
         arr = np.array(data)
     elif isinstance(data, np.generic):
         arr = np.array(data)
     else:
-        arr = np.array(data)
+        arr = _np_array("tensor", data, None)
         # Python floats become the default float dtype (float32), as in PyTorch.
         if arr.dtype == float64:
             arr = arr.astype(_DEFAULT_FLOAT)
     if arr.dtype.kind not in "fiub":
+        if arr.dtype.kind == "O" and isinstance(data, (int, list, tuple)) and _has_big_int(data):
+            raise TypeError("tensor: an integer does not fit in int64")
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
     if arr.dtype.kind in "iu" and arr.dtype != int64 and not isinstance(data, np.ndarray):
         arr = arr.astype(int64)
     if arr.dtype == np.float16:
         arr = arr.astype(float32)
     return arr
+
+
+def _np_array(op: str, data: Any, dtype: Any) -> np.ndarray:
+    """np.array(data, dtype) with numpy's conversion errors (ragged nested lists, strings
+    that are not numbers) restated with the op's name."""
+    try:
+        return np.array(data, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as e:
+        if "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise ValueError(f"{op}: nested sequences have unequal lengths (a ragged list "
+                             f"cannot be a tensor): {e}") from None
+        raise type(e)(f"{op}: cannot convert {type(data).__name__} data"
+                      + (f" to {np.dtype(dtype)}" if dtype is not None else "")
+                      + f": {e}") from None
+
+
+def _has_str(data: Any) -> bool:
+    # np.array(["1.5"], dtype=float32) parses strings: tensors do not take text.
+    if isinstance(data, (str, bytes)):
+        return True
+    if isinstance(data, (list, tuple)):
+        return any(_has_str(d) for d in data)
+    return False
+
+
+def _has_big_int(data: Any) -> bool:
+    if isinstance(data, int) and not isinstance(data, bool):
+        return not -2 ** 63 <= data < 2 ** 64
+    if isinstance(data, (list, tuple)):
+        return any(_has_big_int(d) for d in data)
+    return False
 
 
 # ---------------------------------------------------------------------------------------
