@@ -298,13 +298,13 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         data = data.data
     if dtype is not None:
         dtype = as_dtype(dtype, "tensor")
-        if isinstance(data, np.ndarray) and not _supported(data.dtype) and data.dtype.kind != "f":
-            # numpy would cast complex/str/object data silently (or fail obscurely)
-            raise TypeError(f"tensor: cannot convert data of dtype {data.dtype} to {dtype}")
-        arr = _np_array("tensor", data, dtype)
-        if arr.dtype.kind == "f" and not isinstance(data, np.ndarray) and _has_str(data):
-            raise TypeError(f"tensor: cannot convert strings to {dtype}")
-        return arr
+        fresh = not isinstance(data, np.ndarray)
+        arr = _np_array("tensor", data, None) if fresh else data
+        if arr.dtype.kind not in "fiub":
+            # Converting first and checking the kind: np.array(data, float32) would parse
+            # strings, turn None into NaN and drop imaginary parts, all silently.
+            raise TypeError(f"tensor: cannot convert data of dtype {arr.dtype} to {dtype}")
+        return arr.astype(dtype, copy=not fresh)
     if isinstance(data, np.ndarray):
         arr = np.array(data)
     elif isinstance(data, np.generic):
@@ -337,15 +337,6 @@ def _np_array(op: str, data: Any, dtype: Any) -> np.ndarray:
         raise type(e)(f"{op}: cannot convert {type(data).__name__} data"
                       + (f" to {np.dtype(dtype)}" if dtype is not None else "")
                       + f": {e}") from None
-
-
-def _has_str(data: Any) -> bool:
-    # np.array(["1.5"], dtype=float32) parses strings: tensors do not take text.
-    if isinstance(data, (str, bytes)):
-        return True
-    if isinstance(data, (list, tuple)):
-        return any(_has_str(d) for d in data)
-    return False
 
 
 def _has_big_int(data: Any) -> bool:

@@ -50,6 +50,23 @@ def test_resnet_shapes_and_training_lowers_loss(block):
     assert losses[-1] < losses[0]
 
 
+def test_resnet_stem_width_and_first_stride_set_the_stage_resolutions():
+    model = ResNet("basic", (1, 1, 1), (8, 12, 16), num_classes=3, stem_width=4,
+                   first_stride=2)
+    x = tl.randn(2, 1, 28, 28)
+    h = model.stem(x)
+    assert h.shape == (2, 4, 28, 28)
+    sizes = []
+    for stage in model.stages:
+        h = stage(h)
+        sizes.append(tuple(h.shape[1:]))
+    # Every stage halves (rounding up, padding 1, stride 2): 28 -> 14 -> 7 -> 4.
+    assert sizes == [(8, 14, 14), (12, 7, 7), (16, 4, 4)]
+    assert model(x).shape == (2, 3)
+    with pytest.raises(ValueError, match="first_stride must be 1 or 2"):
+        ResNet(first_stride=3)
+
+
 def test_residual_block_output_is_relu_of_residual_plus_identity():
     block = BasicBlock(4, 4)
     x = tl.randn(1, 4, 5, 5)
