@@ -6,7 +6,7 @@
 Runs each phase in a fresh Python process with its own empty NUMBA_CACHE_DIR:
 1. `import tensorlite` (and nn), timed, median of 5 processes;
 2. "cold": the first fwd+bwd call of every kernel family (conv2d, conv_transpose2d, max/avg/
-   adaptive pooling, embedding, cross-entropy, dropout, RNN/LSTM/GRU), each timed;
+   adaptive pooling, embedding, cross-entropy, dropout, relu, RNN/LSTM/GRU), each timed;
 3. "warm": the same calls in a second process that finds the compiled code on disk.
 Targets (issue 3): cold total under 30 s, warm total under 1 s, import under 0.5 s.
 """
@@ -65,6 +65,8 @@ for dt in dtypes:
         F.cross_entropy(T(700, 1000), tl.tensor(rng.integers(0, 1000, 700))).backward()
     def dropout():
         F.dropout(T(4, 5), 0.5, training=True).sum().backward()
+    def relu():
+        F.relu(T(64, 100)).sum().backward()
     def rnn(kind):
         def run():
             m = getattr(nn, kind)(5, 6, num_layers=1)
@@ -75,7 +77,7 @@ for dt in dtypes:
         return run
     for name, fn in [("conv2d", conv), ("conv_transpose2d", conv_t), ("max_pool2d", maxpool),
                      ("avg/adaptive pool", avgpool), ("embedding", embedding),
-                     ("cross_entropy", cross_entropy), ("dropout", dropout),
+                     ("cross_entropy", cross_entropy), ("dropout", dropout), ("relu", relu),
                      ("RNN", rnn("RNN")), ("LSTM", rnn("LSTM")), ("GRU", rnn("GRU"))]:
         timed(name, fn)
 print(json.dumps(times))

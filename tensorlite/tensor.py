@@ -322,6 +322,8 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = arr.astype(int64)
     if arr.dtype == np.float16:
         arr = arr.astype(float32)
+    elif arr.dtype.kind == "f" and not _supported(arr.dtype):
+        raise TypeError(f"tensor: unsupported data of dtype {arr.dtype} (use float32 or float64)")
     return arr
 
 
@@ -395,14 +397,23 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
     if _ag._GradMode.enabled and self.requires_grad:
         raise RuntimeError("fill_: a tensor that requires grad cannot be filled in place "
                            "(use `with tl.no_grad():`)")
-    self.data[...] = value.data if isinstance(value, Tensor) else value
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            # as PyTorch: a 1-element tensor of shape (1,) is refused too (it is not a scalar)
+            raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got a tensor "
+                               f"of shape {tuple(value.shape)}")
+        value = value.data[()]
+    if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        raise TypeError(f"fill_: the value must be a number, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    self.data[...] = value
     self._version[0] += 1
     return self
 
 
 def _copy_(self: Tensor, src: Any) -> Tensor:
     """Copy ``src`` (broadcast) into this tensor: ``self[...] = src``, gradient included."""
-    _ops.setitem(self, Ellipsis, src)
+    _ops.setitem(self, Ellipsis, src, "copy_")
     return self
 
 

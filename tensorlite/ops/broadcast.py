@@ -43,8 +43,9 @@ def result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
     return np.promote_types(a, b)
 
 
-def as_operand(value: Any, like: Tensor) -> Tensor:
-    """A Python scalar, array or list as a constant Tensor to combine with ``like``."""
+def as_operand(value: Any, like: Tensor, op: str = "operand") -> Tensor:
+    """A Python scalar, array or list as a constant Tensor to combine with ``like``;
+    ``op`` names the calling op in the error for anything else (strings, None, complex)."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, np.bool_)):
@@ -54,9 +55,13 @@ def as_operand(value: Any, like: Tensor) -> Tensor:
     elif isinstance(value, (float, np.floating)):
         dt = like.dtype if like.dtype.kind == "f" else _DEFAULT_FLOAT
     else:
-        arr = np.asarray(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError:  # a ragged nested list
+            arr = np.empty((), object)
         if arr.dtype.kind not in "fiub":
-            raise TypeError(f"unsupported operand of type {type(value).__name__}")
+            raise TypeError(f"{op}: unsupported operand of type {type(value).__name__}"
+                            + (f" (dtype {arr.dtype})" if isinstance(value, np.ndarray) else ""))
         if arr.dtype == np.float64 and not isinstance(value, np.ndarray):
             arr = arr.astype(like.dtype if like.dtype.kind == "f" else _DEFAULT_FLOAT)
         return _make(arr, False, None, 0, None)

@@ -13,9 +13,9 @@ from .broadcast import as_operand, result_dtype, unbroadcast
 
 def _compare(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
     if not isinstance(a, Tensor):
-        a = as_operand(a, b)
+        a = as_operand(a, b, name)
     if not isinstance(b, Tensor):
-        b = as_operand(b, a)
+        b = as_operand(b, a, name)
     if a.data.shape != b.data.shape:
         broadcast_shape(name, a.data.shape, b.data.shape)
     return _make(ufunc(a.data, b.data), False, None, 0, None)
@@ -90,9 +90,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = _make(np.asarray(a), False, None, 0, None)
     if not isinstance(a, Tensor):
-        a = as_operand(a, b)
+        a = as_operand(a, b, "where")
     if not isinstance(b, Tensor):
-        b = as_operand(b, a)
+        b = as_operand(b, a, "where")
     broadcast_shape("where", cond.data.shape, a.data.shape, b.data.shape)
     dt = result_dtype(a.data.dtype, b.data.dtype)
     from .elementwise import cast

@@ -147,9 +147,9 @@ def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}: expected at least one Tensor operand")
-        a = as_operand(a, b)
+        a = as_operand(a, b, name)
     elif not isinstance(b, Tensor):
-        b = as_operand(b, a)
+        b = as_operand(b, a, name)
     sa, sb = a.data.shape, b.data.shape
     if sa != sb:
         broadcast_shape(name, sa, sb)
@@ -162,6 +162,10 @@ def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
             b = cast(b, dt)
     if fn is Div and a.data.dtype.kind in "iub":
         a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
+    elif fn is Sub and a.data.dtype.kind == "b":
+        # numpy refuses too, but with its own wording; as PyTorch, name the alternative
+        raise TypeError("sub: subtraction of two bool tensors is not supported; use "
+                        "logical_xor (^) instead")
     return fn.apply(a, b)
 
 
@@ -305,8 +309,14 @@ class Relu(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         if not g.requires_grad:
-            # Plain backward: one pass on arrays (no graph to record through the mask).
-            return _const(g.data * (x.data > 0))
+            # Plain backward, no graph to record through the mask: one kernel pass for
+            # large contiguous arrays, numpy otherwise.
+            gd, xd = g.data, x.data
+            if (gd.size >= 4096 and gd.dtype == xd.dtype and gd.shape == xd.shape
+                    and gd.flags.c_contiguous and xd.flags.c_contiguous):
+                from ..kernels.activation import relu_backward
+                return _const(relu_backward(gd, xd))
+            return _const(gd * (xd > 0))
         return g * _const((x.data > 0).astype(g.dtype))
 
 
@@ -377,6 +387,9 @@ class Clone(Function):
 
 
 def neg(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "b":
+        raise TypeError("neg: negation of a bool tensor is not supported; use ~ "
+                        "(logical_not) instead")
     return Neg.apply(x)
 
 
@@ -426,7 +439,7 @@ def clamp(x: Tensor, min: Optional[float] = None, max: Optional[float] = None) -
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     from ..tensor import as_dtype
-    dtype = as_dtype(dtype)
+    dtype = as_dtype(dtype, "to")
     if x.data.dtype is dtype:
         return x
     return Cast.apply(x, dtype)

@@ -31,9 +31,11 @@ class MatMul(Function):
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """PyTorch's matmul: 1-D operands are promoted to matrices and the added dim removed."""
     if not isinstance(a, Tensor):
-        a = as_operand(a, b)
+        if not isinstance(b, Tensor):
+            raise TypeError("matmul: expected at least one Tensor operand")
+        a = as_operand(a, b, "matmul")
     if not isinstance(b, Tensor):
-        b = as_operand(b, a)
+        b = as_operand(b, a, "matmul")
     if a.data.ndim == 0 or b.data.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes "
                          f"{shape_str(a.shape)} and {shape_str(b.shape)}")

@@ -104,12 +104,24 @@ def min(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:  # 
     return _extreme(x, dim, keepdim, False)
 
 
+def _nonempty_dims(name: str, x: Tensor, dims: tuple) -> tuple:
+    # A max over no elements has no value (numpy's error would not name the op).
+    if x.data.size == 0:
+        for d in dims:
+            if x.data.shape[d] == 0:
+                raise RuntimeError(f"{name}: cannot reduce over dim {d} of size 0 (input of "
+                                   f"shape {tuple(x.shape)})")
+    return dims
+
+
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _Extreme.apply(x, normalize_dims("amax", dim, x.data.ndim), keepdim, True)
+    dims = _nonempty_dims("amax", x, normalize_dims("amax", dim, x.data.ndim))
+    return _Extreme.apply(x, dims, keepdim, True)
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _Extreme.apply(x, normalize_dims("amin", dim, x.data.ndim), keepdim, False)
+    dims = _nonempty_dims("amin", x, normalize_dims("amin", dim, x.data.ndim))
+    return _Extreme.apply(x, dims, keepdim, False)
 
 
 def argmax(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:

@@ -10,15 +10,20 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._checks import broadcast_shape, normalize_dim, shape_str
+from .._checks import broadcast_shape, check_int, is_int, normalize_dim, normalize_dims, shape_str
 from ..autograd import Function
 from ..tensor import Tensor, _make
 from .broadcast import result_dtype, unbroadcast
 
 
-def _shape_arg(shape: Sequence[Any]) -> tuple:
+def _shape_arg(op: str, shape: Sequence[Any]) -> tuple:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    for s in shape:
+        # int(2.5) would silently truncate a computed size: only integers are sizes
+        if not is_int(s):
+            raise TypeError(f"{op}: sizes must be ints, got {type(s).__name__} {s!r} in "
+                            f"{tuple(shape)!r}")
     return tuple(int(s) for s in shape)
 
 
@@ -36,7 +41,7 @@ class Reshape(Function):
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
-    shape = _shape_arg(shape)
+    shape = _shape_arg("reshape", shape)
     if shape == x.data.shape:
         return x
     n = x.data.size
@@ -89,7 +94,12 @@ class Permute(Function):
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
-    dims = _shape_arg(dims)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    for d in dims:
+        if not is_int(d):
+            raise TypeError(f"permute: dims must be ints, got {type(d).__name__} {d!r} in "
+                            f"{dims!r}")
     nd = x.data.ndim
     if len(dims) != nd:
         raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {nd} dims")
@@ -126,7 +136,7 @@ class Expand(Function):
 
 
 def expand(x: Tensor, *shape: Any) -> Tensor:
-    shape = _shape_arg(shape)
+    shape = _shape_arg("expand", shape)
     xs = x.data.shape
     if len(shape) < len(xs):
         raise RuntimeError(f"expand: the target shape {shape_str(shape)} has fewer dims than the "
@@ -163,8 +173,8 @@ class Flip(Function):
 
 
 def flip(x: Tensor, dims: Any) -> Tensor:
-    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
-    dims = tuple(normalize_dim("flip", d, x.data.ndim) for d in dims)
+    # normalize_dims refuses repeated dims (numpy's "repeated axis" would not name flip)
+    dims = normalize_dims("flip", dims, x.data.ndim)
     return Flip.apply(x, dims)
 
 
@@ -195,12 +205,24 @@ def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
         if isinstance(it, Tensor):
             it = it.data
         elif isinstance(it, list):
-            it = np.asarray(it)
+            try:
+                it = np.asarray(it)
+            except ValueError:
+                raise IndexError(f"{op}: a list index must be rectangular (nested lists of "
+                                 f"equal lengths), got {it!r:.60}") from None
         if isinstance(it, np.ndarray):
             if it.dtype.kind not in "iub":
                 raise IndexError(f"{op}: tensors used as indices must be integer or bool, got "
                                  f"dtype {it.dtype}")
-        elif not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
+        elif isinstance(it, slice):
+            for v in (it.start, it.stop, it.step):
+                if v is not None and not is_int(v) and not (
+                        isinstance(v, Tensor) and v.data.dtype.kind in "iu" and v.data.size == 1):
+                    raise TypeError(f"{op}: slice bounds must be ints or None, got "
+                                    f"{type(v).__name__} {v!r} in {it!r}")
+            if it.step is not None and int(it.step) == 0:
+                raise ValueError(f"{op}: slice step cannot be zero ({it!r})")
+        elif not (it is None or it is Ellipsis or isinstance(it, (int, np.integer))):
             raise IndexError(f"{op}: unsupported index of type {type(it).__name__}")
         out.append(it)
     norm = tuple(out)
@@ -209,6 +231,8 @@ def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
         np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm]
     except IndexError as e:
         raise IndexError(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
+    except (ValueError, TypeError) as e:  # anything numpy refuses, with the op's name
+        raise type(e)(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
     return norm
 
 
@@ -276,12 +300,13 @@ class SetItem(Function):
         return gx, None, gv
 
 
-def setitem(x: Tensor, idx: Any, value: Any) -> None:
+def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
+    """``x[idx] = value``; ``op`` names the public call in errors (``copy_`` uses this)."""
     from ..autograd import is_grad_enabled
     from .broadcast import as_operand
     from .elementwise import cast
-    norm = normalize_index("setitem", x, idx)
-    v = value if isinstance(value, Tensor) else as_operand(value, x)
+    norm = normalize_index(op, x, idx)
+    v = value if isinstance(value, Tensor) else as_operand(value, x, op)
     target = np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm].shape
     vshape = v.data.shape
     extra = len(vshape) - len(target)
@@ -291,15 +316,15 @@ def setitem(x: Tensor, idx: Any, value: Any) -> None:
         np.broadcast_to(np.empty((), np.uint8), v.data.shape)
         np.broadcast_to(np.empty(v.data.shape, np.uint8), target)
     except ValueError:
-        raise ValueError(f"setitem: value of shape {shape_str(vshape)} cannot be assigned to a "
+        raise ValueError(f"{op}: value of shape {shape_str(vshape)} cannot be assigned to a "
                          f"selection of shape {shape_str(target)}") from None
     if v.data.dtype != x.data.dtype:
         if x.data.dtype.kind != "f" and v.data.dtype.kind == "f":
-            raise TypeError(f"setitem: cannot assign a {v.dtype} value to a {x.dtype} tensor")
+            raise TypeError(f"{op}: cannot assign a {v.dtype} value to a {x.dtype} tensor")
         v = cast(v, x.data.dtype)
     track = is_grad_enabled() and (x.requires_grad or v.requires_grad)
     if track and x.requires_grad and x.grad_fn is None:
-        raise RuntimeError("setitem: a leaf tensor that requires grad cannot be modified in place "
+        raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in place "
                            "(use `with tl.no_grad():` or work on a clone)")
     if not track:
         x.data[norm] = v.data
@@ -335,13 +360,23 @@ class Cat(Function):
         return tuple(out)
 
 
+def _tensor_list(op: str, tensors: Any) -> list:
+    # A Tensor is iterable (over its rows), so cat(t) would quietly join t's rows.
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of Tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: expected a sequence of Tensors, got {type(t).__name__} at "
+                            f"position {k}")
+    return list(tensors)
+
+
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dim; shapes must agree elsewhere."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
-    if not all(isinstance(t, Tensor) for t in tensors):
-        raise TypeError("cat: expected a sequence of Tensors")
+    tensors = _tensor_list("cat", tensors)
     ref = tensors[0]
     if ref.data.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
@@ -360,9 +395,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Join along a new dim; all shapes must be equal."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+    tensors = _tensor_list("stack", tensors)
     shape = tensors[0].shape
     for k, t in enumerate(tensors):
         if t.shape != shape:
@@ -388,6 +421,9 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     """PyTorch's F.pad: ``pad`` lists (left, right) pairs from the LAST dim backwards."""
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    pad = tuple(pad)
+    if not all(is_int(p) for p in pad):
+        raise TypeError(f"pad: padding must be ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
     if len(pad) % 2 or len(pad) // 2 > x.data.ndim:
         raise ValueError(f"pad: padding {pad} must have an even length of at most "
@@ -403,8 +439,20 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
 def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
     d = normalize_dim("split", dim, x.data.ndim)
     n = x.data.shape[d]
-    sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
-        if isinstance(split_size, int) else list(split_size)
+    if is_int(split_size):
+        if split_size < 0 or (split_size == 0 and n):
+            raise ValueError(f"split: split_size must be positive (or 0 for an empty dim), got "
+                             f"{split_size} for dim {d} of size {n}")
+        split_size = int(split_size)
+        sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
+            if split_size else [0]
+    else:
+        if isinstance(split_size, Tensor) or not isinstance(split_size, (list, tuple)):
+            raise TypeError(f"split: split_size must be an int or a list of ints, got "
+                            f"{type(split_size).__name__}")
+        sizes = list(split_size)
+        if not all(is_int(s) and s >= 0 for s in sizes):
+            raise ValueError(f"split: sizes must be non-negative ints, got {sizes}")
     if sum(sizes) != n:
         raise ValueError(f"split: sizes {sizes} do not add up to {n} (dim {d})")
     out, start = [], 0
@@ -415,6 +463,7 @@ def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    check_int("chunk", "chunks", chunks, 1)
     d = normalize_dim("chunk", dim, x.data.ndim)
     size = -(-x.data.shape[d] // chunks)
     return split(x, max(size, 1), d)
