@@ -20,9 +20,9 @@ import numpy as np
 
 import tensorlite as tl
 from tensorlite import Tensor
-from tensorlite._checks import check_float, check_indices, shape_str
+from tensorlite._checks import broadcast_shape, check_float, check_indices, shape_str
 from tensorlite.autograd import Function
-from tensorlite.ops.broadcast import unbroadcast
+from tensorlite.ops.broadcast import as_operand, unbroadcast
 from tensorlite.tensor import _make
 
 __all__ = [
@@ -42,6 +42,15 @@ def _const(a: np.ndarray) -> Tensor:
 def _check_tensor(op: str, name: str, x: Any) -> None:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+
+
+def _check_same_dtype(op: str, input: Tensor, name: str, t: Tensor) -> None:
+    # As PyTorch ("mixed dtype"): a float64 input through a float32 module is a forgotten
+    # .double(), and silently promoting would also write float64 statistics into float32
+    # buffers.
+    if t.dtype != input.dtype:
+        raise TypeError(f"{op}: input ({input.dtype}) and {name} ({t.dtype}) must have the same "
+                        "dtype (convert the input, or the module with .double()/.float())")
 
 
 def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
@@ -99,9 +108,11 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
         raise ValueError(f"{op}: input of shape {shape_str(input.shape)} does not match weight "
                          f"of shape {shape_str(weight.shape)} (expected last dim "
                          f"{weight.shape[1]})")
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got "
-                         f"{shape_str(bias.shape)}")
+    if bias is not None:
+        _check_tensor(op, "bias", bias)
+        if tuple(bias.shape) != (weight.shape[0],):
+            raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},), got "
+                             f"{shape_str(bias.shape)}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
         raise TypeError(f"{op}: input ({input.dtype}), weight ({weight.dtype})"
                         + (f" and bias ({bias.dtype})" if bias is not None else "")
@@ -323,9 +334,13 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != (c,):
+        if t is None:
+            continue
+        _check_tensor(op, name, t)
+        if tuple(t.shape) != (c,):
             raise ValueError(f"{op}: {name} must have shape ({c},) for input of shape "
                              f"{shape_str(input.shape)}, got {shape_str(t.shape)}")
+        _check_same_dtype(op, input, name, t)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
     if training:
@@ -384,9 +399,13 @@ def layer_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]],
         raise ValueError(f"{op}: input of shape {shape_str(input.shape)} does not end with "
                          f"normalized_shape {shape_str(shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
-        if t is not None and tuple(t.shape) != shape:
+        if t is None:
+            continue
+        _check_tensor(op, name, t)
+        if tuple(t.shape) != shape:
             raise ValueError(f"{op}: {name} must have shape {shape_str(shape)}, got "
                              f"{shape_str(t.shape)}")
+        _check_same_dtype(op, input, name, t)
     dims = tuple(range(input.ndim - k, input.ndim))
     xd = input.data
     centered = xd - xd.mean(axis=dims, keepdims=True)
@@ -488,12 +507,17 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """(input - target)^2, reduced by 'mean' (default), 'sum' or 'none'."""
     op = "mse_loss"
     _check_tensor(op, "input", input)
-    if isinstance(target, Tensor) and target.shape != input.shape:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if not isinstance(target, Tensor):
+        target = as_operand(target, input, op)
+    if target.shape != input.shape:
+        # Broadcasting, as PyTorch (with its warning); but shapes that do not broadcast are
+        # reported here, under this op's name rather than the subtraction's.
+        broadcast_shape(op, input.shape, target.shape)
         warnings.warn(f"{op}: target size {shape_str(target.shape)} differs from input size "
                       f"{shape_str(input.shape)}; they will be broadcast", UserWarning,
                       stacklevel=2)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     diff = input - target
     return _reduce(op, diff * diff, reduction)
 
@@ -508,12 +532,19 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     _check_tensor(op, "input", input)
     check_float(op, "input", input)
     if not isinstance(target, Tensor):
-        target = tl.tensor(target, dtype=input.dtype)
+        target = as_operand(target, input, op)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"{op}: target size {shape_str(target.shape)} must be the same as input "
                          f"size {shape_str(input.shape)}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        if t is not None:
+            _check_tensor(op, name, t)
+            # the loss is elementwise: the weights must broadcast to the input, not beyond it
+            if broadcast_shape(op, t.shape, input.shape) != tuple(input.shape):
+                raise ValueError(f"{op}: {name} of shape {shape_str(t.shape)} does not broadcast "
+                                 f"to the input's shape {shape_str(input.shape)}")
     target = target.to(input.dtype)
     log_one_plus = _Softplus.apply(-input)          # -log sigmoid(x)
     if pos_weight is None:

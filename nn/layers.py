@@ -10,7 +10,7 @@ import numpy as np
 
 import tensorlite as tl
 from tensorlite import Tensor
-from tensorlite._checks import pair, shape_str
+from tensorlite._checks import check_int, is_int, pair, shape_str
 
 from . import functional as F
 from . import init
@@ -28,6 +28,13 @@ def _dtype(dtype: Any, device: Any = None) -> np.dtype:
     if dt.kind != "f":
         raise TypeError(f"layers hold floating-point parameters, got dtype {dt}")
     return dt
+
+
+def _sizes(cls: str, **sizes: Any) -> None:
+    """Constructor sizes must be non-negative ints: np.empty would otherwise fail with
+    "negative dimensions are not allowed" (or truncate 2.5), naming neither layer nor value."""
+    for name, v in sizes.items():
+        check_int(cls, name, v, 0)
 
 
 def _empty_param(shape: Tuple[int, ...], dtype: np.dtype) -> Parameter:
@@ -64,6 +71,7 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        _sizes("Linear", in_features=in_features, out_features=out_features)
         dt = _dtype(dtype, device)
         self.in_features = in_features
         self.out_features = out_features
@@ -187,6 +195,7 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
+        _sizes(type(self).__name__, num_features=num_features)
         dt = _dtype(dtype, device)
         self.num_features = num_features
         self.eps = eps
@@ -239,17 +248,23 @@ class _BatchNorm(Module):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         momentum = 0.0 if self.momentum is None else self.momentum
+        count = None
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
-            self.num_batches_tracked._version[0] += 1
+            count = int(self.num_batches_tracked.data) + 1
             if self.momentum is None:
-                momentum = 1.0 / float(self.num_batches_tracked.data)
+                momentum = 1.0 / count
         # Batch statistics in training, and in eval when no running statistics are kept.
         use_batch = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None,
-                            self.running_var if track else None, self.weight, self.bias,
-                            use_batch, momentum, self.eps)
+        out = F.batch_norm(input, self.running_mean if track else None,
+                           self.running_var if track else None, self.weight, self.bias,
+                           use_batch, momentum, self.eps)
+        if count is not None:
+            # Counted only now: a batch that batch_norm refused (one value per channel, wrong
+            # dtype) must leave every statistic, the counter included, as it was.
+            self.num_batches_tracked.data[...] = count
+            self.num_batches_tracked._version[0] += 1
+        return out
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -280,7 +295,9 @@ class LayerNorm(Module):
         dt = _dtype(dtype, device)
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
-        self.normalized_shape = tuple(normalized_shape)
+        for n in normalized_shape:
+            check_int("LayerNorm", "normalized_shape entry", n, 0)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         if elementwise_affine:
@@ -311,6 +328,13 @@ class LayerNorm(Module):
 # ---------------------------------------------------------------------------------------
 # Convolution and pooling
 # ---------------------------------------------------------------------------------------
+def _check_conv_sizes(name: str, in_channels: Any, out_channels: Any, groups: Any) -> None:
+    # Before the weight shape (in_channels // groups) is computed from them.
+    _sizes(name, in_channels=in_channels, out_channels=out_channels)
+    if not is_int(groups) or groups <= 0:
+        raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
+
+
 class _ConvNd(Module):
     def _init_common(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                      padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
@@ -376,6 +400,7 @@ class Conv2d(_ConvNd):
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        _check_conv_sizes("Conv2d", in_channels, out_channels, groups)
         k = pair("Conv2d", "kernel_size", kernel_size, 1)
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
@@ -412,6 +437,7 @@ class ConvTranspose2d(_ConvNd):
                  dilation: Any = 1, padding_mode: str = "zeros", device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        _check_conv_sizes("ConvTranspose2d", in_channels, out_channels, groups)
         k = pair("ConvTranspose2d", "kernel_size", kernel_size, 1)
         if isinstance(padding, str):
             raise ValueError("ConvTranspose2d: padding must be an int or a pair")
@@ -496,8 +522,10 @@ class Embedding(Module):
                  _weight: Optional[Tensor] = None, _freeze: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        _sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         dt = _dtype(dtype, device)
         if padding_idx is not None:
+            check_int("Embedding", "padding_idx", padding_idx)
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} must be within "
                                  f"[{-num_embeddings}, {num_embeddings})")

@@ -127,10 +127,30 @@ def _as_array(value: Any) -> np.ndarray:
     """The array inside a state-dict value: a Tensor, an ndarray, a number, or array-like."""
     if isinstance(value, Tensor):
         return value.data
-    arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    try:
+        arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except ValueError:  # a ragged nested list
+        raise TypeError(f"expected a Tensor or a numeric array, got a ragged "
+                        f"{type(value).__name__}") from None
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"expected a Tensor or a numeric array, got {type(value).__name__}")
+        raise TypeError(f"expected a Tensor or a numeric array, got {type(value).__name__} of "
+                        f"dtype {arr.dtype}")
     return arr
+
+
+def _cast_error(arr: np.ndarray, target: np.ndarray) -> Optional[str]:
+    """Why ``arr`` cannot be copied into ``target`` without losing values, or None.
+
+    Floats are cast like PyTorch's copy_ (float64 -> float32 rounds, as expected); an
+    integer or bool buffer (num_batches_tracked) refuses fractional or NaN values, which a
+    cast would truncate silently. Only such small buffers pay for the check."""
+    if target.dtype.kind in "iub" and arr.dtype.kind == "f":
+        flat = arr.ravel()
+        bad = flat[~(np.isfinite(flat) & (flat == np.trunc(flat)))]
+        if bad.size:
+            return (f"value {bad[0]} of dtype {arr.dtype} cannot be stored in a {target.dtype} "
+                    "tensor without losing it")
+    return None
 
 
 def _parse_to_args(args: tuple, kwargs: dict) -> Optional[np.dtype]:
@@ -151,7 +171,7 @@ def _parse_to_args(args: tuple, kwargs: dict) -> Optional[np.dtype]:
         raise ValueError(f"to: tensorlite runs on the CPU only, got device {device!r}")
     if dtype is None:
         return None
-    dt = tl.as_dtype(dtype)
+    dt = tl.as_dtype(dtype, "to")
     if dt.kind != "f":
         raise TypeError(f"to: only floating-point dtypes are accepted, got {dt}")
     return dt
@@ -279,7 +299,8 @@ class Module:
         """Add a child module (or None)."""
         _, _, modules = self._registries()
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+            raise TypeError(f"{type(self).__name__}: cannot add child {name!r}: "
+                            f"{type(module).__name__} is not a Module subclass")
         _check_name("module", name)
         if hasattr(self, name) and name not in modules:
             raise KeyError(f"attribute '{name}' already exists")
@@ -565,6 +586,10 @@ class Module:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{shape_str(arr.shape)} from checkpoint, the shape in current "
                               f"model is {shape_str(target.data.shape)}.")
+                continue
+            why = _cast_error(arr, target.data)
+            if why is not None:
+                errors.append(f"bad value for {key}: {why}")
                 continue
             updates.append((target, arr))
         if errors:

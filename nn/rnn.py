@@ -92,6 +92,11 @@ class RNNBase(Module):
         if x.dtype != self.weight_ih_l0.dtype:
             raise TypeError(f"{name}: input dtype {x.dtype} does not match the parameters' "
                             f"{self.weight_ih_l0.dtype}")
+        seq_dim = 1 if self.batch_first and x.ndim == 3 else 0
+        if x.shape[seq_dim] == 0:
+            # as PyTorch: there is no last hidden state of an empty sequence
+            raise ValueError(f"{name}: expected a sequence length larger than 0, got input of "
+                             f"shape {tuple(x.shape)}")
         return x, x.ndim == 2
 
     def _initial(self, hx: Optional[Tensor], batch: int, dtype: Any, unbatched: bool,
@@ -100,6 +105,14 @@ class RNNBase(Module):
         want = (self.num_layers * dirs, batch, self.hidden_size)
         if hx is None:
             return tl.zeros(*want, dtype=dtype)
+        name = type(self).__name__
+        if not isinstance(hx, Tensor):
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type(hx).__name__}")
+        if hx.dtype != dtype:
+            # the fused kernels write into arrays of the input's dtype: a mismatch would fail
+            # inside them
+            raise TypeError(f"{name}: {what} has dtype {hx.dtype} but the input and parameters "
+                            f"are {dtype}")
         if unbatched:
             if hx.ndim != 2:
                 raise ValueError(f"{type(self).__name__}: for unbatched input {what} must be 2-D "
@@ -199,6 +212,10 @@ class _CellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  dtype: Any = None) -> None:
         super().__init__()
+        name = type(self).__name__
+        for arg, v in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         dtype = dtype or tl.float32
         g = self.gates * hidden_size
@@ -217,11 +234,41 @@ class _CellBase(Module):
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
-    def _proj(self, x: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:
+    def _check(self, x: Any, hx: Any, n_states: int) -> None:
+        """Input (input_size,) or (batch, input_size) of the parameters' dtype; each state
+        (hidden_size,) or (batch, hidden_size) to match. Checked here because the ops below
+        would otherwise broadcast a wrong shape or promote a wrong dtype silently."""
         name = type(self).__name__
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        if x.ndim not in (1, 2):
+            raise ValueError(f"{name}: expected a 1-D or 2-D input, got shape {tuple(x.shape)}")
         if x.shape[-1] != self.input_size:
             raise ValueError(f"{name}: input has {x.shape[-1]} features but input_size is "
-                             f"{self.input_size}")
+                             f"{self.input_size} (input shape {tuple(x.shape)})")
+        if x.dtype != self.weight_ih.dtype:
+            raise TypeError(f"{name}: input dtype {x.dtype} does not match the parameters' "
+                            f"{self.weight_ih.dtype}")
+        if hx is None:
+            return
+        if n_states == 2:
+            if not isinstance(hx, tuple) or len(hx) != 2:
+                raise TypeError(f"{name}: hx must be a tuple (h_0, c_0), got "
+                                f"{type(hx).__name__}")
+            states = (("h_0", hx[0]), ("c_0", hx[1]))
+        else:
+            states = (("hx", hx),)
+        want = tuple(x.shape[:-1]) + (self.hidden_size,)
+        for what, h in states:
+            if not isinstance(h, Tensor):
+                raise TypeError(f"{name}: {what} must be a Tensor, got {type(h).__name__}")
+            if tuple(h.shape) != want:
+                raise ValueError(f"{name}: expected {what} of shape {want} for input of shape "
+                                 f"{tuple(x.shape)}, got {tuple(h.shape)}")
+            if h.dtype != x.dtype:
+                raise TypeError(f"{name}: {what} has dtype {h.dtype}, the input {x.dtype}")
+
+    def _proj(self, x: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:
         xi = x @ self.weight_ih.T
         hh = h @ self.weight_hh.T
         if self.bias:
@@ -244,6 +291,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        self._check(x, hx, 1)
         h = self._zeros(x) if hx is None else hx
         xi, hh = self._proj(x, h)
         pre = xi + hh
@@ -254,6 +302,7 @@ class LSTMCell(_CellBase):
     gates = 4
 
     def forward(self, x: Tensor, hx: Optional[Tuple[Tensor, Tensor]] = None):
+        self._check(x, hx, 2)
         if hx is None:
             hx = (self._zeros(x), self._zeros(x))
         h, c = hx
@@ -268,6 +317,7 @@ class GRUCell(_CellBase):
     gates = 3
 
     def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tensor:
+        self._check(x, hx, 1)
         h = self._zeros(x) if hx is None else hx
         xi, hh = self._proj(x, h)
         xr, xz, xn = xi.chunk(3, -1)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Iterable, Union
+from typing import Any, Iterable, Union
 
 import numpy as np
 
@@ -17,6 +17,19 @@ _Params = Union[Tensor, Iterable[Tensor]]
 
 def _param_list(parameters: _Params) -> list:
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
+
+
+def _number(op: str, name: str, value: Any) -> float:
+    """``value`` as a float; 'inf' strings are accepted (PyTorch's norm_type='inf')."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating,
+                                                         str)):
+        raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{op}: {name} must be a number, got {value!r}") from None
 
 
 def _scale_grad_in_place(p: Tensor, factor: float) -> None:
@@ -36,9 +49,17 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
     (``inf`` for the largest absolute value). Each gradient is multiplied by
     min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping, as a 0-d Tensor.
     """
+    op = "clip_grad_norm_"
     params = _param_list(parameters)
     grads = [p.grad.data for p in params if p.grad is not None]
-    max_norm, norm_type = float(max_norm), float(norm_type)
+    # A negative max_norm would flip every gradient's sign (PyTorch does so silently) and a
+    # NaN one would skip clipping: both are refused before any gradient is touched.
+    max_norm = _number(op, "max_norm", max_norm)
+    if not max_norm >= 0:
+        raise ValueError(f"{op}: max_norm must be a non-negative number, got {max_norm}")
+    norm_type = _number(op, "norm_type", norm_type)
+    if math.isnan(norm_type):
+        raise ValueError(f"{op}: norm_type must be a number, got {norm_type}")
     if not grads:
         return tl.tensor(0.0)
     dtype = grads[0].dtype
@@ -63,7 +84,11 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
 
 def clip_grad_value_(parameters: _Params, clip_value: float) -> None:
     """Clamp every gradient element to [-clip_value, clip_value], in place."""
-    clip_value = float(clip_value)
+    clip_value = _number("clip_grad_value_", "clip_value", clip_value)
+    if not clip_value >= 0:
+        # np.clip with min > max would set every element to -|clip_value|
+        raise ValueError(f"clip_grad_value_: clip_value must be a non-negative number, got "
+                         f"{clip_value}")
     for p in _param_list(parameters):
         if p.grad is None:
             continue

@@ -589,11 +589,22 @@ def _seed(t: Any, gradient: Any, who: str) -> Any:
                 f"shape {tuple(t.shape)}; pass a gradient of that shape")
         return _make(np.ones(t.data.shape, t.data.dtype), False, None, 0, None)
     if not isinstance(gradient, Tensor):
-        gradient = _make(np.asarray(gradient, dtype=t.data.dtype), False, None, 0, None)
+        arr = np.asarray(gradient)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"{who}: gradient must be a Tensor or numbers, got "
+                            f"{type(gradient).__name__} of dtype {arr.dtype}")
+        # Plain numbers (a list, an array) take the output's dtype.
+        gradient = _make(arr.astype(t.data.dtype), False, None, 0, None)
+    if gradient.data.dtype.kind != "f":
+        raise TypeError(f"{who}: gradient must be floating point (as the output, "
+                        f"{t.data.dtype}), got {gradient.data.dtype}")
     if gradient.shape != t.shape:
         raise RuntimeError(
             f"{who}: gradient has shape {tuple(gradient.shape)} but the output has shape "
             f"{tuple(t.shape)}")
+    if gradient.data.dtype != t.data.dtype:
+        # As PyTorch: a float gradient of another precision is cast to the output's.
+        gradient = _make(gradient.data.astype(t.data.dtype), False, None, 0, None)
     return gradient
 
 

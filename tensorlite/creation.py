@@ -1,21 +1,23 @@
 """Functions that make new tensors: from data, filled, ranges, random draws."""
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 import numpy as np
 
+from ._checks import check_int, is_int
 from .random import generator
-from .tensor import Tensor, _make, _DEFAULT_FLOAT, as_dtype, int64
+from .tensor import Tensor, _make, _DEFAULT_FLOAT, _supported, as_dtype, int64
 
 
 def _shape(op: str, size: tuple) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    try:
-        shape = tuple(int(s) for s in size)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: size must be ints, got {size!r}") from None
+    # int() would accept 2.5 (truncating) and "3" (parsing): sizes must be integers
+    if not all(is_int(s) for s in size):
+        raise TypeError(f"{op}: size must be ints, got {size!r}")
+    shape = tuple(int(s) for s in size)
     if any(s < 0 for s in shape):
         raise ValueError(f"{op}: negative dimension in size {shape}")
     return shape
@@ -37,8 +39,9 @@ def from_numpy(a: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``a``."""
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected an np.ndarray, got {type(a).__name__}")
-    if a.dtype.kind not in "fiub":
-        raise TypeError(f"from_numpy: unsupported dtype {a.dtype}")
+    if not _supported(a.dtype):
+        raise TypeError(f"from_numpy: unsupported dtype {a.dtype} (tensors hold bool, integer, "
+                        "float32 or float64 data)")
     return _make(a, False, None, 0, None)
 
 
@@ -50,76 +53,110 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return Tensor(data, dtype=dtype)
 
 
-def _float(dtype: Any) -> np.dtype:
-    return _DEFAULT_FLOAT if dtype is None else as_dtype(dtype)
+def _float(dtype: Any, op: str = "dtype") -> np.dtype:
+    return _DEFAULT_FLOAT if dtype is None else as_dtype(dtype, op)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.zeros(_shape("zeros", size), _float(dtype)), requires_grad)
+    return _finish(np.zeros(_shape("zeros", size), _float(dtype, "zeros")), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.ones(_shape("ones", size), _float(dtype)), requires_grad)
+    return _finish(np.ones(_shape("ones", size), _float(dtype, "ones")), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.empty(_shape("empty", size), _float(dtype)), requires_grad)
+    return _finish(np.empty(_shape("empty", size), _float(dtype, "empty")), requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    if not isinstance(fill_value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        # np.full would parse "1.5" or fail with its own wording
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__} "
+                        f"{fill_value!r:.40}")
     if dtype is None:
-        dtype = (np.bool_ if isinstance(fill_value, bool) else
+        dtype = (np.bool_ if isinstance(fill_value, (bool, np.bool_)) else
                  int64 if isinstance(fill_value, (int, np.integer)) else _DEFAULT_FLOAT)
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return _finish(np.full(_shape("full", size), fill_value, as_dtype(dtype)), requires_grad)
+    return _finish(np.full(_shape("full", size), fill_value, as_dtype(dtype, "full")),
+                   requires_grad)
 
 
 def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _finish(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+    check_int("eye", "n", n, 0)
+    if m is not None:
+        check_int("eye", "m", m, 0)
+    return _finish(np.eye(n, m, dtype=_float(dtype, "eye")), requires_grad)
 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     if end is None:
         start, end = 0, start
+    start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
+    for name, v in (("start", start), ("end", end), ("step", step)):
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"arange: {name} must be a number, got {type(v).__name__} {v!r:.40}")
+        if not math.isfinite(v):
+            raise ValueError(f"arange: {name} must be finite, got {v}")
     if step == 0:
         raise ValueError("arange: step must be non-zero")
+    if (end - start) * step < 0:
+        # numpy returns an empty range; PyTorch calls this an error (a sign slip, usually)
+        raise ValueError(f"arange: the bounds {start} -> {end} are inconsistent with the sign of "
+                         f"step {step}")
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = int64 if ints else _DEFAULT_FLOAT
-    return _finish(np.arange(start, end, step, dtype=as_dtype(dtype)), requires_grad)
+    return _finish(np.arange(start, end, step, dtype=as_dtype(dtype, "arange")), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
-    return _finish(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+    check_int("linspace", "steps", steps, 0)
+    return _finish(np.linspace(start, end, steps, dtype=_float(dtype, "linspace")),
+                   requires_grad)
+
+
+def _random_float(op: str, dtype: Any) -> np.dtype:
+    dt = _float(dtype, op)
+    if dt.kind != "f":
+        # casting the draws would give zeros (rand) or truncated values (randn)
+        raise TypeError(f"{op}: dtype must be floating point, got {dt} (use randint for "
+                        "integers)")
+    return dt
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), drawn from the library generator (see ``manual_seed``)."""
-    dt = _float(dtype)
+    dt = _random_float("rand", dtype)
     return _finish(generator().random(_shape("rand", size)).astype(dt), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, drawn from the library generator."""
-    dt = _float(dtype)
+    dt = _random_float("randn", dtype)
     return _finish(generator().standard_normal(_shape("randn", size)).astype(dt), requires_grad)
 
 
 def randint(low: int, high: Optional[int] = None, size: Any = (), dtype: Any = None) -> Tensor:
     if high is None:
         low, high = 0, low
+    check_int("randint", "low", low)
+    check_int("randint", "high", high)
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     arr = generator().integers(low, high, size=_shape("randint", size))
-    return _finish(arr.astype(as_dtype(dtype) if dtype is not None else int64), False)
+    return _finish(arr.astype(as_dtype(dtype, "randint") if dtype is not None else int64), False)
 
 
 def randperm(n: int, dtype: Any = None) -> Tensor:
-    return _finish(generator().permutation(n).astype(int64 if dtype is None else as_dtype(dtype)),
-                   False)
+    check_int("randperm", "n", n, 0)
+    dt = int64 if dtype is None else as_dtype(dtype, "randperm")
+    return _finish(generator().permutation(n).astype(dt), False)
 
 
 def _like(fn: Any) -> Any:

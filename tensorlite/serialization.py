@@ -199,6 +199,13 @@ def load(path: PathLike) -> Any:
 
 
 def _read(f: Any) -> Any:
+    # np.load on anything but a zip or .npy file guesses "pickle" and advises
+    # allow_pickle=True, which is exactly wrong here: name the real problem instead.
+    magic = f.read(6)
+    f.seek(0)
+    if not magic.startswith(b"PK") and magic != b"\x93NUMPY":
+        raise _Corrupt("not a readable tensorlite file ("
+                       + ("the file is empty" if not magic else "not an .npz/zip archive") + ")")
     npz = np.load(f, allow_pickle=False)
     if not isinstance(npz, np.lib.npyio.NpzFile):
         raise _Corrupt("not a tensorlite file (a single .npy array, not an .npz archive)")

@@ -195,7 +195,8 @@ class Tensor:
         """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
         if not self.requires_grad:
             _ag.backward(self)  # raises the clear error
-        if type(gradient) is Tensor and gradient.data.shape == self.data.shape:
+        if (type(gradient) is Tensor and gradient.data.shape == self.data.shape
+                and gradient.data.dtype is self.data.dtype):
             seed = gradient
         else:
             seed = _ag._seed(self, gradient, "backward")
@@ -445,7 +446,7 @@ _methods = {
     "amin": _ops.amin, "var": _ops.var, "std": _ops.std, "logsumexp": _ops.logsumexp,
     "argmax": _ops.argmax, "argmin": _ops.argmin, "any": _ops.any, "all": _ops.all,
     "gather": _ops.gather,
-    "reshape": _ops.reshape, "view": _ops.reshape, "flatten": _ops.flatten,
+    "reshape": _ops.reshape, "view": _ops.view, "flatten": _ops.flatten,
     "squeeze": _ops.squeeze, "unsqueeze": _ops.unsqueeze, "transpose": _ops.transpose,
     "permute": _ops.permute, "expand": _ops.expand, "flip": _ops.flip,
     "split": _ops.split, "chunk": _ops.chunk, "unbind": _ops.unbind,
@@ -458,6 +459,6 @@ for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 Tensor.__hash__ = object.__hash__
 Tensor.t = lambda self: _ops.transpose(self, 0, 1) if self.ndim == 2 else self
-Tensor.view_as = lambda self, other: _ops.reshape(self, other.shape)
+Tensor.view_as = lambda self, other: _ops.view(self, other.shape)
 Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
 Tensor.reshape_as = lambda self, other: _ops.reshape(self, other.shape)

@@ -6,6 +6,6 @@ from .compare import (eq, ge, gt, isfinite, isnan, le, logical_and, logical_not,
 from .reduce import (all, amax, amin, any, argmax, argmin, gather, logsumexp, max, mean, min, std,
                      sum, var)
 from .shape import (cat, chunk, contiguous, expand, flatten, flip, getitem, pad, permute, reshape,
-                    setitem, split, squeeze, stack, transpose, unbind, unsqueeze)
+                    setitem, split, squeeze, stack, transpose, unbind, unsqueeze, view)
 from .linalg import matmul
 from .activation import log_softmax, softmax

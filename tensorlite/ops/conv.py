@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import check_same_dtype, pair, shape_str
+from .._checks import check_kernel_float, check_same_dtype, is_int, pair, shape_str
 from ..autograd import Function
 from ..kernels import conv as K
 from ..tensor import Tensor, _make
@@ -100,8 +100,9 @@ def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
 
 
 def _check_conv(op: str, x: Tensor, w: Tensor, b: Optional[Tensor], groups: int) -> None:
-    if not isinstance(x, Tensor) or not isinstance(w, Tensor):
-        raise TypeError(f"{op}: input and weight must be Tensors")
+    for name, t in (("input", x), ("weight", w), ("bias", b)):
+        if not isinstance(t, Tensor) and not (name == "bias" and t is None):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
     if x.ndim != 4:
         raise ValueError(f"{op}: expected a 4-D input (N, C, H, W), got shape {shape_str(x.shape)}")
     if w.ndim != 4:
@@ -109,8 +110,12 @@ def _check_conv(op: str, x: Tensor, w: Tensor, b: Optional[Tensor], groups: int)
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
     check_same_dtype(op, input=x, weight=w, bias=b)
-    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+    # The kernels exist for float32/float64 only (float16 would fail inside numba).
+    check_kernel_float(op, "input", x)
+    if not is_int(groups) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if w.shape[2] < 1 or w.shape[3] < 1:
+        raise ValueError(f"{op}: the weight {shape_str(w.shape)} has an empty kernel")
 
 
 def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, padding: Any = 0,
@@ -151,12 +156,11 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
     if w.shape[1] * groups != c:
         raise ValueError(f"{op}: input has {c} channels but weight {shape_str(w.shape)} expects "
                          f"{w.shape[1] * groups} (groups={groups})")
-    if b is not None and (not isinstance(b, Tensor) or b.shape != (o,)):
-        raise ValueError(f"{op}: bias must have shape ({o},), got "
-                         f"{shape_str(b.shape) if isinstance(b, Tensor) else type(b).__name__}")
+    if b is not None and b.shape != (o,):
+        raise ValueError(f"{op}: bias must have shape ({o},), got {shape_str(b.shape)}")
     ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
     wo = _out_size(wd, kw, stride[1], padding[1], dilation[1])
-    if ho < 1 or wo < 1 or kh < 1 or kw < 1:
+    if ho < 1 or wo < 1:
         raise ValueError(f"{op}: the padded input ({h + 2 * padding[0]}x{wd + 2 * padding[1]}) is "
                          f"smaller than the dilated kernel ({dilation[0] * (kh - 1) + 1}x"
                          f"{dilation[1] * (kw - 1) + 1})")

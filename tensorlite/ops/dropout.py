@@ -9,8 +9,12 @@ from ..tensor import Tensor, _make
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"dropout: probability must be a number, got {type(p).__name__} {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability must be in [0, 1], got {p}")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout: input must be a Tensor, got {type(x).__name__}")
     if not training or p == 0.0:
         return x
     if x.dtype.kind != "f":

@@ -164,8 +164,8 @@ def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
         a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
     elif fn is Sub and a.data.dtype.kind == "b":
         # numpy refuses too, but with its own wording; as PyTorch, name the alternative
-        raise TypeError("sub: subtraction of two bool tensors is not supported; use "
-                        "logical_xor (^) instead")
+        raise TypeError("sub: subtraction of two bool tensors is not supported; use a != b "
+                        "(logical xor) instead")
     return fn.apply(a, b)
 
 

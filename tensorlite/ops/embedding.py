@@ -10,7 +10,7 @@ from typing import Optional
 
 import numpy as np
 
-from .._checks import check_indices, shape_str
+from .._checks import check_indices, check_kernel_float, is_int, shape_str
 from ..autograd import Function
 from ..kernels import embedding as K
 from ..tensor import Tensor, _make
@@ -53,12 +53,21 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: Optional[int] = None
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"{op}: weight must be a 2-D Tensor (num_embeddings, dim), got "
                          f"{shape_str(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if weight.dtype.kind == "f":
+        # the backward kernel exists for float32/float64 only (numba has no float16)
+        check_kernel_float(op, "weight", weight)
+    try:
+        idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    except ValueError:  # a ragged nested list
+        raise ValueError(f"{op}: indices must be rectangular, got {indices!r:.60}") from None
     num = weight.shape[0]
     check_indices(op, idx, num)
     if padding_idx is None:
         pad = -1
     else:
+        if not is_int(padding_idx):
+            raise TypeError(f"{op}: padding_idx must be an int or None, got "
+                            f"{type(padding_idx).__name__} {padding_idx!r}")
         if not -num <= padding_idx < num:
             raise ValueError(f"{op}: padding_idx {padding_idx} must be within [{-num}, {num})")
         pad = padding_idx % num

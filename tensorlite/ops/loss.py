@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import shape_str
+from .._checks import check_kernel_float, check_real, is_int, shape_str
 from ..autograd import Function, once_differentiable
 from ..kernels import loss as K
 from ..tensor import Tensor, _make
@@ -60,10 +60,45 @@ def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
     return x.reshape(-1, k), target.data.reshape(-1), want
 
 
-def _check_target(op: str, t: np.ndarray, k: int, ignore_index: int) -> None:
+def _check_target_dtype(op: str, t: np.ndarray) -> None:
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: target must be an integer tensor of class indices (or float "
                         f"probabilities of the input's shape), got dtype {t.dtype}")
+
+
+def _check_common(op: str, input: Any, target: Any, ignore_index: Any, reduction: Any) -> Tensor:
+    """Checks shared by cross_entropy and nll_loss; returns the target as a Tensor."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be a floating-point tensor, got dtype {input.dtype}")
+    if input.ndim == 0:
+        raise ValueError(f"{op}: input must have at least 1 dim (classes), got a 0-d tensor")
+    if not isinstance(target, Tensor):
+        try:
+            target = _make(np.asarray(target), False, None, 0, None)
+        except ValueError:  # ragged
+            raise ValueError(f"{op}: target must be rectangular, got {target!r:.60}") from None
+    if target.dtype.kind not in "iuf":
+        _check_target_dtype(op, target.data)
+    if not is_int(ignore_index):
+        # a float ignore_index would be compared with the integer targets, never matching
+        raise TypeError(f"{op}: ignore_index must be an int, got {type(ignore_index).__name__} "
+                        f"{ignore_index!r}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    return target
+
+
+def _check_weight(op: str, weight: Any, k: int) -> None:
+    if weight is not None and (not isinstance(weight, Tensor) or weight.shape != (k,)):
+        got = shape_str(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(f"{op}: weight must be a Tensor of shape ({k},) (one per class), got "
+                         f"{got}")
+
+
+def _check_target(op: str, t: np.ndarray, k: int, ignore_index: int) -> None:
+    _check_target_dtype(op, t)
     valid = t[t != ignore_index]
     if valid.size and (valid.min() < 0 or valid.max() >= k):
         bad = int(valid.min()) if valid.min() < 0 else int(valid.max())
@@ -88,25 +123,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     ``ignore_index``, ``reduction`` ('mean' averages over non-ignored targets, weighted) and
     ``label_smoothing``."""
     op = "cross_entropy"
-    if not isinstance(input, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor")
-    if input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be floating-point logits, got dtype {input.dtype}")
-    if not isinstance(target, Tensor):
-        target = _make(np.asarray(target), False, None, 0, None)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    target = _check_common(op, input, target, ignore_index, reduction)
+    check_real(op, "label_smoothing", label_smoothing, 0.0, 1.0)
     k = input.shape[1] if input.ndim > 1 else input.shape[0]
-    if weight is not None and (not isinstance(weight, Tensor) or weight.shape != (k,)):
-        raise ValueError(f"{op}: weight must be a Tensor of shape ({k},)")
+    _check_weight(op, weight, k)
     if target.dtype.kind == "f":
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     x2, t, shape = _classes_last(op, input, target)
     _check_target(op, t, k, ignore_index)
     t = np.ascontiguousarray(t, dtype=np.int64)
     if weight is None:
+        check_kernel_float(op, "input", input)  # the fused kernel: float32/float64 only
         rows = CrossEntropyRows.apply(x2.contiguous(), t, int(ignore_index),
                                       float(label_smoothing))
         denom = int(np.count_nonzero(t != ignore_index))
@@ -156,21 +183,15 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
     indices ``target`` (N, d1, ...): -w[t] * input[t], averaged over the weights of the
     non-ignored targets for 'mean'."""
     op = "nll_loss"
-    if not isinstance(input, Tensor) or input.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be a floating-point Tensor of log-probabilities")
-    if not isinstance(target, Tensor):
-        target = _make(np.asarray(target), False, None, 0, None)
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    target = _check_common(op, input, target, ignore_index, reduction)
     k = input.shape[1] if input.ndim > 1 else input.shape[0]
+    _check_weight(op, weight, k)
     x2, t, shape = _classes_last(op, input, target)
     _check_target(op, t, k, ignore_index)
     keep = t != ignore_index
     safe_t = np.where(keep, t, 0).astype(np.int64)
     mask = keep.astype(input.dtype)
     if weight is not None:
-        if not isinstance(weight, Tensor) or weight.shape != (k,):
-            raise ValueError(f"{op}: weight must be a Tensor of shape ({k},)")
         w_t = weight.to(input.dtype)[safe_t] * _make(mask, False, None, 0, None)
     else:
         w_t = _make(mask, False, None, 0, None)

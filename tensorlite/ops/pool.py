@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import pair, shape_str
+from .._checks import check_kernel_float, pair, shape_str
 from ..autograd import Function
 from ..kernels import pool as K
 from ..tensor import Tensor, _make
@@ -119,14 +119,19 @@ class AdaptiveAvgPoolAdjoint(Function):
         return AdaptiveAvgPool2d.apply(h, ctx.out_hw)
 
 
-def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+def _check_input(op: str, x: Any) -> None:
     if not isinstance(x, Tensor):
-        raise TypeError(f"{op}: input must be a Tensor")
+        raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
     if x.ndim not in (3, 4):
         raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
                          f"{shape_str(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: input must be floating point, got dtype {x.dtype}")
+    check_kernel_float(op, "input", x)
+
+
+def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+    _check_input(op, x)
     kernel = pair(op, "kernel_size", kernel_size, 1)
     stride = kernel if stride is None or stride == () else pair(op, "stride", stride, 1)
     padding = pair(op, "padding", padding, 0)
@@ -173,9 +178,14 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
 def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed (Ho, Wo): window i spans [floor(i*H/Ho), ceil((i+1)*H/Ho))."""
     op = "adaptive_avg_pool2d"
-    if not isinstance(x, Tensor) or x.ndim not in (3, 4):
-        raise ValueError(f"{op}: expected a 3-D or 4-D input Tensor")
+    _check_input(op, x)
+    if 0 in x.shape[-3:]:
+        # an empty window would average nothing: NaN rather than an error otherwise
+        raise ValueError(f"{op}: expected non-zero channel and spatial sizes, got input of shape "
+                         f"{shape_str(x.shape)}")
     if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
         output_size = tuple(x.shape[-2 + i] if v is None else v for i, v in enumerate(output_size))
     out = pair(op, "output_size", output_size, 1)
     return _batched(AdaptiveAvgPool2d.apply, x, out)

@@ -35,7 +35,7 @@ def _project(x: np.ndarray, w_ih: np.ndarray, bias: Optional[np.ndarray]) -> np.
     xw = np.dot(x.reshape(t * b, i), w_ih.T)
     if bias is not None:
         xw += bias
-    return xw.reshape(t, b, -1)
+    return xw.reshape(t, b, w_ih.shape[0])  # explicit: -1 is ambiguous for a batch of 0
 
 
 def _input_grads(ctx, g_xw: np.ndarray, x: np.ndarray, w_ih: np.ndarray) -> tuple:
@@ -44,7 +44,7 @@ def _input_grads(ctx, g_xw: np.ndarray, x: np.ndarray, w_ih: np.ndarray) -> tupl
     flat = g_xw.reshape(t * b, g)
     need = ctx.needs_input_grad
     gx = np.dot(flat, w_ih).reshape(x.shape) if need[0] else None
-    gw = np.dot(flat.T, x.reshape(t * b, -1)) if need[1] else None
+    gw = np.dot(flat.T, x.reshape(t * b, x.shape[-1])) if need[1] else None
     gb = flat.sum(axis=0) if (need[3] or need[4]) else None
     return gx, gw, gb
 

@@ -40,17 +40,39 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape)
 
 
-def reshape(x: Tensor, *shape: Any) -> Tensor:
-    shape = _shape_arg("reshape", shape)
-    if shape == x.data.shape:
-        return x
+def _check_shape(op: str, x: Tensor, shape: tuple) -> None:
     n = x.data.size
     known = int(np.prod([s for s in shape if s != -1])) if shape else 1
     bad = shape.count(-1) > 1 or any(s < -1 for s in shape) or (
         -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known))
     if bad:
-        raise RuntimeError(f"reshape: shape {shape_str(shape)} is invalid for an input of shape "
+        raise RuntimeError(f"{op}: shape {shape_str(shape)} is invalid for an input of shape "
                            f"{shape_str(x.data.shape)} ({n} elements)")
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    shape = _shape_arg("reshape", shape)
+    if shape == x.data.shape:
+        return x
+    _check_shape("reshape", x, shape)
+    return Reshape.apply(x, shape)
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """PyTorch's view: a reshape that shares x's memory. A layout that would need a copy (a
+    transposed tensor, say) is an error, as in PyTorch, since writes through the result
+    would then silently miss x; ``reshape`` copies in that case."""
+    shape = _shape_arg("view", shape)
+    if shape == x.data.shape:
+        return x
+    _check_shape("view", x, shape)
+    probe = x.data.view()
+    try:
+        probe.shape = shape  # numpy refuses exactly when the new shape needs a copy
+    except AttributeError:
+        raise RuntimeError(f"view: a tensor of shape {shape_str(x.data.shape)} and strides "
+                           f"{x.data.strides} cannot be viewed as {shape_str(shape)} without a "
+                           "copy; use .reshape() (or .contiguous() first)") from None
     return Reshape.apply(x, shape)
 
 

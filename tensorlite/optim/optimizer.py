@@ -74,6 +74,11 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameters must be Tensors, got "
                                 f"{type(p).__name__} at position {i}")
+            if p.data.dtype.kind != "f":
+                # an integer parameter cannot take a fractional step (the in-place update
+                # would fail half-way through the parameter list)
+                raise TypeError(f"{name}: can only optimize floating-point tensors, got dtype "
+                                f"{p.dtype} at position {i} (shape {tuple(p.shape)})")
             if p.grad_fn is not None:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (position {i}, "
                                  f"shape {tuple(p.shape)}); pass leaves, e.g. x.detach()"
@@ -124,6 +129,9 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         name = type(self).__name__
+        # Every gradient of every group is checked before any parameter moves: a bad one in
+        # the last group must not leave the first groups updated (and their state advanced).
+        work = []
         for group in self.param_groups:
             items = []
             for p in group["params"]:
@@ -134,11 +142,17 @@ class Optimizer:
                 if g.shape != w.shape:
                     raise RuntimeError(f"{name}.step: gradient of shape {g.shape} for a "
                                        f"parameter of shape {w.shape}")
+                if g.dtype.kind != "f" or w.dtype.kind != "f":
+                    raise TypeError(f"{name}.step: gradient of dtype {g.dtype} for a parameter "
+                                    f"of dtype {w.dtype} (shape {w.shape}); both must be "
+                                    "floating point")
                 items.append((p, w, g))
             if items:
-                self._step_group(group, items)
-                for p, _, _ in items:
-                    p._version[0] += 1  # the arrays changed in place: autograd must know
+                work.append((group, items))
+        for group, items in work:
+            self._step_group(group, items)
+            for p, _, _ in items:
+                p._version[0] += 1  # the arrays changed in place: autograd must know
         return loss
 
     def _step_group(self, group: Dict[str, Any],
