@@ -6,12 +6,10 @@ sum of the output gradients over every position where the word occurs, so repeat
 indices accumulate; the row of ``padding_idx`` stays zero.
 
 Most of the backward's time is zeroing the dense gradient (8 MB for 10000 x 200 float32,
-~0.4 ms; the scatter-add of 700 rows ~0.05 ms). ``np.zeros`` measured the same as a fill
-inside the kernel, also when the gradient is read afterwards: in steady state glibc
-reuses freed heap memory and zeroes it, so calloc's lazily zeroed pages bring nothing.
-Everything runs on one thread, which keeps repeated indices race-free: zeroing is bound
-by memory bandwidth, and a parallel region on the 2-core machine stalls for ~8 ms
-whenever another process keeps the second core busy.
+~0.3 ms; the scatter-add of 700 rows ~0.05 ms). Zeroing is bound by memory bandwidth and one
+core does not saturate it, so from ``_THREADED_ZEROING`` cells each core zeroes its own block
+of rows (a memset each, in ``nogil`` numba threads). The scatter-add stays on one thread,
+which keeps repeated indices race-free.
 """
 from __future__ import annotations
 
@@ -51,11 +49,9 @@ def embedding_backward(indices: np.ndarray, grad: np.ndarray, num_embeddings: in
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _zero_rows(out, first, stop):
-    """out[first:stop] = 0 for out (V, D) float32/64, C-contiguous (a memset per chunk)."""
-    flat = out.reshape(-1)
-    d = out.shape[1]
-    for q in range(first * d, stop * d):
-        flat[q] = 0.0
+    """out[first:stop] = 0 for out (V, D) float32/64, C-contiguous."""
+    # A slice assignment becomes a memset; an element loop here measured 3.7x slower.
+    out[first:stop] = 0.0
 
 
 @njit(cache=True, error_model="numpy")
