@@ -47,6 +47,9 @@ def figure(name: str, result: dict, metrics: list) -> str:
     return f"{100 * result['accuracy']:.2f}%"
 
 
+SUMMARIES = os.path.join(ROOT, "benchmarks", "results", "training")
+
+
 def run(name: str, extra: list) -> None:
     out = os.path.join(ROOT, "runs", "results", name)
     cmd = [sys.executable, "-m", "models", "train", name, "--out", out, "--no-progress"] + extra
@@ -55,25 +58,43 @@ def run(name: str, extra: list) -> None:
     subprocess.run(cmd, cwd=ROOT, check=True)
     with open(os.path.join(out, "wall.json"), "w") as f:
         json.dump({"seconds": time.time() - t0, "command": "python " + " ".join(cmd[1:])}, f)
+    summarise(name)
+
+
+def summarise(name: str) -> bool:
+    """Keep a finished run's figures in benchmarks/results/training/NAME.json (committed:
+    runs/ holds checkpoints and is not). False when the run has not finished."""
+    out = os.path.join(ROOT, "runs", "results", name)
+    try:
+        with open(os.path.join(out, "test.json")) as f:
+            test = json.load(f)
+        with open(os.path.join(out, "metrics.json")) as f:
+            metrics = json.load(f)
+        with open(os.path.join(out, "wall.json")) as f:
+            wall = json.load(f)
+    except FileNotFoundError:
+        return False
+    os.makedirs(SUMMARIES, exist_ok=True)
+    with open(os.path.join(SUMMARIES, name + ".json"), "w") as f:
+        json.dump({"model": name, "seconds": wall["seconds"], "test": test,
+                   "epochs": metrics}, f, indent=1)
+    return True
 
 
 def collect() -> str:
     rows = ["| model | data | command | wall time | figure | result | reference | target |",
             "|---|---|---|---|---|---|---|---|"]
     for name, (extra, what, ref, target) in RUNS.items():
-        out = os.path.join(ROOT, "runs", "results", name)
+        summarise(name)
         try:
-            with open(os.path.join(out, "test.json")) as f:
-                result = json.load(f)
-            with open(os.path.join(out, "metrics.json")) as f:
-                metrics = json.load(f)
-            with open(os.path.join(out, "wall.json")) as f:
-                wall = json.load(f)
+            with open(os.path.join(SUMMARIES, name + ".json")) as f:
+                summary = json.load(f)
         except FileNotFoundError:
             continue
         cmd = " ".join(["python -m models train", name] + extra)
-        rows.append(f"| {name} | {DATA[name]} | `{cmd}` | {wall['seconds'] / 60:.1f} min | {what} | "
-                    f"**{figure(name, result, metrics)}** | {ref} | {target} |")
+        rows.append(f"| {name} | {DATA[name]} | `{cmd}` | {summary['seconds'] / 60:.1f} min | "
+                    f"{what} | **{figure(name, summary['test'], summary['epochs'])}** | {ref} | "
+                    f"{target} |")
     return "\n".join(rows)
 
 
