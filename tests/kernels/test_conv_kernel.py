@@ -35,6 +35,11 @@ CONFIGS = {
     # stride 1 with output size == input size takes the whole-row copy path of im2col
     "same_size_dilated": (2, 3, 2, 6, 7, (3, 3), (1, 1), (2, 2), (2, 2), 1),
     "same_size_kernel_wider_than_input": (2, 2, 3, 4, 2, (3, 5), (1, 1), (1, 2), (1, 1), 1),
+    # stride 1, no width padding, output narrower than the input: the "wide" column layout
+    "valid_5x5_as_in_lenet": (3, 6, 4, 14, 14, (5, 5), (1, 1), (0, 0), (1, 1), 1),
+    "valid_width_padded_rows_dilated_grouped": (3, 4, 6, 7, 9, (3, 2), (1, 1), (2, 0), (2, 3), 2),
+    "valid_kernel_spanning_the_width": (2, 2, 3, 5, 4, (2, 4), (1, 1), (1, 0), (1, 1), 1),
+    "valid_rows_entirely_in_padding": (2, 2, 2, 3, 6, (2, 3), (1, 1), (4, 0), (1, 1), 1),
 }
 
 # How the kernels split the work: (_SERIAL_MACS, _TARGET_COLUMNS).
