@@ -78,6 +78,20 @@ def test_linear_matches_pytorch(torch, shape, bias):
     check_module(torch, nn.Linear(4, 3, bias=bias), torch.nn.Linear(4, 3, bias=bias), _x(*shape))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_bias_gradient_of_a_large_batch_is_the_column_sum(dtype):
+    # From 64 rows and 65536 cells the bias gradient is a BLAS product ones @ g.
+    rng = np.random.default_rng(0)
+    x = tl.tensor(rng.standard_normal((130, 8)).astype(dtype))
+    m = nn.Linear(8, 600).to(tl.float64 if dtype == np.float64 else tl.float32)
+    g = rng.standard_normal((130, 600)).astype(dtype)
+    m(x).backward(tl.tensor(g))
+    np.testing.assert_allclose(m.bias.grad.data, g.astype(np.float64).sum(0),
+                               rtol=1e-12 if dtype == np.float64 else 1e-5,
+                               atol=1e-12 if dtype == np.float64 else 1e-4)
+    assert m.bias.grad.dtype == m.bias.dtype
+
+
 def test_linear_parameter_names_and_shapes():
     m = nn.Linear(4, 3)
     assert [(n, p.shape) for n, p in m.named_parameters()] == [("weight", (3, 4)),
