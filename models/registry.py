@@ -99,7 +99,7 @@ SPECS = {s.name: s for s in [
                                      args.hidden, dropout=args.dropout)),
     Spec("char-lstm", "character-level 2-layer LSTM on tiny-shakespeare",
          "a plain-text file (default ../shared/data/tinyshakespeare/input.txt)",
-         dict(epochs=10, batch_size=64, lr=2e-3, optimizer="adam", schedule="cosine", clip=5.0,
+         dict(epochs=20, batch_size=64, lr=2e-3, optimizer="adam", schedule="cosine", clip=5.0,
               bptt=100, hidden=256, layers=2, dropout=0.2, cell="lstm"),
          _char_task,
          lambda args, info: RNNLM(len(info["vocab"]), 64, args.hidden, args.layers, args.cell,
