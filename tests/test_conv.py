@@ -107,3 +107,26 @@ def test_bad_input_raises_a_clear_error(args, kwargs, message):
 def test_mixed_dtypes_are_an_error():
     with pytest.raises(TypeError, match="conv2d: expected all tensors to have the same dtype"):
         conv2d(tl.zeros(1, 1, 4, 4), tl.zeros(1, 1, 3, 3, dtype=tl.float64))
+
+
+@pytest.mark.parametrize("kernel,dilation", [((3, 2), 1), ((4, 4), 1), ((2, 3), (1, 2))])
+def test_same_padding_with_an_even_kernel_pads_bottom_right_as_pytorch(kernel, dilation):
+    rng = np.random.default_rng(0)
+    x = tl.tensor(rng.standard_normal((2, 3, 6, 5)), requires_grad=True)
+    w = tl.tensor(rng.standard_normal((4, 3) + kernel), requires_grad=True)
+    y = conv2d(x, w, padding="same", dilation=dilation)
+    assert y.shape == (2, 4, 6, 5)
+    assert gradcheck(lambda a, b: conv2d(a, b, padding="same", dilation=dilation), (x, w))
+    torch = pytest.importorskip("torch")
+    xt = torch.tensor(x.data, requires_grad=True)
+    wt = torch.tensor(w.data, requires_grad=True)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yt = torch.nn.functional.conv2d(xt, wt, padding="same", dilation=dilation)
+    np.testing.assert_allclose(y.data, yt.detach().numpy(), atol=1e-10)
+    g = rng.standard_normal(y.shape)
+    y.backward(tl.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), atol=1e-10)
+    np.testing.assert_allclose(w.grad.data, wt.grad.numpy(), atol=1e-10)

@@ -21,6 +21,7 @@ from .._checks import check_kernel_float, check_same_dtype, is_int, pair, shape_
 from ..autograd import Function
 from ..kernels import conv as K
 from ..tensor import Tensor, _make
+from .shape import pad
 
 
 def _c(a: np.ndarray) -> np.ndarray:
@@ -141,8 +142,9 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
                 raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
             tot = (dilation[0] * (kh - 1), dilation[1] * (kw - 1))
             if tot[0] % 2 or tot[1] % 2:
-                raise ValueError(f"{op}: padding='same' with an even effective kernel size "
-                                 f"{(tot[0] + 1, tot[1] + 1)} is not supported")
+                # An even effective kernel needs one more row/column of zeros at the bottom/
+                # right than at the top/left, as PyTorch pads; the rest is symmetric.
+                x = pad(x, (0, tot[1] % 2, 0, tot[0] % 2))
             padding = (tot[0] // 2, tot[1] // 2)
         else:
             raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
