@@ -79,3 +79,79 @@ def test_embedding_indices_are_validated_before_any_kernel_runs():
         embedding(tl.tensor([0.5]), w)
     with pytest.raises(ValueError, match="padding_idx"):
         embedding(tl.tensor([0]), w, padding_idx=9)
+
+
+# -- ceil_mode, count_include_pad, divisor_override: PyTorch's divisor rules ----------------------
+POOL_OPTIONS = [
+    # (x shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    ((2, 3, 7, 7), 2, 2, 0, True, True, None),
+    ((2, 3, 7, 8), 3, 2, 1, True, True, None),
+    ((1, 2, 6, 9), (3, 2), (2, 3), (1, 1), True, False, None),
+    ((2, 3, 7, 7), 3, 2, 1, False, False, None),
+    ((2, 3, 5, 6), 3, 3, 1, True, False, None),
+    ((2, 1, 5, 5), 2, 2, 1, False, True, 3),
+    ((1, 2, 4, 4), 2, 3, 0, True, True, None),   # ceil window dropped: would start past the end
+    ((3, 5, 5), 3, 2, 1, True, False, None),     # unbatched (C, H, W)
+]
+
+
+@pytest.mark.parametrize("cfg", POOL_OPTIONS)
+def test_avg_pool_options_match_pytorch_in_float64(cfg):
+    torch = pytest.importorskip("torch")
+    shape, k, s, p, ceil, include, div = cfg
+    a = np.random.default_rng(0).standard_normal(shape)
+    x, xt = tl.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y = avg_pool2d(x, k, s, p, ceil_mode=ceil, count_include_pad=include, divisor_override=div)
+    yt = torch.nn.functional.avg_pool2d(xt, k, s, p, ceil_mode=ceil, count_include_pad=include,
+                                        divisor_override=div)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), atol=1e-12)
+    g = np.random.default_rng(1).standard_normal(yt.shape)
+    y.backward(tl.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("cfg", [c for c in POOL_OPTIONS if c[5] and c[6] is None])
+def test_max_pool_ceil_mode_matches_pytorch_in_float64(cfg):
+    torch = pytest.importorskip("torch")
+    shape, k, s, p, ceil, _, _ = cfg
+    a = np.random.default_rng(0).standard_normal(shape)
+    x, xt = tl.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    y = max_pool2d(x, k, s, p, ceil_mode=ceil)
+    yt = torch.nn.functional.max_pool2d(xt, k, s, p, ceil_mode=ceil)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    g = np.random.default_rng(1).standard_normal(yt.shape)
+    y.backward(tl.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+
+
+def test_ceil_mode_output_sizes_and_divisors_by_hand():
+    # 5 wide, kernel 2, stride 2, ceil_mode: windows [0,2), [2,4), [4,5) -> the last one
+    # holds one cell and divides by 1 (the overhang is not padding).
+    x = tl.tensor(np.arange(5.0).reshape(1, 1, 1, 5))
+    np.testing.assert_allclose(avg_pool2d(x, (1, 2), ceil_mode=True).numpy(),
+                               [[[[0.5, 2.5, 4.0]]]])
+    np.testing.assert_allclose(max_pool2d(x, (1, 2), ceil_mode=True).numpy(), [[[[1, 3, 4]]]])
+    # padding 1, count_include_pad=False: the first window covers one pad cell, one input cell
+    np.testing.assert_allclose(
+        avg_pool2d(x, (1, 2), padding=(0, 1), count_include_pad=False).numpy(),
+        [[[[0.0, 1.5, 3.5]]]])
+
+
+def test_avg_pool_options_gradcheck():
+    from tensorlite.testing import gradcheck, gradgradcheck
+    x = tl.randn(1, 2, 5, 6, dtype=tl.float64, requires_grad=True)
+    fn = lambda t: avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False)  # noqa: E731
+    assert gradcheck(fn, (x,))
+    assert gradgradcheck(fn, (x,))
+
+
+def test_pool_option_errors():
+    x = tl.randn(1, 1, 4, 4)
+    with pytest.raises(ValueError, match="avg_pool2d: divisor_override"):
+        avg_pool2d(x, 2, divisor_override=0)
+    with pytest.raises(TypeError, match="max_pool2d: ceil_mode"):
+        max_pool2d(x, 2, ceil_mode="yes")
+    with pytest.raises(NotImplementedError, match="max_pool2d: dilation"):
+        max_pool2d(x, 2, dilation=2)

@@ -10,10 +10,11 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import check_kernel_float, pair, shape_str
+from .._checks import check_kernel_float, is_int, pair, shape_str
 from ..autograd import Function
 from ..kernels import pool as K
 from ..tensor import Tensor, _make
+from .shape import pad
 
 
 def _c(a: np.ndarray) -> np.ndarray:
@@ -130,20 +131,39 @@ def _check_input(op: str, x: Any) -> None:
     check_kernel_float(op, "input", x)
 
 
-def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any) -> tuple:
+def _out_len(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's pooled length: floor((n + 2p - k)/s) + 1, or with ceil_mode the ceiling,
+    dropping a last window that would start in the right padding."""
+    if not ceil_mode:
+        return (n + 2 * p - k) // s + 1
+    out = -(-(n + 2 * p - k) // s) + 1
+    return out - 1 if (out - 1) * s >= n + p else out
+
+
+def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+               ceil_mode: bool = False) -> tuple:
+    """(kernel, stride, padding, (Ho, Wo)), checked."""
     _check_input(op, x)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     kernel = pair(op, "kernel_size", kernel_size, 1)
     stride = kernel if stride is None or stride == () else pair(op, "stride", stride, 1)
     padding = pair(op, "padding", padding, 0)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
     h, w = x.shape[-2:]
-    ho = (h + 2 * padding[0] - kernel[0]) // stride[0] + 1
-    wo = (w + 2 * padding[1] - kernel[1]) // stride[1] + 1
+    ho = _out_len(h, kernel[0], stride[0], padding[0], bool(ceil_mode))
+    wo = _out_len(w, kernel[1], stride[1], padding[1], bool(ceil_mode))
     if ho < 1 or wo < 1:
         raise ValueError(f"{op}: the kernel {kernel} is larger than the padded input "
                          f"{h + 2 * padding[0]}x{w + 2 * padding[1]}")
-    return kernel, stride, padding
+    return kernel, stride, padding, (ho, wo)
+
+
+def _overhang(x: Tensor, kernel: tuple, stride: tuple, padding: tuple, out_hw: tuple) -> tuple:
+    """Rows and columns the last ceil_mode window reaches past the padded input (>= 0)."""
+    return tuple(max(0, (out_hw[i] - 1) * stride[i] + kernel[i] - (x.shape[-2 + i] + 2 * padding[i]))
+                 for i in range(2))
 
 
 def _batched(fn, x: Tensor, *args) -> Tensor:
@@ -154,25 +174,60 @@ def _batched(fn, x: Tensor, *args) -> Tensor:
 
 def max_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Maximum over kh x kw windows; padding counts as -inf. (N, C, H, W) -> (N, C, Ho, Wo)."""
+    """Maximum over kh x kw windows; padding counts as -inf. (N, C, H, W) -> (N, C, Ho, Wo).
+
+    With ``ceil_mode`` the last window of a row may hang over the input's end (PyTorch's
+    rule); the overhang is -inf like the padding, so it never wins.
+    """
     op = "max_pool2d"
-    if pair(op, "dilation", dilation, 1) != (1, 1) or ceil_mode or return_indices:
-        raise NotImplementedError(f"{op}: dilation, ceil_mode and return_indices are not "
-                                  "supported")
-    k, s, p = _pool_args(op, x, kernel_size, stride, padding)
+    if pair(op, "dilation", dilation, 1) != (1, 1) or return_indices:
+        raise NotImplementedError(f"{op}: dilation and return_indices are not supported")
+    k, s, p, out_hw = _pool_args(op, x, kernel_size, stride, padding, ceil_mode)
+    over_h, over_w = _overhang(x, k, s, p, out_hw)
+    if over_h or over_w:
+        x = pad(x, (0, over_w, 0, over_h), value=-np.inf)
     return _batched(MaxPool2d.apply, x, k, s, p)
 
 
 def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                ceil_mode: bool = False, count_include_pad: bool = True,
                divisor_override: Optional[int] = None) -> Tensor:
-    """Mean over kh x kw windows; zero padding counts in the mean (PyTorch's default)."""
+    """Mean over kh x kw windows; zero padding counts in the mean (PyTorch's default).
+
+    PyTorch's divisor per window, h0 = oh*sh - ph: with ``count_include_pad`` the window
+    clipped to the padded input, (min(h0 + kh, H + ph) - h0) * (likewise for w); without it
+    the input cells the window covers; ``divisor_override`` replaces both. ``ceil_mode``
+    may add a last window that hangs over the input's end; it counts only what it covers.
+    """
     op = "avg_pool2d"
-    if ceil_mode or not count_include_pad or divisor_override is not None:
-        raise NotImplementedError(f"{op}: only ceil_mode=False, count_include_pad=True and no "
-                                  "divisor_override are supported")
-    k, s, p = _pool_args(op, x, kernel_size, stride, padding)
-    return _batched(AvgPool2d.apply, x, k, s, p)
+    k, s, p, out_hw = _pool_args(op, x, kernel_size, stride, padding, ceil_mode)
+    if divisor_override is not None and (not is_int(divisor_override) or divisor_override == 0):
+        raise ValueError(f"{op}: divisor_override must be a non-zero int, got "
+                         f"{divisor_override!r}")
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise TypeError(f"{op}: count_include_pad must be a bool, got {count_include_pad!r}")
+    over = _overhang(x, k, s, p, out_hw)
+    if over == (0, 0) and count_include_pad and divisor_override is None:
+        return _batched(AvgPool2d.apply, x, k, s, p)
+    # General case: sum every window of the explicitly padded input (the kernel's mean times
+    # kh*kw), then divide by PyTorch's divisor for that window.
+    xp = pad(x, (p[1], p[1] + over[1], p[0], p[0] + over[0]))
+    means = _batched(AvgPool2d.apply, xp, k, s, (0, 0))
+    h, w = x.shape[-2:]
+    divisors = []
+    for n, kk, ss, pp, oo in ((h, k[0], s[0], p[0], out_hw[0]), (w, k[1], s[1], p[1], out_hw[1])):
+        start = np.arange(oo) * ss - pp
+        stop = np.minimum(start + kk, n + pp)
+        if count_include_pad:
+            divisors.append(stop - start)
+        else:
+            divisors.append(np.minimum(stop, n) - np.maximum(start, 0))
+    divisor = np.outer(divisors[0], divisors[1]).astype(np.float64)
+    if divisor_override is not None:
+        divisor[:] = divisor_override
+    # A window covering no input cell averages nothing: 0, as in PyTorch.
+    scale = np.where(divisor > 0, k[0] * k[1] / np.where(divisor > 0, divisor, 1.0), 0.0)
+    return means * _make(scale.astype(x.dtype), False, None, 0, None)
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
