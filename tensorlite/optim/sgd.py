@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.update import axpy_
 from .optimizer import Optimizer, ParamsT, _check_number
 
 
@@ -40,14 +41,12 @@ class SGD(Optimizer):
         nesterov, maximize = group["nesterov"], group["maximize"]
         state = self.state
         for p, w, g in items:
-            owned = False  # may g be overwritten (a temporary of ours, not the user's .grad)?
             if maximize:
                 g = np.negative(g)
-                owned = True
             if wd:
                 t = np.multiply(w, wd)
                 t += g
-                g, owned = t, True
+                g = t
             if mu:
                 st = state[p]
                 buf = st.get("momentum_buffer")
@@ -62,12 +61,8 @@ class SGD(Optimizer):
                 if nesterov:
                     t = np.multiply(buf, mu)
                     t += g
-                    g, owned = t, True
+                    g = t
                 else:
-                    g, owned = buf, False
+                    g = buf
             # w <- w - lr * g
-            if owned:
-                g *= neg_lr
-                w += g
-            else:
-                w += np.multiply(g, neg_lr)
+            axpy_(w, neg_lr, g)
