@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from ..kernels.update import adam_
 from .optimizer import Optimizer, ParamsT, _check_number
 
 
@@ -61,6 +62,18 @@ class Adam(Optimizer):
                 st["exp_avg_sq"] = np.zeros_like(w, order="C")
             v = st["exp_avg_sq"]
             t = st["step"] = st["step"] + 1
+            vmax = None
+            if amsgrad:
+                vmax = st.get("max_exp_avg_sq")
+                if vmax is None:
+                    vmax = st["max_exp_avg_sq"] = np.zeros_like(w, order="C")
+            # The fused kernel does exactly the numpy steps below in one pass (large,
+            # contiguous, same-dtype arrays); it declines anything else.
+            if adam_(w, g, m, v, vmax, b1=b1, b2=b2, step_size=lr / (1.0 - b1 ** t),
+                     bias2_sqrt=math.sqrt(1.0 - b2 ** t), eps=eps,
+                     l2=0.0 if decoupled else wd, decay=1.0 - lr * wd if decoupled else 1.0,
+                     maximize=maximize):
+                continue
             # the one scratch array of this update (an array even for 0-d parameters, where
             # ufuncs without out= would return numpy scalars)
             tmp = np.empty_like(w)
@@ -79,9 +92,6 @@ class Adam(Optimizer):
             v *= b2
             v += tmp
             if amsgrad:
-                vmax = st.get("max_exp_avg_sq")
-                if vmax is None:
-                    vmax = st["max_exp_avg_sq"] = np.zeros_like(w, order="C")
                 np.maximum(vmax, v, out=vmax)
                 v = vmax
             # denominator sqrt(v) / sqrt(1 - b2^t) + eps, then w -= lr / (1 - b1^t) * m / denom
