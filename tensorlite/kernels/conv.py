@@ -16,6 +16,12 @@ copy instead of Ho short rows of Wo pixels: 5x faster on 10x10 outputs). The W -
 columns past each output row are zero and their outputs are dropped; the GEMM does W/Wo
 more work, which costs less than the short copies did.
 
+Rejected: the per-image loop in Python with numpy's ``np.dot`` between GIL-free numba
+unfold/fold kernels, which would spare a process the import of scipy.linalg (0.3-0.5 s of
+the first conv call; numba's ``np.dot`` calls scipy's BLAS). The Python glue per image,
+and the two threads passing the GIL back and forth, made LeNet-sized convolutions 2-4x
+slower (N64 1->6 28x28 k5 forward 1.72 ms against 0.46 ms).
+
 Layout of the columns of one group: ``cols[k, b*P + p]`` with ``k = (c*kh + i)*kw + j``
 (channel in the group, kernel row, kernel column) and ``p = oh*Wo + ow`` for image ``b``
 of the sub-batch, so that ``w[g].reshape(Og, K) @ cols`` is the forward product.
