@@ -13,6 +13,7 @@ kernel's rows and columns flipped) is ``F.conv2d(x, w.flip((-2, -1)))``.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Optional, Sequence, Union
 
@@ -26,10 +27,10 @@ from tensorlite.ops.broadcast import as_operand, unbroadcast
 from tensorlite.tensor import _make
 
 __all__ = [
-    "linear", "relu", "tanh", "sigmoid", "softplus", "softmax", "log_softmax", "one_hot",
-    "flatten", "pad", "dropout", "batch_norm", "layer_norm", "conv2d", "conv_transpose2d",
-    "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "embedding", "cross_entropy",
-    "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "linear", "relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "softplus",
+    "softmax", "log_softmax", "one_hot", "flatten", "pad", "dropout", "batch_norm", "layer_norm",
+    "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -177,6 +178,56 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         if above.any():
             y = tl.where(_const(above), input, y)
     return y
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, negative_slope * x elsewhere (the gradient at 0 is negative_slope, as
+    PyTorch's). ``inplace`` is accepted for compatibility; the result is a new tensor."""
+    _check_tensor("leaky_relu", "input", input)
+    check_float("leaky_relu", "input", input)
+    _check_number("leaky_relu", "negative_slope", negative_slope)
+    return tl.where(input > 0, input, input * negative_slope)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere (Clevert et al. 2016)."""
+    _check_tensor("elu", "input", input)
+    check_float("elu", "input", input)
+    _check_number("elu", "alpha", alpha)
+    # exp of the clamped input: the branch where() discards must stay finite, or its zero
+    # gradient times exp(large x) = inf would turn into NaN.
+    negative = (input.clamp(max=0.0).exp() - 1) * alpha
+    return tl.where(input > 0, input, negative)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (Hendrycks and Gimpel 2016): exactly
+    0.5 x (1 + erf(x / sqrt 2)), or with ``approximate="tanh"`` the paper's
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    _check_tensor("gelu", "input", input)
+    check_float("gelu", "input", input)
+    if approximate == "none":
+        return input * 0.5 * (1 + (input * (1 / math.sqrt(2.0))).erf())
+    if approximate == "tanh":
+        inner = (input + input * input * input * 0.044715) * _SQRT_2_OVER_PI
+        return input * 0.5 * (1 + inner.tanh())
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x), also called swish."""
+    _check_tensor("silu", "input", input)
+    check_float("silu", "input", input)
+    return input * input.sigmoid()
+
+
+def _check_number(op: str, name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(value):
+        raise ValueError(f"{op}: {name} must be a finite number, got {value!r}")
 
 
 def _softmax_dim(op: str, ndim: int, dim: Optional[int]) -> int:

@@ -437,7 +437,7 @@ _methods = {
     "add": _ops.add, "sub": _ops.sub, "mul": _ops.mul, "div": _ops.div, "pow": _ops.pow,
     "matmul": _ops.matmul, "neg": _ops.neg,
     "exp": _ops.exp, "log": _ops.log, "sqrt": _ops.sqrt, "abs": _ops.abs, "tanh": _ops.tanh,
-    "sigmoid": _ops.sigmoid, "relu": _ops.relu, "sin": _ops.sin, "cos": _ops.cos,
+    "sigmoid": _ops.sigmoid, "relu": _ops.relu, "erf": _ops.erf, "sin": _ops.sin, "cos": _ops.cos,
     "sign": _ops.sign, "square": _ops.square, "clamp": _ops.clamp, "clip": _ops.clamp,
     "maximum": _ops.maximum, "minimum": _ops.minimum,
     "eq": _ops.eq, "ne": _ops.ne, "lt": _ops.lt, "le": _ops.le, "gt": _ops.gt, "ge": _ops.ge,

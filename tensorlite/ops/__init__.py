@@ -1,5 +1,5 @@
 """Differentiable ops, one file per family. Each op is a :class:`tensorlite.autograd.Function`."""
-from .elementwise import (abs, add, cast, clamp, clone, cos, div, exp, log, maximum, minimum, mul,
+from .elementwise import (abs, add, cast, clamp, clone, cos, div, erf, exp, log, maximum, minimum, mul,
                           neg, pow, relu, sigmoid, sign, sin, sqrt, square, sub, tanh)
 from .compare import (eq, ge, gt, isfinite, isnan, le, logical_and, logical_not, logical_or, lt,
                       ne, where)

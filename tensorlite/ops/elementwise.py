@@ -200,6 +200,9 @@ def minimum(a: Any, b: Any) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Unary
 # ---------------------------------------------------------------------------------------
+_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
+
+
 def _float_input(x: Tensor, name: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
@@ -297,6 +300,24 @@ class Sigmoid(Function):
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
         return g * y * (1 - y)
+
+
+class Erf(Function):
+    """The error function erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt (exact GELU needs it)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        # numpy has no erf; scipy (already a run-time dependency) does. Imported here so
+        # that `import tensorlite` stays light.
+        from scipy.special import erf as _erf
+        ctx.save_for_backward(x)
+        return _erf(x.data).astype(x.data.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        # d/dx erf(x) = 2/sqrt(pi) exp(-x^2), written with Tensor ops so it differentiates again.
+        return g * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI)
 
 
 class Relu(Function):
@@ -419,6 +440,10 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     return Relu.apply(x)
+
+
+def erf(x: Tensor) -> Tensor:
+    return Erf.apply(_float_input(x, "erf"))
 
 
 def sin(x: Tensor) -> Tensor:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable, Optional, Sequence
 
+import math
+
 import numpy as np
 
 from .. import ops as O
@@ -169,6 +171,7 @@ _un("tanh", O.tanh, np.tanh, E.Tanh, lambda t, x: x.tanh())
 _un("sigmoid", O.sigmoid, _np_sigmoid, E.Sigmoid, lambda t, x: x.sigmoid())
 _un("relu", O.relu, lambda x: np.maximum(x, 0), E.Relu, lambda t, x: x.relu(),
     samples=unary_samples(avoid=(0,)))
+_un("erf", O.erf, np.vectorize(math.erf, otypes=[np.float64]), E.Erf, lambda t, x: x.erf())
 _un("sin", O.sin, np.sin, E.Sin, lambda t, x: x.sin())
 _un("cos", O.cos, np.cos, E.Cos, lambda t, x: x.cos())
 _un("clamp", lambda x: O.clamp(x, -1.0, 1.5), lambda x: np.clip(x, -1.0, 1.5), E.Clamp,

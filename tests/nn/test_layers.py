@@ -182,6 +182,61 @@ def test_softplus_gradgradcheck_through_zero():
     assert gradgradcheck(F.softplus, (x,))
 
 
+# x values including 0 (where leaky_relu and elu switch branch) and large magnitudes (where a
+# naively composed elu would overflow in its discarded branch).
+_ACT_X = np.array([-40.0, -3.0, -1.0, -0.25, 0.0, 1e-9, 0.3, 1.7, 5.0, 800.0])
+_ACTIVATIONS = [
+    ("leaky_relu", lambda F, x: F.leaky_relu(x), lambda m: m.LeakyReLU()),
+    ("leaky_relu 0.2", lambda F, x: F.leaky_relu(x, 0.2), lambda m: m.LeakyReLU(0.2)),
+    ("elu", lambda F, x: F.elu(x), lambda m: m.ELU()),
+    ("elu 0.5", lambda F, x: F.elu(x, 0.5), lambda m: m.ELU(alpha=0.5)),
+    ("gelu", lambda F, x: F.gelu(x), lambda m: m.GELU()),
+    ("gelu tanh", lambda F, x: F.gelu(x, approximate="tanh"), lambda m: m.GELU("tanh")),
+    ("silu", lambda F, x: F.silu(x), lambda m: m.SiLU()),
+    ("softplus", lambda F, x: F.softplus(x, 2.0), lambda m: m.Softplus(beta=2.0)),
+]
+
+
+@pytest.mark.parametrize("name,fn,module", _ACTIVATIONS, ids=[a[0] for a in _ACTIVATIONS])
+def test_activation_matches_pytorch_values_and_gradients(torch, name, fn, module):
+    xo = tl.tensor(_ACT_X, requires_grad=True)
+    xt = torch.tensor(_ACT_X, requires_grad=True)
+    yo, yt = fn(F, xo), fn(torch.nn.functional, xt)
+    np.testing.assert_allclose(yo.data, yt.detach().numpy(), rtol=1e-12, atol=ATOL)
+    # A weighted sum, so each element's gradient is checked with its own factor.
+    w = np.linspace(0.5, 1.5, _ACT_X.size)
+    (yo * tl.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=1e-12, atol=ATOL)
+    assert np.isfinite(xo.grad.data).all()
+    # The module form gives the same values as PyTorch's module.
+    mo, mt = module(nn), module(torch.nn)
+    np.testing.assert_allclose(mo(tl.tensor(_ACT_X)).data,
+                               mt(torch.tensor(_ACT_X)).numpy(), rtol=1e-12, atol=ATOL)
+    assert repr(mo).split("(")[0] == repr(mt).split("(")[0]
+
+
+@pytest.mark.parametrize("name,fn,module", _ACTIVATIONS, ids=[a[0] for a in _ACTIVATIONS])
+def test_activation_gradcheck_and_gradgradcheck(name, fn, module):
+    # Away from 0, where leaky_relu and elu have a kink in the first or second derivative.
+    x = tl.tensor([[-2.1, -0.7, 0.4], [1.3, -1.6, 2.8]], dtype=tl.float64, requires_grad=True)
+    assert gradcheck(lambda t: fn(F, t), (x,))
+    assert gradgradcheck(lambda t: fn(F, t), (x,))
+
+
+def test_activation_bad_input_is_a_clear_error():
+    with pytest.raises(TypeError, match="gelu: input must be a Tensor"):
+        F.gelu([1.0, 2.0])
+    with pytest.raises(TypeError, match="leaky_relu: input must be a floating-point"):
+        F.leaky_relu(tl.tensor([1, 2]))
+    with pytest.raises(ValueError, match="gelu: approximate"):
+        F.gelu(tl.tensor([1.0]), approximate="sigmoid")
+    with pytest.raises(ValueError, match="GELU: approximate"):
+        nn.GELU("fast")
+    with pytest.raises(ValueError, match="elu: alpha must be a finite number"):
+        F.elu(tl.tensor([1.0]), alpha=float("nan"))
+
+
 def test_one_hot_is_int64_like_pytorch(torch):
     idx = np.array([[0, 2], [1, 0]])
     out = F.one_hot(tl.tensor(idx))
