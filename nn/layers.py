@@ -253,6 +253,8 @@ class _BatchNorm(Module):
     """
 
     _input_dims: Tuple[int, ...] = ()
+    # Checkpoints written before PyTorch 0.4.1 have no num_batches_tracked; it is optional.
+    _optional_state = ("num_batches_tracked",)
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: Optional[float] = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,

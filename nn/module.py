@@ -563,7 +563,12 @@ class Module:
             raise TypeError(f"load_state_dict: expected a mapping of names to tensors, got "
                             f"{type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
+        # Entries a module can do without (BatchNorm's num_batches_tracked, absent from old
+        # checkpoints): when missing they keep their current value, as in PyTorch.
+        optional = {f"{prefix}.{name}" if prefix else name
+                    for prefix, m in self.named_modules()
+                    for name in getattr(m, "_optional_state", ())}
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict:

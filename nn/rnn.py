@@ -10,14 +10,25 @@ from __future__ import annotations
 import math
 from typing import Any, Optional, Tuple
 
+import numpy as np
+
 import tensorlite as tl
 from tensorlite import Tensor
 from tensorlite.ops import rnn as R
 from tensorlite.ops.dropout import dropout
 
+from .layers import _dtype
 from .module import Module, Parameter
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _check_flags(name: str, **flags: Any) -> None:
+    """bias, batch_first, bidirectional: real bools, so that arguments given positionally in
+    the wrong order fail here instead of building a different model."""
+    for arg, v in flags.items():
+        if not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{name}: {arg} must be a bool, got {v!r}")
 
 
 class RNNBase(Module):
@@ -26,22 +37,24 @@ class RNNBase(Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, nonlinearity: str = "tanh",
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
         for arg, v in (("input_size", input_size), ("hidden_size", hidden_size),
                        ("num_layers", num_layers)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"{name}: dropout must be in [0, 1], got {dropout}")
+        _check_flags(name, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+        if (isinstance(dropout, bool) or not isinstance(dropout, (int, float))
+                or not 0.0 <= dropout <= 1.0):
+            raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
-        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
-        self.bidirectional, self.nonlinearity = bidirectional, nonlinearity
-        dtype = dtype or tl.float32
+        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
+        self.bidirectional, self.nonlinearity = bool(bidirectional), nonlinearity
+        dtype = _dtype(dtype, device)
         gates = _GATES[self.mode] * hidden_size
         dirs = 2 if bidirectional else 1
         for layer in range(num_layers):
@@ -174,9 +187,22 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu)."""
+    """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu).
+
+    The lecture's recurrence h_t = tanh(b + U h_{t-1} + W C(w_t)) with W = weight_ih,
+    U = weight_hh, b = b_ih + b_hh, and x_t = C(w_t) the embedding of the t-th word.
+    Arguments in PyTorch's order: ``nonlinearity`` comes fourth.
+    """
 
     mode = "RNN"
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
+                 dropout: float = 0.0, bidirectional: bool = False, device: Any = None,
+                 dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias=bias,
+                         batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
+                         nonlinearity=nonlinearity, device=device, dtype=dtype)
 
 
 class LSTM(RNNBase):
@@ -186,9 +212,10 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, "tanh", dtype)
+                 bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias=bias,
+                         batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
+                         device=device, dtype=dtype)
 
 
 class GRU(RNNBase):
@@ -198,9 +225,10 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, dtype: Any = None) -> None:
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, "tanh", dtype)
+                 bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, num_layers, bias=bias,
+                         batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
+                         device=device, dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -210,14 +238,15 @@ class _CellBase(Module):
     gates = 1
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
         for arg, v in (("input_size", input_size), ("hidden_size", hidden_size)):
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
                 raise ValueError(f"{name}: {arg} must be a positive int, got {v!r}")
-        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        dtype = dtype or tl.float32
+        _check_flags(name, bias=bias)
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bool(bias)
+        dtype = _dtype(dtype, device)
         g = self.gates * hidden_size
         self.weight_ih = Parameter(tl.empty(g, input_size, dtype=dtype))
         self.weight_hh = Parameter(tl.empty(g, hidden_size, dtype=dtype))
@@ -279,16 +308,24 @@ class _CellBase(Module):
         return tl.zeros(*(x.shape[:-1] + (self.hidden_size,)), dtype=x.dtype)
 
 
+# PyTorch's public name for the cells' base class (isinstance(m, nn.RNNCellBase)).
+RNNCellBase = _CellBase
+
+
 class RNNCell(_CellBase):
     """h' = tanh(W_ih x + b_ih + W_hh h + b_hh): the lecture's recurrence, one step."""
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 nonlinearity: str = "tanh", dtype: Any = None) -> None:
+                 nonlinearity: str = "tanh", device: Any = None, dtype: Any = None) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
 
     def forward(self, x: Tensor, hx: Optional[Tensor] = None) -> Tensor:
         self._check(x, hx, 1)
