@@ -400,6 +400,9 @@ def _check_conv_sizes(name: str, in_channels: Any, out_channels: Any, groups: An
         raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
 
 
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
 class _ConvNd(Module):
     def _init_common(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any,
                      padding: Any, dilation: Any, groups: int, bias: bool, padding_mode: str,
@@ -413,9 +416,10 @@ class _ConvNd(Module):
         if out_channels % groups:
             raise ValueError(f"{name}: out_channels ({out_channels}) must be divisible by groups "
                              f"({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode {padding_mode!r} is not supported "
-                                      "(only 'zeros')")
+        modes = ("zeros",) if name == "ConvTranspose2d" else _PADDING_MODES
+        if padding_mode not in modes:
+            raise ValueError(f"{name}: padding_mode must be one of "
+                             f"{', '.join(map(repr, modes))}, got {padding_mode!r}")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = pair(name, "kernel_size", kernel_size, 1)
@@ -451,6 +455,8 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 
@@ -480,18 +486,32 @@ class Conv2d(_ConvNd):
 
     def forward(self, input: Tensor) -> Tensor:
         padding = self.padding
-        if padding == "same":
-            total = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
-            if total[0] % 2 or total[1] % 2:
-                # An even effective kernel needs one more row/column on the bottom/right,
-                # as in PyTorch: pad explicitly, then convolve without padding.
-                input = F.pad(input, (total[1] // 2, total[1] - total[1] // 2,
-                                      total[0] // 2, total[0] - total[0] // 2))
-                padding = 0
-            else:
-                padding = (total[0] // 2, total[1] // 2)
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            # An even effective kernel needs one more row/column on the bottom/right, as in
+            # PyTorch.
+            th, tw = (d * (k - 1) for d, k in zip(self.dilation, self.kernel_size))
+            sides = (tw // 2, tw - tw // 2, th // 2, th - th // 2)
+            if self.padding_mode != "zeros" or th % 2 or tw % 2:
+                return self._padded_conv(input, sides)
+            padding = (th // 2, tw // 2)
+        if self.padding_mode != "zeros":
+            ph, pw = padding
+            return self._padded_conv(input, (pw, pw, ph, ph))
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
+
+    def _padded_conv(self, input: Tensor, sides: Tuple[int, int, int, int]) -> Tensor:
+        """Pad explicitly (left, right, top, bottom) with padding_mode, then convolve."""
+        mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Conv2d: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                             f"shape {shape_str(input.shape)}")
+        return F.conv2d(F.pad(input, sides, mode), self.weight, self.bias, self.stride, 0,
+                        self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):

@@ -440,9 +440,16 @@ class Pad(Function):
 
 
 def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """PyTorch's F.pad: ``pad`` lists (left, right) pairs from the LAST dim backwards."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported (only 'constant')")
+    """PyTorch's F.pad: ``pad`` lists (left, right) pairs from the LAST dim backwards.
+
+    ``mode`` is 'constant' (``value`` fills), 'reflect' (mirror without repeating the edge:
+    [1, 2, 3] padded by 2 on the left starts 3, 2, 1, 2, 3), 'replicate' (repeat the edge)
+    or 'circular' (wrap around). The last three pad the last 1-3 dims of a batched or
+    unbatched input, as in PyTorch.
+    """
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be one of {', '.join(map(repr, _PAD_MODES))}, "
+                         f"got {mode!r}")
     pad = tuple(pad)
     if not all(is_int(p) for p in pad):
         raise TypeError(f"pad: padding must be ints, got {pad!r}")
@@ -452,10 +459,50 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
                          f"2 * ndim = {2 * x.data.ndim}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {pad} is not supported")
+    if mode != "constant":
+        return _pad_by_index(x, pad, mode)
     widths = [(0, 0)] * x.data.ndim
     for k in range(len(pad) // 2):
         widths[x.data.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
     return Pad.apply(x, tuple(widths), value)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_by_index(x: Tensor, pad: tuple, mode: str) -> Tensor:
+    """reflect / replicate / circular padding as a gather along each padded dim: output
+    position i of a dim of size n reads input position src(i - left). Built on getitem, so
+    the gradient (a scatter-add onto the source positions) and its derivatives come free."""
+    k, nd, shape = len(pad) // 2, x.data.ndim, x.data.shape
+    if k not in (1, 2, 3) or nd not in (k + 1, k + 2):
+        raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 dims of an input with one "
+                         f"or two leading dims; {2 * k} padding values need a {k + 1}-D or "
+                         f"{k + 2}-D input, got shape {shape_str(shape)}")
+    for j in range(k):
+        d = nd - 1 - j
+        n, left, right = shape[d], pad[2 * j], pad[2 * j + 1]
+        if left == right == 0:
+            continue
+        if mode == "reflect" and max(left, right) >= n:
+            raise ValueError(f"pad: reflect padding ({left}, {right}) of dim {d} must be smaller "
+                             f"than its size {n} (input shape {shape_str(shape)})")
+        if mode == "circular" and max(left, right) > n:
+            raise ValueError(f"pad: circular padding ({left}, {right}) of dim {d} may not "
+                             f"exceed its size {n}: it would wrap around more than once "
+                             f"(input shape {shape_str(shape)})")
+        if mode == "replicate" and n == 0:
+            raise ValueError(f"pad: replicate padding of dim {d} needs a non-empty dim "
+                             f"(input shape {shape_str(shape)})")
+        i = np.arange(-left, n + right)
+        if mode == "reflect":
+            src = np.where(i < 0, -i, np.where(i >= n, 2 * (n - 1) - i, i))
+        elif mode == "replicate":
+            src = np.clip(i, 0, n - 1)
+        else:
+            src = i % n
+        x = getitem(x, (slice(None),) * d + (src,))
+    return x
 
 
 def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:

@@ -488,6 +488,46 @@ def _np_pad(x, pad, value):
 register(OpInfo("pad", lambda x, pad, value: O.pad(x, pad, value=value), _np_pad, _pad_samples,
                 (S.Pad,), lambda t, x, pad, value: t.nn.functional.pad(x, pad, value=value)))
 
+
+
+def _pad_mode_samples(mode):
+    def build():
+        st, ts = _st()
+
+        @st.composite
+        def draw(d):
+            k = d(st.integers(1, 3))
+            lead = d(st.integers(1, 2))
+            shape = tuple(d(st.integers(1, 2)) for _ in range(lead)) + tuple(
+                d(st.integers(1, 4)) for _ in range(k))
+            pads = []
+            for j in range(k):
+                n = shape[-1 - j]
+                # reflect: pad < size; circular: pad <= size; replicate: any.
+                top = {"reflect": n - 1, "circular": n, "replicate": 3}[mode]
+                pads += [d(st.integers(0, min(top, 3))), d(st.integers(0, min(top, 3)))]
+            return SampleInput((d(ts.float_arrays(shape)),), {"pad": tuple(pads)})
+        return draw()
+    return build
+
+
+def _np_pad_mode(mode):
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+
+    def ref(x, pad):
+        widths = [(0, 0)] * x.ndim
+        for k in range(len(pad) // 2):
+            widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+        return np.pad(x, widths, mode=np_mode)
+    return ref
+
+
+# reflect / replicate / circular are gathers through getitem (S.GetItem covers them).
+for _mode in ("reflect", "replicate", "circular"):
+    register(OpInfo(f"pad_{_mode}", lambda x, pad, _m=_mode: O.pad(x, pad, _m),
+                    _np_pad_mode(_mode), _pad_mode_samples(_mode), (),
+                    lambda t, x, pad, _m=_mode: t.nn.functional.pad(x, pad, mode=_m)))
+
 # ---------------------------------------------------------------------------------------
 # matmul and softmax
 # ---------------------------------------------------------------------------------------

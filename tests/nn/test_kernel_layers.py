@@ -102,9 +102,26 @@ def test_conv_transpose2d_default_init_matches_pytorch_bounds():
     assert np.abs(m.weight.data).max() <= bound and np.abs(m.bias.data).max() <= bound
 
 
-def test_conv2d_rejects_unsupported_padding_mode():
-    with pytest.raises(NotImplementedError, match="padding_mode"):
-        nn.Conv2d(1, 1, 3, padding_mode="reflect")
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("kwargs", [
+    {"padding": 1}, {"padding": (2, 1), "stride": 2}, {"padding": "same"},
+    {"padding": "same", "dilation": 2}, {"padding": 1, "groups": 2}, {"padding": "valid"},
+], ids=["p1", "p21-s2", "same", "same-d2", "groups", "valid"])
+def test_conv2d_padding_modes_match_pytorch(torch, mode, kwargs):
+    k = 4 if kwargs.get("padding") == "same" and "dilation" not in kwargs else 3
+    ours = nn.Conv2d(4, 6, k, padding_mode=mode, **kwargs)
+    theirs = torch.nn.Conv2d(4, 6, k, padding_mode=mode, **kwargs)
+    check_module(torch, ours, theirs, _x(2, 4, 7, 6))
+    assert f"padding_mode={mode}" in repr(ours)
+
+
+def test_conv2d_padding_mode_is_checked():
+    with pytest.raises(ValueError, match="Conv2d: padding_mode must be one of"):
+        nn.Conv2d(1, 1, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match="ConvTranspose2d: padding_mode must be one of 'zeros'"):
+        nn.ConvTranspose2d(1, 1, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="reflect padding \\(3, 3\\) of dim 3 must be smaller"):
+        nn.Conv2d(1, 1, 3, padding=3, padding_mode="reflect")(tl.randn(1, 1, 3, 3))
 
 
 def test_conv2d_error_names_channels():
