@@ -68,7 +68,8 @@ class ConvTranspose(Function):
         stride, padding, dilation, groups = ctx.geom
         need_g, need_w = ctx.needs_input_grad[:2]
         # <h, convT(g, w)> = <conv(h, w), g>
-        gg = Conv2d.apply(h, w, None, stride, padding, dilation, groups) if need_g else None
+        gg = _crop_to(Conv2d.apply(h, w, None, stride, padding, dilation, groups), g) \
+            if need_g else None
         gw = ConvWeight.apply(h, g, w.shape[2:], stride, padding, dilation, groups) \
             if need_w else None
         return gg, gw
@@ -92,8 +93,17 @@ class ConvWeight(Function):
         # <k, convW(x, g)> = <conv(x, k), g>
         gx = ConvTranspose.apply(g, k, x.shape[2:], stride, padding, dilation, groups) \
             if need_x else None
-        gg = Conv2d.apply(x, k, None, stride, padding, dilation, groups) if need_g else None
+        gg = _crop_to(Conv2d.apply(x, k, None, stride, padding, dilation, groups), g) \
+            if need_g else None
         return gx, gg
+
+
+def _crop_to(t: Tensor, like: Tensor) -> Tensor:
+    """conv_transpose2d's output_padding (allowed up to max(stride, dilation) - 1) adds rows
+    and columns no input position reaches; convolving that larger map yields outputs beyond
+    the gradient's extent, which the adjoint drops."""
+    h, w = like.shape[2:]
+    return t if tuple(t.shape[2:]) == (h, w) else t[:, :, :h, :w]
 
 
 def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:

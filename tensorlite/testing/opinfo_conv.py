@@ -55,7 +55,11 @@ def conv_samples(transpose: bool = False):
                     padding = (0, 0)
                 x = d(ts.float_arrays((n, groups * og, ho, wo)))
                 wt = d(ts.float_arrays((groups * og, cg, kh, kw)))
+                # output_padding may reach max(stride, dilation) - 1, past the stride.
+                out_pad = tuple(d(st.integers(0, max(stride[k], dilation[k]) - 1))
+                                for k in range(2))
                 return SampleInput((x, wt), {"stride": stride, "padding": padding,
+                                             "output_padding": out_pad,
                                              "dilation": dilation, "groups": groups})
             x = d(ts.float_arrays((n, groups * cg, h, w_)))
             wt = d(ts.float_arrays((groups * og, cg, kh, kw)))
@@ -66,21 +70,23 @@ def conv_samples(transpose: bool = False):
     return build
 
 
-def _np_conv_transpose2d(x, w, stride, padding, dilation, groups):
+def _np_conv_transpose2d(x, w, stride, padding, dilation, groups, output_padding=(0, 0)):
     # The adjoint of conv2d: <convT(x), z> = <x, conv(z)> for all z; build it column by column.
+    # output_padding adds rows/columns at the end; conv(z) over the larger map is then cut
+    # back to x's extent.
     n, c_in, h, wd = x.shape
     sh, sw = stride
     ph, pw = padding
     dh, dw = dilation
     kh, kw = w.shape[2:]
-    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + 1
-    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + 1
+    ho = (h - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + output_padding[0]
+    wo = (wd - 1) * sw - 2 * pw + dw * (kw - 1) + 1 + output_padding[1]
     c_out = w.shape[1] * groups
     out = np.zeros((n, c_out, ho, wo))
     for idx in np.ndindex(c_out, ho, wo):
         e = np.zeros((1, c_out, ho, wo))
         e[(0,) + idx] = 1
-        col = _np_conv2d(e, w, stride, padding, dilation, groups)  # (1, c_in, h, wd)
+        col = _np_conv2d(e, w, stride, padding, dilation, groups)[:, :, :h, :wd]
         out[(slice(None),) + idx] = np.einsum("nchw,chw->n", x, col[0])
     return out
 
