@@ -16,6 +16,7 @@ from .._checks import check_kernel_float, check_real, is_int, shape_str
 from ..autograd import Function, once_differentiable
 from ..kernels import loss as K
 from ..tensor import Tensor, _make
+from .compare import where
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -49,6 +50,8 @@ def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
             raise ValueError(f"{op}: for an unbatched input of shape {shape_str(x.shape)} the "
                              f"target must be 0-d, got shape {shape_str(target.shape)}")
         return x.reshape(1, -1), target.data.reshape(1), ()
+    if x.shape[1 if x.ndim > 1 else 0] == 0:
+        raise ValueError(f"{op}: input has no classes (shape {shape_str(x.shape)})")
     want = (x.shape[0],) + tuple(x.shape[2:])
     if tuple(target.shape) != want:
         raise ValueError(f"{op}: expected target of shape {shape_str(want)} for input of shape "
@@ -128,6 +131,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     k = input.shape[1] if input.ndim > 1 else input.shape[0]
     _check_weight(op, weight, k)
     if target.dtype.kind == "f":
+        if ignore_index != -100:
+            raise ValueError(f"{op}: ignore_index is not supported for probability targets "
+                             f"(got ignore_index={ignore_index})")
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     x2, t, shape = _classes_last(op, input, target)
     _check_target(op, t, k, ignore_index)
@@ -148,8 +154,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     rows = -(1 - label_smoothing) * w_t * picked
     if label_smoothing:
         smooth = -(logp * w.reshape(1, -1)).sum(1) / k
-        rows = rows + label_smoothing * smooth * _make(keep.astype(input.dtype), False, None, 0,
-                                                       None)
+        rows = rows + label_smoothing * smooth
+    # Ignored rows are selected away, not multiplied by 0: a row of masked logits (-inf)
+    # would turn 0 * -inf into NaN in the loss and in every gradient.
+    rows = where(keep, rows, 0.0)
     return _reduce(op, rows, w_t.sum(), reduction, shape)
 
 
@@ -174,7 +182,8 @@ def _soft_cross_entropy(x: Tensor, target: Tensor, weight: Optional[Tensor], red
         return rows
     if reduction == "sum":
         return rows.sum()
-    return rows.sum() / max(rows.numel(), 1)
+    # The mean over an empty batch is 0/0 = NaN, as in PyTorch.
+    return rows.sum() / (rows.numel() or float("nan"))
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
@@ -196,6 +205,6 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
     else:
         w_t = _make(mask, False, None, 0, None)
     picked = x2.gather(1, _make(safe_t[:, None], False, None, 0, None)).reshape(-1)
-    rows = -picked * w_t
+    rows = where(keep, -picked * w_t, 0.0)   # selected, not masked: see cross_entropy
     denom = w_t.sum() if weight is not None else (float(mask.sum()) or float("nan"))
     return _reduce(op, rows, denom, reduction, shape)

@@ -155,3 +155,68 @@ def test_class_weights_are_buffers_that_follow_dtype_conversion():
     loss.double()
     assert loss.weight.dtype == tl.float64
     assert nn.NLLLoss().weight is None and list(nn.NLLLoss().state_dict()) == []
+
+
+# -- ignored targets: selected away, so masked (-inf) logits in them cannot poison anything --
+_MASKED = np.array([[-np.inf, 0.5, 1.0], [0.2, 0.1, -0.3], [1.5, -np.inf, 0.0]])
+_IGNORED_CASES = [
+    ("nll", lambda F_, x, t, w: F_.nll_loss(x, t)),
+    ("nll none", lambda F_, x, t, w: F_.nll_loss(x, t, reduction="none")),
+    ("nll weighted", lambda F_, x, t, w: F_.nll_loss(x, t, w)),
+    ("ce weighted", lambda F_, x, t, w: F_.cross_entropy(x, t, w)),
+    ("ce weighted smoothed", lambda F_, x, t, w: F_.cross_entropy(x, t, w, label_smoothing=0.2)),
+    ("ce weighted sum", lambda F_, x, t, w: F_.cross_entropy(x, t, w, reduction="sum")),
+]
+
+
+@pytest.mark.parametrize("name,fn", _IGNORED_CASES, ids=[c[0] for c in _IGNORED_CASES])
+def test_ignored_rows_with_masked_logits_match_pytorch(torch, name, fn):
+    if "smoothed" in name:
+        # Label smoothing reads every class of a kept row; keep the -inf only in ignored rows.
+        x = _MASKED.copy()
+        x[2, 1] = -2.0
+    else:
+        x = _MASKED
+    t, w = np.array([-100, 1, 2]), np.array([1.0, 2.0, 3.0])
+    xo, xt = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    lo = fn(F, xo, tl.tensor(t), tl.tensor(w))
+    lt = fn(torch.nn.functional, xt, torch.tensor(t), torch.tensor(w))
+    np.testing.assert_allclose(lo.data, lt.detach().numpy(), atol=ATOL)
+    lo.sum().backward()
+    lt.sum().backward()
+    assert np.isfinite(xo.grad.data).all()
+    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_a_batch_of_only_ignored_targets_gives_nan_loss_and_zero_gradient(torch, loss, weighted):
+    # A batch that is all padding: the mean is 0/0 (NaN, as in PyTorch) but no NaN may reach
+    # the parameters.
+    x = _rng().standard_normal((3, 4))
+    t = np.full(3, -100)
+    kw = {"weight": np.ones(4)} if weighted else {}
+    xo, xt = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    with np.errstate(all="ignore"):
+        lo = getattr(F, loss)(xo, tl.tensor(t), **{k: tl.tensor(v) for k, v in kw.items()})
+        lo.backward()
+    lt = getattr(torch.nn.functional, loss)(xt, torch.tensor(t),
+                                            **{k: torch.tensor(v) for k, v in kw.items()})
+    lt.backward()
+    assert np.isnan(lo.item()) and np.isnan(lt.item())
+    np.testing.assert_array_equal(xo.grad.data, xt.grad.numpy())
+    assert not xo.grad.data.any()
+
+
+def test_probability_targets_refuse_ignore_index_and_average_empty_batches_to_nan(torch):
+    with pytest.raises(ValueError, match="cross_entropy: ignore_index is not supported"):
+        F.cross_entropy(tl.zeros(2, 3), tl.zeros(2, 3), ignore_index=1)
+    got = F.cross_entropy(tl.zeros(0, 4), tl.zeros(0, 4))
+    want = torch.nn.functional.cross_entropy(torch.zeros(0, 4), torch.zeros(0, 4))
+    assert np.isnan(got.item()) and np.isnan(want.item())
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_zero_classes_is_a_clear_error(loss):
+    with pytest.raises(ValueError, match=f"{loss}: input has no classes"):
+        getattr(F, loss)(tl.zeros(2, 0), tl.tensor([-100, -100]))
