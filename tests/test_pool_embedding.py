@@ -90,6 +90,8 @@ POOL_OPTIONS = [
     ((2, 3, 7, 7), 3, 2, 1, False, False, None),
     ((2, 3, 5, 6), 3, 3, 1, True, False, None),
     ((2, 1, 5, 5), 2, 2, 1, False, True, 3),
+    ((2, 1, 5, 5), 2, 2, 1, False, True, -2),   # a negative override is used as given
+    ((1, 2, 5, 4), 2, 3, 0, True, False, -3),
     ((1, 2, 4, 4), 2, 3, 0, True, True, None),   # ceil window dropped: would start past the end
     ((3, 5, 5), 3, 2, 1, True, False, None),     # unbatched (C, H, W)
 ]

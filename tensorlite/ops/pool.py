@@ -224,9 +224,11 @@ def avg_pool2d(x: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0
             divisors.append(np.minimum(stop, n) - np.maximum(start, 0))
     divisor = np.outer(divisors[0], divisors[1]).astype(np.float64)
     if divisor_override is not None:
-        divisor[:] = divisor_override
-    # A window covering no input cell averages nothing: 0, as in PyTorch.
-    scale = np.where(divisor > 0, k[0] * k[1] / np.where(divisor > 0, divisor, 1.0), 0.0)
+        # Used as given, negative included (PyTorch rejects only 0).
+        scale = np.full(divisor.shape, k[0] * k[1] / divisor_override)
+    else:
+        # A window covering no input cell averages nothing: 0, as in PyTorch.
+        scale = np.where(divisor > 0, k[0] * k[1] / np.where(divisor > 0, divisor, 1.0), 0.0)
     return means * _make(scale.astype(x.dtype), False, None, 0, None)
 
 
