@@ -526,15 +526,19 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
     """
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding: scale_grad_by_freq and sparse are not supported")
-    from tensorlite.ops.embedding import embedding as _embedding
+    from tensorlite.ops.embedding import check_embedding_args, lookup
+    # Every argument is checked before max_norm may rescale rows of the weight in place.
+    idx, pad = check_embedding_args(input, weight, padding_idx)
     if max_norm is not None:
-        _renorm_rows(input, weight, max_norm, norm_type)
-    return _embedding(input, weight, padding_idx)
+        for name, v in (("max_norm", max_norm), ("norm_type", norm_type)):
+            _check_number("embedding", name, v)
+        if max_norm < 0:
+            raise ValueError(f"embedding: max_norm must be non-negative, got {max_norm!r}")
+        _renorm_rows(idx, weight, max_norm, norm_type)
+    return lookup(idx, weight, pad)
 
 
-def _renorm_rows(input: Any, weight: Tensor, max_norm: float, norm_type: float) -> None:
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
-    check_indices("embedding", idx, weight.shape[0])
+def _renorm_rows(idx: np.ndarray, weight: Tensor, max_norm: float, norm_type: float) -> None:
     rows = np.unique(idx)
     norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
     big = norms > max_norm

@@ -157,3 +157,21 @@ def test_pool_option_errors():
         max_pool2d(x, 2, ceil_mode="yes")
     with pytest.raises(NotImplementedError, match="max_pool2d: dilation"):
         max_pool2d(x, 2, dilation=2)
+
+
+@pytest.mark.parametrize("kwargs,exc,match", [
+    ({"padding_idx": 9}, ValueError, "padding_idx 9 must be within"),
+    ({"indices": [1, 7]}, IndexError, "indices contain 7"),
+    ({"max_norm": "a"}, ValueError, "max_norm must be a finite number"),
+    ({"max_norm": -1.0}, ValueError, "max_norm must be non-negative"),
+    ({"norm_type": float("nan")}, ValueError, "norm_type must be a finite number"),
+])
+def test_embedding_max_norm_leaves_the_weight_alone_when_an_argument_is_bad(kwargs, exc, match):
+    import nn.functional as F
+    w = tl.tensor(np.full((5, 3), 10.0))
+    idx = tl.tensor(np.array(kwargs.pop("indices", [1, 2])))
+    kwargs.setdefault("max_norm", 1.0)
+    with pytest.raises(exc, match=match):
+        F.embedding(idx, w, **kwargs)
+    np.testing.assert_array_equal(w.data, np.full((5, 3), 10.0))
+    assert w._version[0] == 0

@@ -6,7 +6,7 @@ where that word occurs (a scatter-add); the padding row, if any, gets none.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -49,6 +49,13 @@ class EmbeddingScatter(Function):
 
 def embedding(indices: Tensor, weight: Tensor, padding_idx: Optional[int] = None) -> Tensor:
     """Rows of ``weight`` (V, D) at integer ``indices`` (any shape) -> indices.shape + (D,)."""
+    idx, pad = check_embedding_args(indices, weight, padding_idx)
+    return lookup(idx, weight, pad)
+
+
+def check_embedding_args(indices: Any, weight: Any, padding_idx: Optional[int]) -> tuple:
+    """Validate everything embedding() needs, before anything is read or written; returns
+    the index array and the padding row (-1 for none)."""
     op = "embedding"
     if not isinstance(weight, Tensor) or weight.ndim != 2:
         raise ValueError(f"{op}: weight must be a 2-D Tensor (num_embeddings, dim), got "
@@ -63,14 +70,17 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: Optional[int] = None
     num = weight.shape[0]
     check_indices(op, idx, num)
     if padding_idx is None:
-        pad = -1
-    else:
-        if not is_int(padding_idx):
-            raise TypeError(f"{op}: padding_idx must be an int or None, got "
-                            f"{type(padding_idx).__name__} {padding_idx!r}")
-        if not -num <= padding_idx < num:
-            raise ValueError(f"{op}: padding_idx {padding_idx} must be within [{-num}, {num})")
-        pad = padding_idx % num
+        return idx, -1
+    if not is_int(padding_idx):
+        raise TypeError(f"{op}: padding_idx must be an int or None, got "
+                        f"{type(padding_idx).__name__} {padding_idx!r}")
+    if not -num <= padding_idx < num:
+        raise ValueError(f"{op}: padding_idx {padding_idx} must be within [{-num}, {num})")
+    return idx, padding_idx % num
+
+
+def lookup(idx: np.ndarray, weight: Tensor, pad: int) -> Tensor:
+    """The gather itself, on arguments check_embedding_args has accepted."""
     flat = np.ascontiguousarray(idx.reshape(-1), dtype=np.int64)
     out = Embedding.apply(weight, flat, pad)
     return out.reshape(idx.shape + (weight.shape[1],))
