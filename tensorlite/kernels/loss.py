@@ -1,9 +1,13 @@
 """Fused, numerically stable cross-entropy, softmax and log_softmax over 2-D (M, K) rows.
 
-Cross-entropy forward, per row i: m = max_k x_ik, lse_i = m + log sum_k exp(x_ik - m) and
+Cross-entropy forward, per row i: m = max_k x_ik, s_i = sum_k exp(x_ik - m), lse_i = m + log s_i
+and
     loss_i = (1 - eps) * (lse_i - x_i,t) + eps * (lse_i - mean_k x_ik),
-the label-smoothed negative log-likelihood (eps = label_smoothing, t = target). Backward
-recomputes softmax_ik = exp(x_ik - lse_i) instead of storing an (M, K) array:
+the label-smoothed negative log-likelihood (eps = label_smoothing, t = target), evaluated
+as log s_i - (x_i,t - m) (and log s_i - mean_k (x_ik - m)): subtracting m from each logit
+first keeps the digits that m + log s_i, rounded to the logits' precision, would lose when
+the logits are large. Backward recomputes softmax_ik = exp(x_ik - m) / s_i from the saved
+(m, s) instead of storing an (M, K) array:
     dloss_i/dx_ik = softmax_ik - (1 - eps) * [k == t] - eps / K.
 Rows whose target is ``ignore_index`` contribute 0 and get a zero gradient. Reductions
 ('mean' / 'sum') and class weights belong to the op layer.
@@ -44,32 +48,40 @@ def _launch(serial, x: np.ndarray, *args) -> None:
 
 def cross_entropy_forward(logits: np.ndarray, target: np.ndarray, ignore_index: int,
                           label_smoothing: float) -> tuple:
-    """(loss_per_row (M,), lse (M,)) of logits (M, K) float32/64 and target (M,) int64.
+    """(loss_per_row (M,), stats (2, M)) of logits (M, K) float32/64 and target (M,) int64.
 
-    Targets other than ``ignore_index`` must lie in [0, K) (checked by the op layer).
+    stats holds each row's shift m (its max) and s = sum_k exp(x_k - m), what the backward
+    needs; ``logsumexp(stats)`` is m + log s. Targets other than ``ignore_index`` must lie
+    in [0, K) (checked by the op layer).
     """
     logits = np.ascontiguousarray(logits)
     target = np.ascontiguousarray(target, dtype=np.int64)
     loss = np.empty(logits.shape[0], dtype=logits.dtype)
-    lse = np.empty(logits.shape[0], dtype=logits.dtype)
+    stats = np.empty((2, logits.shape[0]), dtype=logits.dtype)
     _launch(_ce_forward_rows, logits, target, int(ignore_index),
-            float(label_smoothing), loss, lse)
-    return loss, lse
+            float(label_smoothing), loss, stats[0], stats[1])
+    return loss, stats
 
 
-def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, lse: np.ndarray,
+def logsumexp(stats: np.ndarray) -> np.ndarray:
+    """Each row's log sum_k exp(x_k) from cross_entropy_forward's stats."""
+    with np.errstate(divide="ignore"):
+        return stats[0] + np.log(stats[1])
+
+
+def cross_entropy_backward(logits: np.ndarray, target: np.ndarray, stats: np.ndarray,
                            grad_rows: np.ndarray, ignore_index: int,
                            label_smoothing: float) -> np.ndarray:
     """grad_logits (M, K) = grad_rows[:, None] * (softmax - (1-eps)*onehot(target) - eps/K).
 
-    ``lse`` is the forward's second output; ignored rows get zeros.
+    ``stats`` is the forward's second output; ignored rows get zeros.
     """
     logits = np.ascontiguousarray(logits)
     target = np.ascontiguousarray(target, dtype=np.int64)
-    lse = np.ascontiguousarray(lse, dtype=logits.dtype)
+    stats = np.ascontiguousarray(stats, dtype=logits.dtype)
     grad_rows = np.ascontiguousarray(grad_rows, dtype=logits.dtype)
     grad = np.empty_like(logits)
-    _launch(_ce_backward_rows, logits, target, lse, grad_rows,
+    _launch(_ce_backward_rows, logits, target, stats[0], stats[1], grad_rows,
             int(ignore_index), float(label_smoothing), grad)
     return grad
 
@@ -135,6 +147,15 @@ def _row_sum(row):
     return s
 
 
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "contract"})
+def _row_sum_shifted(row, shift):
+    """sum_k (row[k] - shift), (K,) float32/64, reassociated so it vectorises."""
+    s = row.dtype.type(0.0)
+    for i in range(row.shape[0]):
+        s += row[i] - shift
+    return s
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _exp_prepare(src, shift, mant, bits):
     """exp(src - shift) = mant * bits.view(src.dtype), elementwise, for src - shift <= 0.
@@ -189,8 +210,8 @@ def _sum_scaled(mant, scale):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, lse):
-    """x (M, K) float32/64, target (M,) int64 -> loss, lse (M,); bits (K,) scratch."""
+def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, shifts, sums):
+    """x (M, K) float32/64, target (M,) int64 -> loss, shifts, sums (M,); bits (K,) scratch."""
     k = x.shape[1]
     acc = np.empty(_LANES, dtype=x.dtype)
     mant = np.empty(k, dtype=x.dtype)
@@ -198,27 +219,32 @@ def _ce_forward_rows(first, stop, bits, x, target, ignore_index, eps, loss, lse)
     for i in range(first, stop):
         row = x[i]
         m = _row_max(row, acc)
-        # A row of -inf has no finite shift; with 0 its lse is -inf and its loss NaN, as in
-        # torch. A +inf logit makes x - m NaN, hence lse NaN, also as in torch.
+        # A row of -inf has no finite shift; with 0 its sum is 0, its lse -inf and its loss
+        # NaN, as in torch. A +inf logit makes x - m NaN, hence lse NaN, also as in torch.
         shift = m if m != -np.inf else x.dtype.type(0.0)
         _exp_prepare(row, shift, mant, bits)
-        lse_i = shift + np.log(_sum_scaled(mant, scale))
-        lse[i] = lse_i
+        s = _sum_scaled(mant, scale)
+        shifts[i] = shift
+        sums[i] = s
         t = target[i]
         if t == ignore_index:
             loss[i] = 0.0
             continue
-        nll = lse_i - row[t]
+        log_s = np.log(s)
+        nll = log_s - (row[t] - shift)
         if eps != 0.0:
-            # Label smoothing: the cross-entropy with the uniform distribution is lse - mean_k x_k.
-            nll = (1.0 - eps) * nll + eps * (lse_i - _row_sum(row) / k)
+            # Label smoothing: the cross-entropy with the uniform distribution is
+            # lse - mean_k x_k = log s - mean_k (x_k - m).
+            nll = (1.0 - eps) * nll + eps * (log_s - _row_sum_shifted(row, shift) / k)
         loss[i] = nll
 
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def _ce_backward_rows(first, stop, bits, x, target, lse, grad_rows, ignore_index, eps, grad):
-    """x, grad (M, K) float32/64; target (M,) int64; lse, grad_rows (M,); bits (K,) scratch."""
+def _ce_backward_rows(first, stop, bits, x, target, shifts, sums, grad_rows, ignore_index, eps,
+                      grad):
+    """x, grad (M, K) float32/64; target (M,) int64; shifts, sums, grad_rows (M,); bits (K,)
+    scratch."""
     k = x.shape[1]
     scale = bits.view(x.dtype)
     one_minus_eps = x.dtype.type(1.0 - eps)
@@ -231,9 +257,10 @@ def _ce_backward_rows(first, stop, bits, x, target, lse, grad_rows, ignore_index
             continue
         g = grad_rows[i]
         gs = g * smooth
-        _exp_prepare(x[i], lse[i], out, bits)  # softmax, as mantissa (in out) and scale
+        gp = g / sums[i]  # softmax = exp(x - m) / s
+        _exp_prepare(x[i], shifts[i], out, bits)  # exp(x - m), as mantissa (in out) and scale
         for j in range(k):
-            out[j] = g * (out[j] * scale[j]) - gs
+            out[j] = gp * (out[j] * scale[j]) - gs
         out[t] -= g * one_minus_eps
 
 

@@ -27,17 +27,17 @@ class CrossEntropyRows(Function):
     @staticmethod
     def forward(ctx, logits, target, ignore_index, label_smoothing):
         x = logits.data
-        loss, lse = K.cross_entropy_forward(x, target, ignore_index, label_smoothing)
+        loss, stats = K.cross_entropy_forward(x, target, ignore_index, label_smoothing)
         ctx.save_for_backward(logits)
-        ctx.args = (target, lse, ignore_index, label_smoothing)
+        ctx.args = (target, stats, ignore_index, label_smoothing)
         return loss
 
     @staticmethod
     @once_differentiable
     def backward(ctx, g):
         (logits,) = ctx.saved_tensors
-        target, lse, ignore_index, eps = ctx.args
-        grad = K.cross_entropy_backward(logits.data, target, lse, g.data, ignore_index, eps)
+        target, stats, ignore_index, eps = ctx.args
+        grad = K.cross_entropy_backward(logits.data, target, stats, g.data, ignore_index, eps)
         return _make(grad, False, None, 0, None)
 
 

@@ -17,13 +17,17 @@ def _ref_lse(x):
 
 
 def _ref_forward(x, target, ignore_index, eps):
+    # lse - x_t written as log sum exp(x - m) - (x_t - m), so that huge equal logits give
+    # log K rather than 0 (m + log K rounds to m when m is ~1e307).
     x = x.astype(np.float64)
     lse = _ref_lse(x)
+    m = x.max(axis=1)
+    log_s = np.log(np.exp(x - m[:, None]).sum(axis=1))
     keep = target != ignore_index
     picked = x[np.arange(len(x)), np.where(keep, target, 0)]
-    loss = lse - picked
+    loss = log_s - (picked - m)
     if eps:
-        loss = (1 - eps) * loss + eps * (lse - x.mean(axis=1))
+        loss = (1 - eps) * loss + eps * (log_s - (x - m[:, None]).mean(axis=1))
     return np.where(keep, loss, 0.0), lse
 
 
@@ -33,7 +37,8 @@ def _ref_backward(x, target, grad_rows, ignore_index, eps):
     keep = target != ignore_index
     onehot = np.zeros((m, k))
     onehot[np.arange(m)[keep], target[keep]] = 1.0
-    g = np.exp(x - _ref_lse(x)[:, None]) - (1 - eps) * onehot - eps / k
+    e = np.exp(x - x.max(axis=1, keepdims=True))   # softmax as exp(x - m) / s (see above)
+    g = e / e.sum(axis=1, keepdims=True) - (1 - eps) * onehot - eps / k
     return np.where(keep[:, None], grad_rows[:, None] * g, 0.0)
 
 
@@ -49,8 +54,9 @@ def _targets(m, k, ignore_index=-100, n_ignored=0, seed=1):
 
 def _check(x, t, ignore_index, eps, rtol, atol=None):
     grad_rows = np.random.default_rng(2).standard_normal(len(x)).astype(x.dtype)
-    loss, lse = K.cross_entropy_forward(x, t, ignore_index, eps)
-    grad = K.cross_entropy_backward(x, t, lse, grad_rows, ignore_index, eps)
+    loss, stats = K.cross_entropy_forward(x, t, ignore_index, eps)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, grad_rows, ignore_index, eps)
     assert loss.dtype == lse.dtype == grad.dtype == x.dtype
     ref_loss, ref_lse = _ref_forward(x, t, ignore_index, eps)
     atol = rtol if atol is None else atol
@@ -80,8 +86,9 @@ def test_cross_entropy_float32_matches_reference(eps):
 def test_ignored_rows_give_zero_loss_and_zero_gradient(ignore_index):
     x = _logits(9, 5)
     t = _targets(9, 5, ignore_index, n_ignored=4)
-    loss, lse = K.cross_entropy_forward(x, t, ignore_index, 0.1)
-    grad = K.cross_entropy_backward(x, t, lse, np.ones(9), ignore_index, 0.1)
+    loss, stats = K.cross_entropy_forward(x, t, ignore_index, 0.1)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, np.ones(9), ignore_index, 0.1)
     ignored = t == ignore_index
     np.testing.assert_array_equal(loss[ignored], 0.0)
     np.testing.assert_array_equal(grad[ignored], 0.0)
@@ -93,8 +100,9 @@ def test_gradient_rows_sum_to_zero():
     # softmax sums to one, as do (1-eps)*onehot + eps/K: each row's gradient sums to zero.
     x = _logits(8, 30)
     t = _targets(8, 30)
-    _, lse = K.cross_entropy_forward(x, t, -100, 0.3)
-    grad = K.cross_entropy_backward(x, t, lse, np.ones(8), -100, 0.3)
+    _, stats = K.cross_entropy_forward(x, t, -100, 0.3)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, np.ones(8), -100, 0.3)
     np.testing.assert_allclose(grad.sum(axis=1), 0.0, atol=1e-15)
 
 
@@ -106,10 +114,11 @@ def test_extreme_logits_stay_finite(dtype):
     x[3, :] = np.finfo(dtype).max / 4
     t = _targets(6, 50)
     t[1] = 4
-    loss, lse = K.cross_entropy_forward(x, t, -100, 0.0)
-    grad = K.cross_entropy_backward(x, t, lse, np.ones(6, dtype), -100, 0.0)
+    loss, stats = K.cross_entropy_forward(x, t, -100, 0.0)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, np.ones(6, dtype), -100, 0.0)
     assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
-    # lse - x_t loses the digits below the logits' own rounding (a few ulps of 3e4).
+    # x_t - m is exact, log s carries the error; row 3 (every logit max/4) must give log 50.
     _check(x, t, -100, 0.0, rtol=1e-12 if dtype == np.float64 else 2e-5,
            atol=4 * np.finfo(dtype).eps * 3e4)
 
@@ -118,15 +127,17 @@ def test_nan_logit_makes_its_row_nan_only():
     x = _logits(3, 6)
     x[1, 2] = np.nan
     t = np.array([0, 0, 0], np.int64)
-    loss, lse = K.cross_entropy_forward(x, t, -100, 0.0)
-    grad = K.cross_entropy_backward(x, t, lse, np.ones(3), -100, 0.0)
+    loss, stats = K.cross_entropy_forward(x, t, -100, 0.0)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, np.ones(3), -100, 0.0)
     assert np.isnan(loss[1]) and np.all(np.isnan(grad[1]))
     assert np.all(np.isfinite(loss[[0, 2]])) and np.all(np.isfinite(grad[[0, 2]]))
 
 
 def test_row_of_minus_inf_gives_nan_as_pytorch():
     x = np.full((1, 4), -np.inf)
-    loss, lse = K.cross_entropy_forward(x, np.array([1], np.int64), -100, 0.0)
+    loss, stats = K.cross_entropy_forward(x, np.array([1], np.int64), -100, 0.0)
+    lse = K.logsumexp(stats)
     assert np.isnan(loss[0]) and lse[0] == -np.inf
 
 
@@ -202,8 +213,9 @@ def test_cross_entropy_matches_pytorch(ignore_index, eps):
     lt = torch.nn.functional.cross_entropy(xt, torch.tensor(t), reduction="none",
                                            ignore_index=ignore_index, label_smoothing=eps)
     lt.backward(torch.tensor(grad_rows))
-    loss, lse = K.cross_entropy_forward(x, t, ignore_index, eps)
-    grad = K.cross_entropy_backward(x, t, lse, grad_rows, ignore_index, eps)
+    loss, stats = K.cross_entropy_forward(x, t, ignore_index, eps)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, grad_rows, ignore_index, eps)
     np.testing.assert_allclose(loss, lt.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
@@ -215,8 +227,9 @@ def test_float32_cross_entropy_matches_pytorch():
     xt = torch.tensor(x, requires_grad=True)
     lt = torch.nn.functional.cross_entropy(xt, torch.tensor(t), reduction="none")
     lt.backward(torch.ones(64))
-    loss, lse = K.cross_entropy_forward(x, t, -100, 0.0)
-    grad = K.cross_entropy_backward(x, t, lse, np.ones(64, np.float32), -100, 0.0)
+    loss, stats = K.cross_entropy_forward(x, t, -100, 0.0)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, np.ones(64, np.float32), -100, 0.0)
     np.testing.assert_allclose(loss, lt.detach().numpy(), rtol=2e-6, atol=2e-6)
     np.testing.assert_allclose(grad, xt.grad.numpy(), rtol=2e-6, atol=1e-8)
 
@@ -244,8 +257,9 @@ from tensorlite.kernels import loss as K
 for dtype, tol in ((np.float32, 1e-5), (np.float64, 1e-12)):
     x = (np.random.default_rng(0).standard_normal((5, 40)) * 3).astype(dtype)
     t = np.array([1, -100, 39, 0, 7], np.int64)
-    loss, lse = K.cross_entropy_forward(x, t, -100, 0.1)
-    grad = K.cross_entropy_backward(x, t, lse, np.ones(5, dtype), -100, 0.1)
+    loss, stats = K.cross_entropy_forward(x, t, -100, 0.1)
+    lse = K.logsumexp(stats)
+    grad = K.cross_entropy_backward(x, t, stats, np.ones(5, dtype), -100, 0.1)
     x64 = x.astype(np.float64)
     ref_lse = np.log(np.exp(x64).sum(1))
     assert np.allclose(lse, ref_lse, rtol=tol), (lse, ref_lse)
@@ -256,3 +270,20 @@ for dtype, tol in ((np.float32, 1e-5), (np.float64, 1e-12)):
 """
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     subprocess.run([sys.executable, "-c", script], check=True, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e4, 1e5])
+def test_float32_loss_and_gradient_keep_their_precision_at_large_logits(scale):
+    # The loss is log s - (x_t - m): no rounding of m + log s to the logits' ulp (at 1e5 in
+    # float32 that ulp is 0.008, larger than typical losses).
+    rng = np.random.default_rng(1)
+    x64 = scale + rng.standard_normal((16, 40)) * 3
+    x = x64.astype(np.float32)
+    t = rng.integers(0, 40, 16)
+    for eps in (0.0, 0.1):
+        loss, stats = K.cross_entropy_forward(x, t, -100, eps)
+        grad = K.cross_entropy_backward(x, t, stats, np.ones(16, np.float32), -100, eps)
+        ref_loss, _ = _ref_forward(x, t, -100, eps)
+        ref_grad = _ref_backward(x, t, np.ones(16), -100, eps)
+        np.testing.assert_allclose(loss, ref_loss, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(grad, ref_grad, rtol=1e-4, atol=1e-6)
