@@ -68,8 +68,10 @@ class Tensor:
     node that made them) and receive gradients during ``backward``.
     """
 
+    # _base: set only on views (basic indexing, reshape/view, permute, expand), to the tensor
+    # whose memory they share; read with getattr(t, "_base", None), off the hot path.
     __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
-                 "__weakref__")
+                 "_base", "__weakref__")
     # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -356,24 +358,49 @@ def _has_big_int(data: Any) -> bool:
 from . import ops as _ops  # noqa: E402
 
 
+_NO_OPERAND = object()  # _inplace's marker for ops without a second operand (None is a value)
+
+
+def check_view_write(op: str, t: Tensor, other: Any = None) -> None:
+    """Refuse writes that would go wrong silently: into a view that takes part in autograd
+    (the write would reach the base's memory but not its gradient: x[0][1] = v leaves x's
+    graph unaware of v), into a view of a leaf that requires grad, and into read-only
+    memory (expand() results, read-only numpy arrays)."""
+    if not t.data.flags.writeable:
+        raise RuntimeError(f"{op}: this tensor is read-only (an expand() result, or a read-only "
+                           "numpy array); write into a clone() of it instead")
+    base = getattr(t, "_base", None)
+    if base is None or not _ag._GradMode.enabled:
+        return
+    if t.requires_grad or base.requires_grad or (isinstance(other, Tensor)
+                                                 and other.requires_grad):
+        raise RuntimeError(
+            f"{op}: in-place write into a view of a tensor of shape {tuple(base.shape)} that is "
+            "part of the autograd graph; the base's gradient would not see it. Index the base "
+            "in one step (x[0, 1] = v rather than x[0][1] = v), or write into a clone() of the "
+            "view, or wrap the write in `with tl.no_grad():`")
+
+
 def _inplace(name: str, fn: Any) -> Callable:
     """An in-place method: out-of-place op, result written into this tensor's memory."""
 
-    def method(self: Tensor, other: Any = None, *args: Any) -> Tensor:
-        track = _ag._GradMode.enabled and (self.requires_grad or (
-            isinstance(other, Tensor) and other.requires_grad))
+    def method(self: Tensor, other: Any = _NO_OPERAND, *args: Any) -> Tensor:
+        operands = args if other is _NO_OPERAND else (other,) + args
+        track = _ag._GradMode.enabled and (self.requires_grad or any(
+            isinstance(o, Tensor) and o.requires_grad for o in operands))
         if track and self.grad_fn is None and self.requires_grad:
             raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in "
                                "place (use `with tl.no_grad():` or work on a clone)")
+        check_view_write(name, self, next((o for o in operands if isinstance(o, Tensor)
+                                           and o.requires_grad), None))
         if track:
             # The old value may be needed by the new node (mul_'s gradient for `other`), so
             # the node sees a snapshot; this tensor then takes over the node.
             old = _make(self.data.copy(), self.requires_grad, self.grad_fn, self._out_nr, None)
-            out = fn(old, other, *args) if other is not None else fn(old, *args)
+            out = fn(old, *operands)
         else:
             with _ag.no_grad():
-                out = fn(self.detach(), other, *args) if other is not None else fn(
-                    self.detach(), *args)
+                out = fn(self.detach(), *operands)
         if out.data.shape != self.data.shape:
             raise RuntimeError(f"{name}: the result of shape {tuple(out.shape)} does not fit the "
                                f"tensor of shape {tuple(self.shape)}")
@@ -395,8 +422,8 @@ def _zero_(self: Tensor) -> Tensor:
 
 
 def _fill_(self: Tensor, value: Any) -> Tensor:
-    if _ag._GradMode.enabled and self.requires_grad:
-        raise RuntimeError("fill_: a tensor that requires grad cannot be filled in place "
+    if _ag._GradMode.enabled and self.requires_grad and self.grad_fn is None:
+        raise RuntimeError("fill_: a leaf tensor that requires grad cannot be filled in place "
                            "(use `with tl.no_grad():`)")
     if isinstance(value, Tensor):
         if value.data.ndim:
@@ -407,6 +434,12 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
     if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise TypeError(f"fill_: the value must be a number, got {type(value).__name__} "
                         f"{value!r:.40}")
+    if _ag._GradMode.enabled and self.requires_grad:
+        # A non-leaf in a graph: recorded, so the values it had get a zero gradient (as
+        # PyTorch's fill_ does) rather than the graph silently keeping the old ones.
+        _ops.setitem(self, Ellipsis, value, "fill_")
+        return self
+    check_view_write("fill_", self)
     self.data[...] = value
     self._version[0] += 1
     return self
@@ -419,7 +452,10 @@ def _copy_(self: Tensor, src: Any) -> Tensor:
 
 
 def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-    return _inplace("clamp_", lambda old, lo, hi: _ops.clamp(old, lo, hi))(self, min, max)
+    return _CLAMP_(self, min, max)
+
+
+_CLAMP_ = _inplace("clamp_", lambda old, lo, hi: _ops.clamp(old, lo, hi))
 
 
 _methods = {
@@ -453,12 +489,26 @@ _methods = {
     "softmax": _ops.softmax, "log_softmax": _ops.log_softmax,
     "add_": _inplace("add_", _ops.add), "sub_": _inplace("sub_", _ops.sub),
     "mul_": _inplace("mul_", _ops.mul), "div_": _inplace("div_", _ops.div),
+    # x += y is in place, as in PyTorch (and numpy): `p -= lr * p.grad` must update p itself,
+    # not rebind a local name to a new tensor.
+    "__iadd__": _inplace("__iadd__", _ops.add), "__isub__": _inplace("__isub__", _ops.sub),
+    "__imul__": _inplace("__imul__", _ops.mul),
+    "__itruediv__": _inplace("__itruediv__", _ops.div),
     "clamp_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
 }
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)
 Tensor.__hash__ = object.__hash__
-Tensor.t = lambda self: _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+
+def _t(self: Tensor) -> Tensor:
+    if self.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with at most 2 dims, got shape "
+                           f"{tuple(self.shape)}; use transpose(dim0, dim1) or .mT")
+    return _ops.transpose(self, 0, 1) if self.ndim == 2 else self
+
+
+Tensor.t = _t
 Tensor.view_as = lambda self, other: _ops.view(self, other.shape)
 Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
 Tensor.reshape_as = lambda self, other: _ops.reshape(self, other.shape)

@@ -50,12 +50,21 @@ def _check_shape(op: str, x: Tensor, shape: tuple) -> None:
                            f"{shape_str(x.data.shape)} ({n} elements)")
 
 
+def _as_view(out: Tensor, x: Tensor) -> Tensor:
+    """Mark ``out`` as a view of ``x`` (or of x's own base) when their memory is shared; the
+    in-place ops consult the mark (tensor.check_view_write)."""
+    if out.data.base is not None and np.may_share_memory(out.data, x.data):
+        base = getattr(x, "_base", None)
+        out._base = x if base is None else base
+    return out
+
+
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     shape = _shape_arg("reshape", shape)
     if shape == x.data.shape:
         return x
     _check_shape("reshape", x, shape)
-    return Reshape.apply(x, shape)
+    return _as_view(Reshape.apply(x, shape), x)
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -73,7 +82,7 @@ def view(x: Tensor, *shape: Any) -> Tensor:
         raise RuntimeError(f"view: a tensor of shape {shape_str(x.data.shape)} and strides "
                            f"{x.data.strides} cannot be viewed as {shape_str(shape)} without a "
                            "copy; use .reshape() (or .contiguous() first)") from None
-    return Reshape.apply(x, shape)
+    return _as_view(Reshape.apply(x, shape), x)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -130,7 +139,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
         raise ValueError(f"permute: dims {dims} are not a permutation of 0..{nd - 1}")
     if dims == tuple(range(nd)):
         return x
-    return Permute.apply(x, dims)
+    return _as_view(Permute.apply(x, dims), x)
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
@@ -176,7 +185,7 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     target = tuple(target)
     if target == xs:
         return x
-    return Expand.apply(x, target)
+    return _as_view(Expand.apply(x, target), x)
 
 
 def expand_as(x: Tensor, other: Tensor) -> Tensor:
@@ -267,7 +276,12 @@ class GetItem(Function):
     def forward(ctx, x, idx):
         ctx.idx, ctx.in_shape = idx, x.data.shape
         out = x.data[idx]
-        return out if isinstance(out, np.ndarray) else np.asarray(out)
+        if not isinstance(out, np.ndarray):
+            # A full integer index gives numpy a scalar; with a trailing Ellipsis it gives a
+            # 0-d view instead, so x[0].add_(1) writes into x, as in PyTorch.
+            out = x.data[idx + (Ellipsis,)] if isinstance(idx, tuple) and _is_basic(idx) \
+                and Ellipsis not in idx else np.asarray(out)
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -297,6 +311,7 @@ def getitem(x: Tensor, idx: Any) -> Tensor:
     out = GetItem.apply(x, norm)
     if _is_basic(norm):
         out._version = x._version
+        _as_view(out, x)
     return out
 
 
@@ -348,6 +363,8 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     if track and x.requires_grad and x.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in place "
                            "(use `with tl.no_grad():` or work on a clone)")
+    from ..tensor import check_view_write
+    check_view_write(op, x, v)
     if not track:
         x.data[norm] = v.data
         x._version[0] += 1
