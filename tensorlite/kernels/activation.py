@@ -20,7 +20,11 @@ def relu_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _relu_backward(g, x, out):
-    """out = g where x > 0, else 0; flat (n,) arrays of one float dtype."""
+    """out = 0 where x <= 0, else g; flat (n,) arrays of one float dtype.
+
+    The gradient passes at NaN (relu(NaN) is NaN and came through), as PyTorch's
+    threshold_backward does.
+    """
     zero = g.dtype.type(0.0)
     for i in range(g.shape[0]):
-        out[i] = g[i] if x[i] > 0 else zero
+        out[i] = zero if x[i] <= 0 else g[i]

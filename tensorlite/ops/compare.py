@@ -8,17 +8,34 @@ import numpy as np
 from .._checks import broadcast_shape
 from ..autograd import Function
 from ..tensor import Tensor, _make
-from .broadcast import as_operand, result_dtype, unbroadcast
+from .broadcast import as_operand, promote, scalar_dtype, unbroadcast
 
 
-def _compare(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
+def _bool(a: Any) -> Tensor:
+    # A ufunc of 0-d arrays returns a numpy scalar; a Tensor holds an array (fill_, masks).
+    return _make(a if type(a) is np.ndarray else np.asarray(a), False, None, 0, None)
+
+
+def _operands(a: Any, b: Any, name: str) -> tuple:
     if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
+            raise TypeError(f"{name}: expected at least one Tensor operand")
         a = as_operand(a, b, name)
     if not isinstance(b, Tensor):
         b = as_operand(b, a, name)
     if a.data.shape != b.data.shape:
         broadcast_shape(name, a.data.shape, b.data.shape)
-    return _make(ufunc(a.data, b.data), False, None, 0, None)
+    return a, b
+
+
+def _compare(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
+    a, b = _operands(a, b, name)
+    ad, bd = a.data, b.data
+    if ad.dtype is not bd.dtype:
+        # Compared in the promoted dtype, as PyTorch: float32 0.1 == float64 0.1 there.
+        dt = promote(a, b)
+        ad, bd = ad.astype(dt, copy=False), bd.astype(dt, copy=False)
+    return _bool(ufunc(ad, bd))
 
 
 def eq(a: Any, b: Any) -> Tensor:
@@ -46,7 +63,8 @@ def ge(a: Any, b: Any) -> Tensor:
 
 
 def logical_not(a: Tensor) -> Tensor:
-    return _make(np.logical_not(a.data), False, None, 0, None)
+    """True where ``a`` is zero (any dtype), as torch.logical_not."""
+    return _bool(np.logical_not(a.data))
 
 
 def logical_and(a: Tensor, b: Any) -> Tensor:
@@ -57,12 +75,61 @@ def logical_or(a: Tensor, b: Any) -> Tensor:
     return _compare(np.logical_or, a, b, "logical_or")
 
 
+def logical_xor(a: Tensor, b: Any) -> Tensor:
+    return _compare(np.logical_xor, a, b, "logical_xor")
+
+
 def isnan(a: Tensor) -> Tensor:
-    return _make(np.isnan(a.data), False, None, 0, None)
+    return _bool(np.isnan(a.data))
 
 
 def isfinite(a: Tensor) -> Tensor:
-    return _make(np.isfinite(a.data), False, None, 0, None)
+    return _bool(np.isfinite(a.data))
+
+
+# The operators ~ & | ^ : bitwise on integers, logical on bools (the same thing for bools),
+# refused for floats, as in PyTorch. ``mask & (x > 0)`` stays a bool mask.
+def _integral(name: str, t: Tensor) -> None:
+    if t.data.dtype.kind not in "biu":
+        raise TypeError(f"{name}: only integer and bool tensors are supported, got dtype "
+                        f"{t.dtype}")
+
+
+def _bitwise(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
+    for v in (a, b):
+        if isinstance(v, (float, np.floating)):
+            raise TypeError(f"{name}: only integer and bool operands are supported, got "
+                            f"float {v!r}")
+    a, b = _operands(a, b, name)
+    _integral(name, a)
+    _integral(name, b)
+    ad, bd = a.data, b.data
+    if ad.dtype is not bd.dtype:
+        dt = promote(a, b)
+        ad, bd = ad.astype(dt, copy=False), bd.astype(dt, copy=False)
+    return _bool(ufunc(ad, bd))
+
+
+def bitwise_not(a: Tensor) -> Tensor:
+    """``~a``: bitwise not of an integer tensor (~5 = -6), logical not of a bool tensor."""
+    _integral("bitwise_not", a)
+    return _bool(np.invert(a.data))
+
+
+def bitwise_and(a: Any, b: Any) -> Tensor:
+    """``a & b``: bitwise on integers (6 & 3 = 2), logical on bools; dtypes promote."""
+    return _bitwise(np.bitwise_and, a, b, "bitwise_and")
+
+
+def bitwise_or(a: Any, b: Any) -> Tensor:
+    return _bitwise(np.bitwise_or, a, b, "bitwise_or")
+
+
+def bitwise_xor(a: Any, b: Any) -> Tensor:
+    return _bitwise(np.bitwise_xor, a, b, "bitwise_xor")
+
+
+_NUMBER = (bool, int, float, np.bool_, np.integer, np.floating)
 
 
 class Where(Function):
@@ -88,12 +155,14 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     if cond.data.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _make(np.asarray(a), False, None, 0, None)
+        # Two numbers: the dtype of a number on its own (where(c, 1.0, 0.0) is float32).
+        a = _make(np.asarray(a, scalar_dtype(a) if isinstance(a, _NUMBER) else None),
+                  False, None, 0, None)
     if not isinstance(a, Tensor):
         a = as_operand(a, b, "where")
     if not isinstance(b, Tensor):
         b = as_operand(b, a, "where")
     broadcast_shape("where", cond.data.shape, a.data.shape, b.data.shape)
-    dt = result_dtype(a.data.dtype, b.data.dtype)
+    dt = promote(a, b)
     from .elementwise import cast
     return Where.apply(cond, cast(a, dt), cast(b, dt))

@@ -5,18 +5,19 @@ terms of differentiable Tensor ops (so gradients of gradients come for free).
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
 from .._checks import broadcast_shape
 from ..autograd import Function
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
-from .broadcast import as_operand, result_dtype, unbroadcast
+from .broadcast import as_operand, promote, promote_all, unbroadcast
 
 
 def _const(a: np.ndarray) -> Tensor:
-    return _make(a, False, None, 0, None)
+    # numpy gives a scalar, not an array, for a ufunc of 0-d arrays; a Tensor holds arrays.
+    return _make(a if type(a) is np.ndarray else np.asarray(a), False, None, 0, None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -70,7 +71,9 @@ class Div(Function):
     def forward(ctx, a, b):
         ctx.shapes = (a.data.shape, b.data.shape)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        return a.data / b.data
+        # x / 0 is inf or nan by definition, as in PyTorch: no numpy warning.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a.data / b.data
 
     @staticmethod
     def backward(ctx, g):
@@ -87,7 +90,8 @@ class Pow(Function):
         if a.data.dtype.kind in "iu" and b.data.dtype.kind in "iu" and (b.data < 0).any():
             raise ValueError("pow: integers to negative integer powers are not allowed")
         ctx.shapes = (a.data.shape, b.data.shape)
-        out = a.data ** b.data
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
+            out = a.data ** b.data
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -97,12 +101,28 @@ class Pow(Function):
         need_a, need_b = ctx.needs_input_grad
         ga = gb = None
         if need_a:
-            # d(a^b)/da = b * a^(b-1); written without `out / a` so a == 0 stays finite.
-            ga = unbroadcast(g * b * a ** (b - 1), ctx.shapes[0])
+            # d(a^b)/da = b * a^(b-1), written without `out / a` so a == 0 stays finite.
+            # Where b == 0 it is 0 (PyTorch's convention; a^0 is constant). The formula
+            # gives that by itself except at a == 0, where 0 * 0^-1 is NaN: there the
+            # branch is masked and gets exponent 1, so that it and its own gradient stay
+            # finite. (Masking every b == 0 would lose d/db of this gradient for gradgrad.)
+            b_zero = (b.data == 0) & (a.data == 0)
+            if b_zero.any():
+                b_zero = _const(b_zero)
+                ga = where(b_zero, 0, g * b * a ** where(b_zero, 1, b - 1))
+            else:
+                ga = g * b * a ** (b - 1)
+            ga = unbroadcast(ga, ctx.shapes[0])
         if need_b:
-            # d(a^b)/db = a^b * log(a); PyTorch's convention: 0 where a == 0 (and b >= 0).
-            safe = where(a.detach() == 0, ones_like_const(a), a)
-            gb = unbroadcast(g * out * log(safe), ctx.shapes[1])
+            # d(a^b)/db = a^b * log(a); PyTorch's convention: 0 where a == 0 and b >= 0
+            # (0^b is constant there); log(0) = -inf is kept out of that branch.
+            at_zero = (a.data == 0) & (b.data >= 0)
+            if at_zero.any():
+                at_zero = _const(at_zero)
+                gb = where(at_zero, 0, g * out * log(where(at_zero, 1, a)))
+            else:
+                gb = g * out * log(a)
+            gb = unbroadcast(gb, ctx.shapes[1])
         return ga, gb
 
 
@@ -116,7 +136,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _minmax_grads(ctx, g, a.data > b.data, a.data == b.data)
+        return _minmax_grads(ctx, g, a.data < b.data, a.data > b.data, a.data == b.data)
 
 
 class Minimum(Function):
@@ -129,14 +149,16 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _minmax_grads(ctx, g, a.data < b.data, a.data == b.data)
+        return _minmax_grads(ctx, g, a.data > b.data, a.data < b.data, a.data == b.data)
 
 
-def _minmax_grads(ctx, g, a_wins, tie):
-    # Ties split the gradient equally between the two inputs, as PyTorch does.
+def _minmax_grads(ctx, g, a_loses, b_loses, tie):
+    # As PyTorch: an input gets the gradient unless it lost, half of it at a tie. Where
+    # either is NaN nobody lost, so both get all of it (the NaN came from either).
     dt = g.dtype
-    wa = a_wins.astype(dt) + 0.5 * tie.astype(dt)
-    wb = (1 - wa).astype(dt)
+    half = np.where(tie, 0.5, 1.0)
+    wa = (half * ~a_loses).astype(dt, copy=False)
+    wb = (half * ~b_loses).astype(dt, copy=False)
     need_a, need_b = ctx.needs_input_grad
     ga = unbroadcast(g * _const(wa), ctx.shapes[0]) if need_a else None
     gb = unbroadcast(g * _const(wb), ctx.shapes[1]) if need_b else None
@@ -155,7 +177,7 @@ def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
         broadcast_shape(name, sa, sb)
     da, db = a.data.dtype, b.data.dtype
     if da is not db:
-        dt = result_dtype(da, db)
+        dt = promote(a, b)
         if da is not dt:
             a = cast(a, dt)
         if db is not dt:
@@ -270,7 +292,31 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * _const(np.sign(x.data))
+        return g * _const(_sign(x.data))
+
+
+class Sign(Function):
+    """-1, 0 or 1 by the sign of x (0 at NaN, as PyTorch); the gradient is 0 everywhere."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.shape = x.data.shape
+        return _sign(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _const(np.zeros(ctx.shape, g.data.dtype))
+
+
+def _sign(a: np.ndarray) -> np.ndarray:
+    # numpy's sign(NaN) is NaN and it refuses bools; PyTorch's sign is (x > 0) - (x < 0)
+    # computed in x's dtype: 0 at NaN, and a bool stays itself.
+    if a.dtype.kind == "b":
+        return a.copy()
+    s = np.asarray(np.sign(a))
+    if s.dtype.kind == "f":
+        np.copyto(s, 0, where=np.isnan(s))
+    return s
 
 
 class Tanh(Function):
@@ -329,6 +375,8 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
+        # The gradient passes where not x <= 0: at x = NaN too, as PyTorch's
+        # threshold_backward (relu(NaN) is NaN, and the NaN came through).
         if not g.requires_grad:
             # Plain backward, no graph to record through the mask: one kernel pass for
             # large contiguous arrays, numpy otherwise.
@@ -337,8 +385,16 @@ class Relu(Function):
                     and gd.flags.c_contiguous and xd.flags.c_contiguous):
                 from ..kernels.activation import relu_backward
                 return _const(relu_backward(gd, xd))
-            return _const(gd * (xd > 0))
-        return g * _const((x.data > 0).astype(g.dtype))
+            return _const(gd * _passes(xd))
+        return g * _const(_passes(x.data).astype(g.dtype))
+
+
+def _passes(x: np.ndarray) -> np.ndarray:
+    """relu's gradient mask ~(x <= 0), made in place (True for x > 0 and for NaN)."""
+    m = np.less_equal(x, 0)
+    if type(m) is not np.ndarray:
+        return np.asarray(not m)
+    return np.logical_not(m, out=m)
 
 
 class Sin(Function):
@@ -366,22 +422,51 @@ class Cos(Function):
 
 
 class Clamp(Function):
+    """min(max(x, lo), hi); a bound is None, a Python number, or a Tensor (broadcast)."""
+
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.bounds = (lo, hi)
-        return np.clip(x.data, lo, hi)
+        lo_t, hi_t = isinstance(lo, Tensor), isinstance(hi, Tensor)
+        ctx.save_for_backward(x, lo if lo_t else None, hi if hi_t else None)
+        ctx.numbers = (None if lo_t else lo, None if hi_t else hi)
+        ctx.shapes = (x.data.shape, lo.data.shape if lo_t else (), hi.data.shape if hi_t else ())
+        # np.maximum/np.minimum as np.clip defines it (NaN propagates; lo > hi gives hi),
+        # without np.clip's overhead of several microseconds on small arrays.
+        out = x.data
+        if lo is not None:
+            out = np.maximum(out, lo.data if lo_t else lo)
+        if hi is not None:
+            out = np.minimum(out, hi.data if hi_t else hi)
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        lo, hi = ctx.bounds
-        inside = np.ones(x.data.shape, bool)
-        if lo is not None:
-            inside &= x.data >= lo
-        if hi is not None:
-            inside &= x.data <= hi
-        return g * _const(inside.astype(g.dtype))
+        x, lo_t, hi_t = ctx.saved_tensors
+        lo, hi = ctx.numbers
+        lo = lo_t.data if lo_t is not None else lo
+        hi = hi_t.data if hi_t is not None else hi
+        xd = x.data
+        need_x, need_lo, need_hi = ctx.needs_input_grad
+        gx = glo = ghi = None
+        # PyTorch's clamp_backward: x gets the gradient where lo <= x <= hi (not at NaN);
+        # a bound gets it where it won, and where lo > hi the output is hi throughout.
+        if need_x:
+            inside = np.ones(xd.shape, bool) if lo is None else xd >= lo
+            if hi is not None:
+                inside = inside & (xd <= hi)
+            gx = unbroadcast(_keep(g, inside), ctx.shapes[0])
+        if need_lo:
+            won = xd < lo if hi is None else (xd < lo) & (lo < hi)
+            glo = unbroadcast(_keep(g, won), ctx.shapes[1])
+        if need_hi:
+            won = xd > hi if lo is None else (xd > hi) | (hi < lo)
+            ghi = unbroadcast(_keep(g, won), ctx.shapes[2])
+        return gx, glo, ghi
+
+
+def _keep(g: Tensor, mask: np.ndarray) -> Tensor:
+    """g where mask, else exactly 0 (also where g is inf or NaN), at the broadcast shape."""
+    return Where.apply(_const(mask), g, _const(np.zeros((), g.data.dtype)))
 
 
 class Cast(Function):
@@ -454,12 +539,46 @@ def cos(x: Tensor) -> Tensor:
     return Cos.apply(_float_input(x, "cos"))
 
 
-def clamp(x: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
+_NUMBER = (int, float, np.integer, np.floating)  # bools are ints
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """x limited to [min, max]: each bound a number, a Tensor (broadcast, differentiable)
+    or None. The result dtype is PyTorch's promotion of x and the bounds, so an integer
+    tensor clamped to 0.5 becomes float32."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"clamp: expected a Tensor, got {type(x).__name__}")
+    for name, v in (("min", min), ("max", max)):
+        if v is not None and not isinstance(v, (Tensor,) + _NUMBER):
+            raise TypeError(f"clamp: {name} must be a number, a Tensor or None, got "
+                            f"{type(v).__name__} {v!r:.40}")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if min is not None and max is not None and min > max:
+    if isinstance(min, _NUMBER) and isinstance(max, _NUMBER) and min > max:
         raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
-    return Clamp.apply(x, min, max)
+    if x.data.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        dt = x.data.dtype  # the common case: numbers keep a float tensor's dtype
+    else:
+        dt = promote_all(x, min, max)
+        shapes = [t.data.shape for t in (x, min, max) if isinstance(t, Tensor)]
+        if len(shapes) > 1:
+            broadcast_shape("clamp", *shapes)
+    return Clamp.apply(x if x.data.dtype is dt else cast(x, dt), _bound(min, dt), _bound(max, dt))
+
+
+def _bound(v: Any, dt: np.dtype) -> Any:
+    """A clamp bound ready for np.clip on an array of dtype ``dt``."""
+    if v is None:
+        return None
+    if isinstance(v, Tensor):
+        return cast(v, dt)
+    if type(v) in (float, int) and dt.kind == "f" and (dt.itemsize == 8
+                                                       or -_F32_MAX <= v <= _F32_MAX):
+        return v  # a Python number: numpy keeps the array's dtype
+    # Otherwise as any operand: numpy scalars would widen float32, an integer dtype needs
+    # its range checked (numpy's error names no op), float32 overflow becomes inf.
+    return as_operand(v, _const(np.empty(0, dt)), "clamp").data[()]
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
@@ -479,11 +598,7 @@ def square(x: Tensor) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    return _const(np.sign(x.data))
+    return Sign.apply(x)
 
 
-def ones_like_const(x: Tensor) -> Tensor:
-    return _const(np.ones_like(x.data))
-
-
-from .compare import where  # noqa: E402  (compare imports this module's helpers)
+from .compare import Where, where  # noqa: E402  (compare imports this module's helpers)

@@ -22,6 +22,19 @@ def _keep_shape(shape: tuple, dims: tuple) -> tuple:
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
+def _dims(name: str, dim: Any, ndim: int) -> tuple:
+    """``dim`` as a sorted tuple of dims; None, and as in PyTorch 2.x an empty tuple or
+    list, mean every dim (sum, mean, amax, amin, var, std, logsumexp; not any/all)."""
+    if type(dim) in (tuple, list) and not dim:
+        dim = None
+    return normalize_dims(name, dim, ndim)
+
+
+def _array(a: Any) -> np.ndarray:
+    # numpy reductions over every dim return a scalar, not an array; a Tensor holds arrays.
+    return a if type(a) is np.ndarray else np.asarray(a)
+
+
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
@@ -39,7 +52,7 @@ class Sum(Function):
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    dims = normalize_dims("sum", dim, x.data.ndim)
+    dims = _dims("sum", dim, x.data.ndim)
     if x.data.dtype.kind == "b":
         from .elementwise import cast
         x = cast(x, np.int64)
@@ -50,20 +63,35 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if x.data.dtype.kind != "f":
         raise TypeError(f"mean: input must be a floating-point tensor, got dtype {x.dtype} "
                         "(use .float() first)")
-    dims = normalize_dims("mean", dim, x.data.ndim)
+    dims = _dims("mean", dim, x.data.ndim)
     n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
     return Sum.apply(x, dims, keepdim) / n if n else Sum.apply(x, dims, keepdim) * np.nan
 
 
 class _Extreme(Function):
-    """max/min over all elements: ties share the gradient equally (as PyTorch's amax)."""
+    """amax/amin over ``dims``: ties share the gradient equally (as PyTorch's amax).
+
+    ``to_nan``: max()/min() over everything, whose gradient goes to the NaN elements when
+    the result is NaN (PyTorch's evenly_distribute_backward). amax leaves a NaN slice with
+    no winner (x == NaN is false), which gives a NaN gradient there, as in PyTorch."""
 
     @staticmethod
-    def forward(ctx, x, dims, keepdim, is_max):
+    def forward(ctx, x, dims, keepdim, is_max, to_nan=False):
         fn = np.max if is_max else np.min
         out = fn(x.data, axis=dims, keepdims=True)
-        mask = x.data == out
-        ctx.weights = (mask / mask.sum(axis=dims, keepdims=True)).astype(x.data.dtype)
+        if to_nan:
+            # One value; when it is NaN the mask of NaNs is not empty.
+            mask = np.isnan(x.data) if out.flat[0] != out.flat[0] else x.data == out
+            weights = mask / mask.sum(axis=dims, keepdims=True)
+        else:
+            mask = x.data == out
+            count = mask.sum(axis=dims, keepdims=True)
+            if count.all():
+                weights = mask / count
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: a NaN slice
+                    weights = mask / count
+        ctx.weights = _array(weights).astype(x.data.dtype, copy=False)
         ctx.in_shape = x.data.shape
         ctx.dims = dims
         return out if keepdim else out.reshape([n for i, n in enumerate(out.shape)
@@ -79,13 +107,17 @@ class _Extreme(Function):
 
 def _extreme(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     name = "max" if is_max else "min"
-    if x.data.size == 0:
-        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
     if dim is None:
-        return _Extreme.apply(x, tuple(range(x.data.ndim)), False, is_max)
+        if x.data.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape "
+                               f"{tuple(x.shape)}; give a dim that is not of size 0")
+        return _Extreme.apply(x, tuple(range(x.data.ndim)), False, is_max, True)
     d = normalize_dim(name, dim, x.data.ndim)
+    _nonempty_dims(name, x, (d,))
     if x.data.ndim == 0:
-        return ReturnValues(x, _make(np.zeros((), np.int64), False, None, 0, None))
+        # A new tensor, as PyTorch's: returning x itself would let values.add_() change x.
+        from .elementwise import clone
+        return ReturnValues(clone(x), _make(np.zeros((), np.int64), False, None, 0, None))
     idx = (np.argmax if is_max else np.argmin)(x.data, axis=d)
     idx = np.expand_dims(idx, d)
     values = gather(x, d, _make(idx, False, None, 0, None))
@@ -105,7 +137,8 @@ def min(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:  # 
 
 
 def _nonempty_dims(name: str, x: Tensor, dims: tuple) -> tuple:
-    # A max over no elements has no value (numpy's error would not name the op).
+    # A max over no elements has no value (numpy's error would not name the op); an empty
+    # tensor reduced over dims of non-zero size is fine: an empty result.
     if x.data.size == 0:
         for d in dims:
             if x.data.shape[d] == 0:
@@ -115,12 +148,12 @@ def _nonempty_dims(name: str, x: Tensor, dims: tuple) -> tuple:
 
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = _nonempty_dims("amax", x, normalize_dims("amax", dim, x.data.ndim))
+    dims = _nonempty_dims("amax", x, _dims("amax", dim, x.data.ndim))
     return _Extreme.apply(x, dims, keepdim, True)
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = _nonempty_dims("amin", x, normalize_dims("amin", dim, x.data.ndim))
+    dims = _nonempty_dims("amin", x, _dims("amin", dim, x.data.ndim))
     return _Extreme.apply(x, dims, keepdim, False)
 
 
@@ -133,14 +166,16 @@ def argmin(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tenso
 
 
 def _arg(fn: Any, name: str, x: Tensor, dim: Optional[int], keepdim: bool) -> Tensor:
-    if x.data.size == 0:
-        raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape {tuple(x.shape)}")
     if dim is None:
+        if x.data.size == 0:
+            raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape "
+                               f"{tuple(x.shape)}; give a dim that is not of size 0")
         out = np.asarray(fn(x.data))
         if keepdim:
             out = out.reshape((1,) * x.data.ndim)
     else:
         d = normalize_dim(name, dim, x.data.ndim)
+        _nonempty_dims(name, x, (d,))
         out = fn(x.data, axis=d, keepdims=keepdim) if x.data.ndim else np.asarray(0)
     return _make(np.asarray(out, dtype=np.int64), False, None, 0, None)
 
@@ -148,24 +183,55 @@ def _arg(fn: Any, name: str, x: Tensor, dim: Optional[int], keepdim: bool) -> Te
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
         unbiased: Optional[bool] = None) -> Tensor:
     """Variance with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
+    return _var("var", x, dim, correction, keepdim, unbiased)
+
+
+def _var(name: str, x: Tensor, dim: Any, correction: int, keepdim: bool,
+         unbiased: Optional[bool]) -> Tensor:
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    dims = normalize_dims("var", dim, x.data.ndim)
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name}: input must be a floating-point tensor, got dtype {x.dtype} "
+                        "(use .float() first)")
+    dims = _dims(name, dim, x.data.ndim)
     n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
     centred = x - mean(x, dims, keepdim=True)
     return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
 
 
+class _StdSqrt(Function):
+    """std = sqrt(var) with the gradient 0 where std is 0 (a constant slice), as PyTorch's
+    std_backward, rather than sqrt's 1 / (2 * 0) = inf times var's gradient 0 = NaN."""
+
+    @staticmethod
+    def forward(ctx, v):
+        with np.errstate(invalid="ignore"):
+            y = np.sqrt(v.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        zero = y.data == 0
+        if not zero.any():
+            return g / (2 * y)
+        from .compare import where
+        zero = _make(_array(zero), False, None, 0, None)
+        # 1 in the masked branch keeps it, and its gradient, finite (double backward).
+        return where(zero, 0, g / (2 * where(zero, 1, y)))
+
+
 def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
         unbiased: Optional[bool] = None) -> Tensor:
-    return var(x, dim, correction, keepdim, unbiased).sqrt()
+    return _StdSqrt.apply(_var("std", x, dim, correction, keepdim, unbiased))
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed stably: the max is subtracted first and added back."""
     if x.data.dtype.kind != "f":
         raise TypeError(f"logsumexp: input must be floating point, got dtype {x.dtype}")
-    dims = normalize_dims("logsumexp", dim, x.data.ndim)
+    dims = _dims("logsumexp", dim, x.data.ndim)
     m = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(
         _keep_shape(x.data.shape, dims), x.data.dtype)
     m = np.where(np.isfinite(m), m, 0).astype(x.data.dtype)
@@ -178,12 +244,12 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     dims = normalize_dims("any", dim, x.data.ndim)
-    return _make(np.any(x.data, axis=dims, keepdims=keepdim), False, None, 0, None)
+    return _make(_array(np.any(x.data, axis=dims, keepdims=keepdim)), False, None, 0, None)
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     dims = normalize_dims("all", dim, x.data.ndim)
-    return _make(np.all(x.data, axis=dims, keepdims=keepdim), False, None, 0, None)
+    return _make(_array(np.all(x.data, axis=dims, keepdims=keepdim)), False, None, 0, None)
 
 
 # ---------------------------------------------------------------------------------------

