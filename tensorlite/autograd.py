@@ -8,6 +8,9 @@ The whole idea fits in a few lines, as in the lecture's backpropagation:
   records a *node* (the ``ctx`` object) that remembers its inputs' nodes;
 * ``loss.backward()`` visits those nodes in reverse topological order, calling each
   ``backward`` and summing the gradients that arrive at a node from all of its uses.
+  Each gradient a ``backward`` (or a hook) returns is checked against the input it is
+  for -- one per input, of its shape and dtype -- so a wrong one is an error naming the
+  op, never a silently broadcast ``.grad``.
 
 The visit is iterative (no recursion), so graphs of 10^5+ nodes are fine. Backward
 formulas are written with differentiable Tensor ops, so running the backward pass with
@@ -27,7 +30,7 @@ _make: Any = None
 
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
-    "set_grad_enabled", "is_grad_enabled", "backward", "grad",
+    "set_grad_enabled", "is_grad_enabled", "backward", "grad", "RemovableHandle",
 ]
 
 
@@ -43,22 +46,9 @@ def is_grad_enabled() -> bool:
     return _GradMode.enabled
 
 
-class set_grad_enabled:
-    """Context manager / decorator that sets grad mode on or off."""
-
-    def __init__(self, mode: bool) -> None:
-        self.prev = _GradMode.enabled
-        self.mode = bool(mode)
-        _GradMode.enabled = self.mode
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc) -> None:
-        _GradMode.enabled = self.prev
-
-
 class _GradModeContext:
+    """Sets grad mode for a ``with`` block, or for every call of a decorated function."""
+
     mode = True
 
     def __enter__(self) -> None:
@@ -83,6 +73,28 @@ class _GradModeContext:
         return wrapper
 
 
+class set_grad_enabled(_GradModeContext):
+    """Set grad mode on or off: as a plain call (``tl.set_grad_enabled(False)``), a context
+    manager (``with tl.set_grad_enabled(False):``) or a decorator (``@tl.set_grad_enabled(False)``).
+    """
+
+    def __init__(self, mode: bool) -> None:
+        # The mode switches here already, as PyTorch's does, so that the plain call works.
+        self.prev = _GradMode.enabled
+        self.mode = bool(mode)
+        _GradMode.enabled = self.mode
+
+    def __enter__(self) -> None:
+        # `prev` stays the mode from before the constructor's switch: __exit__ restores that.
+        _GradMode.enabled = self.mode
+
+    def __call__(self, fn: Callable) -> Callable:
+        # As a decorator the constructor's switch must not outlive the definition: the mode
+        # applies only while the decorated function runs.
+        _GradMode.enabled = self.prev
+        return super().__call__(fn)
+
+
 class no_grad(_GradModeContext):
     """Disable graph recording: ``with tl.no_grad(): ...`` or ``@tl.no_grad()``."""
 
@@ -105,12 +117,13 @@ class Context:
     ``forward`` stored on it (``ctx.stride = 2``).
     """
 
+    # _out_meta: (shape, dtype) of each output, recorded by apply; the engine checks the
+    # gradients flowing into this node's outputs against it.
     __slots__ = ("fn", "next_edges", "needs_input_grad", "_saved", "_saved_versions",
-                 "_n_outputs", "_freed", "__dict__", "__weakref__")
+                 "_n_outputs", "_freed", "_out_meta", "__dict__", "__weakref__")
     # Rarely set: class-level defaults keep node creation cheap (an instance value lands
     # in __dict__ only for the nodes that need one).
     _saved_outputs = None
-    _out_meta = None
     _non_diff = None
     _pre_hooks = None
     _has_arrays = False
@@ -119,6 +132,7 @@ class Context:
     def __init__(self) -> None:
         self._saved = None
         self._freed = False
+        self._out_meta = None
 
     # -- saving -----------------------------------------------------------------------
     def save_for_backward(self, *items: Any) -> None:
@@ -187,10 +201,18 @@ class Context:
         return f"<{self.name()}>"
 
     # -- hooks on non-leaf outputs ----------------------------------------------------
-    def _add_pre_hook(self, nr: int, hook: Callable) -> None:
+    def _add_pre_hook(self, nr: int, hook: Callable) -> "RemovableHandle":
+        """Run ``hook(grad)`` on the gradient of output ``nr`` before this node's backward."""
         if self._pre_hooks is None:
             self._pre_hooks = {}
-        self._pre_hooks.setdefault(nr, []).append(hook)
+        hooks = self._pre_hooks.setdefault(nr, [])
+        if hooks and isinstance(hooks[-1], _RetainGrad):
+            # retain_grad stores what every other hook has made of the gradient (PyTorch's
+            # order), so it stays last whenever it was registered.
+            hooks.insert(len(hooks) - 1, hook)
+        else:
+            hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     def _release(self) -> None:
         self._saved = None
@@ -263,6 +285,7 @@ class Function:
                                      else (t, -1)) if n else None
                                     for t, n in zip(args, needs)])
             ctx._n_outputs = 1
+            ctx._out_meta = ((a.shape, a.dtype),)
             diff = a.dtype.kind == "f" and (ctx._non_diff is None or id(a) not in ctx._non_diff)
             out = _make(a, diff, ctx if diff else None, 0,
                         args[0]._version if cls._shares_version else None)
@@ -354,6 +377,7 @@ def once_differentiable(backward: Callable) -> Callable:
             err.needs_input_grad = (True,) * len(edges)
             err.op_name = ctx.name()
             data = o.data if isinstance(o, Tensor) else np.asarray(o)
+            err._out_meta = ((data.shape, data.dtype),)
             wrapped.append(_make(data, True, err, 0, None))
         return wrapped[0] if single else tuple(wrapped)
 
@@ -408,28 +432,177 @@ def _topo_order(roots: Sequence[Context]) -> list:
     return order
 
 
-def _run_hooks(hooks: list, g: Any) -> Any:
-    for h in hooks:
+# -- hooks ------------------------------------------------------------------------------
+class RemovableHandle:
+    """What ``Tensor.register_hook`` returns: ``handle.remove()`` unregisters the hook
+    (also usable as ``with t.register_hook(fn): ...``)."""
+
+    __slots__ = ("_hooks", "_hook")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        hooks, self._hooks = self._hooks, None
+        if hooks is None:
+            return  # removed already: a second remove() must not take a twin registration
+        for k, h in enumerate(hooks):
+            if h is self._hook:
+                del hooks[k]
+                return
+
+    def __enter__(self) -> "RemovableHandle":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+class _RetainGrad:
+    """The hook ``retain_grad`` puts on a non-leaf's gradient: keeps it in ``.grad``."""
+
+    __slots__ = ("ref",)
+
+    def __init__(self, t: Any) -> None:
+        self.ref = weakref.ref(t)  # the graph must not keep the tensor alive
+
+    def __call__(self, g: Any) -> None:
+        t = self.ref()
+        if t is None:
+            return
+        # A copy, as PyTorch's: the gradient array flows on into the graph (to other
+        # nodes and leaves), so `.grad` must not share it.
+        t.grad = g.clone() if t.grad is None else t.grad + g
+
+
+def _register_hook(t: Any, hook: Callable) -> RemovableHandle:
+    """``t.register_hook(hook)``: ``hook(grad)`` runs when ``t``'s gradient is computed and may
+    return a replacement of the same shape and dtype. A leaf keeps its hooks itself; a
+    non-leaf's live on the node that made it (they run before that node's backward)."""
+    if not t.requires_grad:
+        raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
+                           "require grad")
+    if not callable(hook):
+        raise TypeError(f"register_hook: the hook must be callable, got {type(hook).__name__}")
+    if t.grad_fn is None:
+        if t._hooks is None:
+            t._hooks = []
+        t._hooks.append(hook)
+        return RemovableHandle(t._hooks, hook)
+    return t.grad_fn._add_pre_hook(t._out_nr, hook)
+
+
+def _retain_grad(t: Any) -> None:
+    """``t.retain_grad()``: keep a non-leaf's gradient in ``.grad`` (a leaf keeps it anyway).
+
+    Its hook always runs after the tensor's other hooks, whichever was registered first,
+    and registering twice keeps one (PyTorch's rules)."""
+    node = t.grad_fn
+    if node is None:
+        if not t.requires_grad:
+            raise RuntimeError("retain_grad: tensor does not require grad")
+        return
+    hooks = node._pre_hooks.get(t._out_nr) if node._pre_hooks is not None else None
+    if hooks and any(isinstance(h, _RetainGrad) and h.ref() is t for h in hooks):
+        return
+    if node._pre_hooks is None:
+        node._pre_hooks = {}
+    node._pre_hooks.setdefault(t._out_nr, []).append(_RetainGrad(t))
+
+
+def _run_hooks(hooks: list, g: Any, seen: set) -> Any:
+    # A hook may keep the gradient it is handed: `seen` records the arrays user code has
+    # seen, so that a leaf's .grad never shares (and later accumulates into) one of them.
+    seen.add(id(g.data))
+    for h in tuple(hooks):  # a hook may remove itself
         r = h(g)
         if r is not None:
+            _check_hook_result(h, g, r)
             g = r
+            seen.add(id(g.data))
     return g
 
 
-def _freed_error(node: Context) -> RuntimeError:
-    return RuntimeError(
-        f"{node.name()}: trying to backward through the graph a second time (its saved tensors "
-        "were freed after the first backward); pass retain_graph=True to the first backward if "
-        "you need to backward twice")
+def _check_hook_result(hook: Callable, g: Any, r: Any) -> None:
+    # As PyTorch: a hook may change a gradient's values but not its shape or dtype (the
+    # node it flows into was built for exactly those).
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not isinstance(r, Tensor):
+        raise TypeError(f"hook '{name}' returned {type(r).__name__}; a hook must return a Tensor "
+                        "or None")
+    if r.data.shape != g.data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value: it returned shape "
+                           f"{tuple(r.data.shape)} for a gradient of shape {tuple(g.data.shape)}")
+    if r.data.dtype != g.data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value: it returned dtype "
+                           f"{r.data.dtype} for a gradient of dtype {g.data.dtype}")
 
 
+# -- checking what a backward returns ---------------------------------------------------
+def _check_count(node: Context, grads: tuple) -> tuple:
+    """``grads`` with one entry per input of ``node``, or PyTorch's error for a wrong count.
+
+    Trailing Nones beyond the inputs are dropped (PyTorch allows them). Fewer gradients
+    than inputs are accepted only where the missing inputs need none: built-in ops return
+    nothing for trailing arguments such as a shape or a dim."""
+    edges = node.next_edges
+    n, got = len(edges), len(grads)
+    if got > n and all(g is None for g in grads[n:]):
+        return grads[:n]
+    if got < n and all(e is None for e in edges[got:]):
+        return grads
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {n}, got {got})")
+
+
+def _broadcasts_to(shape: tuple, target: tuple) -> bool:
+    if len(shape) > len(target):
+        return False
+    for s, t in zip(reversed(shape), reversed(target)):
+        if s != t and s != 1:
+            return False
+    return True
+
+
+def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) -> Any:
+    """The gradient ``g`` that ``node`` returned along ``edge``, made to fit that input's
+    ``shape`` and ``dtype`` as PyTorch's engine does (validate_outputs), or a clear error.
+
+    A larger gradient that the input's shape broadcasts to is summed down to it; any other
+    shape is refused. A float gradient of another precision is cast; a gradient that is
+    not floating point at all (a mask, indices) is refused rather than cast."""
+    k = next(i for i, e in enumerate(node.next_edges) if e is edge)
+    got = g.data.shape
+    if got != shape:
+        if not _broadcasts_to(shape, got):
+            raise RuntimeError(
+                f"Function {node.name()} returned an invalid gradient at index {k} - got shape "
+                f"{got} but expected shape compatible with {shape} (the shape of input {k})")
+        from .ops.broadcast import unbroadcast  # ops import this module: import when needed
+        g = unbroadcast(g, shape)
+    gdtype = g.data.dtype
+    if gdtype != dtype:
+        if gdtype.kind != "f":
+            raise TypeError(
+                f"Function {node.name()} returned a gradient of dtype {gdtype} at index {k}, but "
+                f"input {k} has dtype {dtype}; a gradient must be floating point")
+        g = g.to(dtype)
+    return g
+
+
+# -- running the graph backwards ---------------------------------------------------------
 def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_graph: bool,
              capture: Optional[dict] = None) -> None:
     """Propagate ``grad_roots`` from ``roots`` (output Tensors) back to the leaves.
 
     Gradients arriving at a node from several uses are summed before its backward runs.
-    With ``capture`` (a dict keyed by (node or leaf, output nr)), gradients reaching those
-    places are recorded there and leaves' ``.grad`` is left alone (``autograd.grad``).
+    Each gradient a backward returns is checked against the input it is for (count, shape,
+    dtype). With ``capture`` (a dict keyed by (node or leaf, output nr)), gradients reaching
+    those places are recorded there and leaves' ``.grad`` is left alone (``autograd.grad``).
+
+    A released node (retain_graph=False) may run again: only reading its freed saved
+    tensors is an error, so ops that saved nothing backpropagate twice, as in PyTorch.
     """
     if capture is None and len(roots) == 1:
         node = roots[0].grad_fn
@@ -452,12 +625,11 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
 
     order = _topo_order(root_nodes) if len(root_nodes) != 1 or \
         any(e is not None and e[1] >= 0 for e in root_nodes[0].next_edges) else root_nodes
+    seen = {id(g.data) for g in grad_roots}  # arrays a leaf's .grad must not share
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
         for node in order:
-            if node._freed:
-                raise _freed_error(node)
             n_out = node._n_outputs
             hooks = node._pre_hooks
             if n_out == 1:
@@ -465,7 +637,7 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                 if g is None:
                     continue
                 if hooks is not None and 0 in hooks:
-                    g = _run_hooks(hooks[0], g)
+                    g = _run_hooks(hooks[0], g, seen)
                 if capture is not None and (node, 0) in capture:
                     capture[(node, 0)] = g
                 in_grads = node.fn.backward(node, g)
@@ -480,17 +652,31 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                             grads[k] = _make(np.zeros(shape, dtype), False, None, 0, None)
                         continue
                     if hooks is not None and k in hooks:
-                        grads[k] = _run_hooks(hooks[k], grads[k])
+                        grads[k] = _run_hooks(hooks[k], grads[k], seen)
                     if capture is not None and (node, k) in capture:
                         capture[(node, k)] = grads[k]
                 in_grads = node.fn.backward(node, *grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
-            for edge, gi in zip(node.next_edges, in_grads):
+            edges = node.next_edges
+            if len(in_grads) != len(edges):
+                in_grads = _check_count(node, in_grads)
+            for edge, gi in zip(edges, in_grads):
                 if edge is None or gi is None:
                     continue
                 if not isinstance(gi, Tensor):
                     gi = _make(np.asarray(gi), False, None, 0, None)
+                # The input's shape and dtype: a leaf's own, or what its producer recorded.
+                d = gi.data
+                child, nr = edge
+                if nr < 0:
+                    ref = child.data
+                    if d.shape != ref.shape or d.dtype is not ref.dtype:
+                        gi = _conform(node, edge, gi, ref.shape, ref.dtype)
+                else:
+                    shape, dtype = child._out_meta[nr]
+                    if d.shape != shape or d.dtype is not dtype:
+                        gi = _conform(node, edge, gi, shape, dtype)
                 prev = pending.get(edge)
                 if prev is None:
                     pending[edge] = gi
@@ -503,16 +689,18 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                 node._release()
 
         # What is left in `pending` are the leaves' gradients (edges with nr == -1).
-        seen = {id(g.data) for g in grad_roots}
         for (leaf, nr), g in pending.items():
             if nr >= 0:
                 continue
             if capture is not None:
                 if (leaf, -1) in capture:
+                    # A leaf's hooks run for autograd.grad too (PyTorch), before capture.
+                    if leaf._hooks:
+                        g = _run_hooks(leaf._hooks, g, seen)
                     capture[(leaf, -1)] = g
                 continue
-            if leaf._hooks is not None:
-                g = _run_hooks(leaf._hooks, g)
+            if leaf._hooks:
+                g = _run_hooks(leaf._hooks, g, seen)
             _store_leaf_grad(leaf, g, create_graph, seen)
     finally:
         _GradMode.enabled = prev_mode
@@ -521,21 +709,25 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
 def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: bool) -> None:
     """The common small case of ``_execute``: one root whose node feeds only leaves (a
     tiny op, a loss over parameters) -- no ordering or pending-gradient bookkeeping."""
-    if node._freed:
-        raise _freed_error(node)
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
         in_grads = node.fn.backward(node, g)
         if type(in_grads) is not tuple:
             in_grads = (in_grads,)
+        edges = node.next_edges
+        if len(in_grads) != len(edges):
+            in_grads = _check_count(node, in_grads)
         leaves: dict = {}
-        for edge, gi in zip(node.next_edges, in_grads):
+        for edge, gi in zip(edges, in_grads):
             if edge is None or gi is None:
                 continue
             if not isinstance(gi, Tensor):
                 gi = _make(np.asarray(gi), False, None, 0, None)
             leaf = edge[0]
+            d, ref = gi.data, leaf.data
+            if d.shape != ref.shape or d.dtype is not ref.dtype:
+                gi = _conform(node, edge, gi, ref.shape, ref.dtype)
             prev = leaves.get(leaf)
             if prev is None:
                 leaves[leaf] = gi
@@ -547,38 +739,57 @@ def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: 
             node._release()
         seen = {id(g.data)}
         for leaf, gi in leaves.items():
-            if leaf._hooks is not None:
-                gi = _run_hooks(leaf._hooks, gi)
+            if leaf._hooks:
+                gi = _run_hooks(leaf._hooks, gi, seen)
             _store_leaf_grad(leaf, gi, create_graph, seen)
     finally:
         _GradMode.enabled = prev_mode
 
 
+class _OwnedVersion(list):
+    """The version counter of a ``.grad`` whose array the engine allocated itself.
+
+    Only such a ``.grad`` is accumulated into in place: an array that a backward or a hook
+    handed over may still be held by whoever made it (a custom Function's constant, a
+    hook's stash), and adding into it would silently change their tensor too."""
+
+
 def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
+    """Accumulate ``g`` (already of the leaf's shape and dtype) into ``leaf.grad``.
+
+    As PyTorch: an existing ``.grad`` outside any graph is updated in place, so a reference
+    to it held across backward calls (an optimizer's, a user's) stays current."""
+    old = leaf.grad
+    if create_graph:
+        # The sum is part of the recorded graph, so it is a new tensor (PyTorch's rule).
+        leaf.grad = g if old is None else old + g
+        return
     data = g.data
-    ldata = leaf.data
-    if data.shape != ldata.shape or data.dtype != ldata.dtype:
-        if create_graph:
-            g = g.expand(ldata.shape).to(ldata.dtype)
-            data = g.data
-        else:
-            data = np.broadcast_to(data, ldata.shape).astype(ldata.dtype)
-    if not create_graph:
-        if leaf.grad is not None:
-            # A fresh sum: never aliases the incoming array.
-            leaf.grad = _make(leaf.grad.data + data, False, None, 0, None)
-            return
+    if old is None:
         # .grad must own writable memory: the array reaching here may be a broadcast view,
-        # the caller's seed, or shared with another leaf's gradient (add's backward passes
-        # one array twice).
+        # the caller's seed, seen by a hook, or shared with another leaf's gradient (add's
+        # backward passes one array twice).
         key = id(data)
         if key in seen or data.base is not None or not data.flags.writeable:
-            data = data.copy()
-            key = id(data)
-        seen.add(key)
-        leaf.grad = _make(data, False, None, 0, None)
-    else:
-        leaf.grad = g if leaf.grad is None else leaf.grad + g
+            leaf.grad = _make(data.copy(), False, None, 0, _OwnedVersion([0]))
+        else:
+            seen.add(key)
+            leaf.grad = _make(data, False, None, 0, None)
+        return
+    od = old.data
+    if old.grad_fn is None and not old.requires_grad and od.shape == data.shape \
+            and od.dtype == data.dtype:
+        if type(old._version) is _OwnedVersion:
+            od += data
+            old._version[0] += 1
+        else:
+            # Not ours to write into: the same Tensor takes a fresh array, ours from now on.
+            old.data = od + data
+            old._version = _OwnedVersion([old._version[0] + 1])
+        return
+    # A .grad recorded by an earlier create_graph backward (or of a user-set shape/dtype)
+    # is left as it is; the sum replaces it.
+    leaf.grad = _make(od + data, False, None, 0, None)
 
 
 def _seed(t: Any, gradient: Any, who: str) -> Any:
@@ -608,25 +819,40 @@ def _seed(t: Any, gradient: Any, who: str) -> Any:
     return gradient
 
 
+def _tensor_tuple(value: Any, who: str, what: str) -> tuple:
+    """``value`` (a Tensor or an iterable of Tensors) as a tuple, or a TypeError naming ``who``."""
+    if isinstance(value, Tensor):
+        return (value,)
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise TypeError(f"{who}: {what} must be a Tensor or a sequence of Tensors, got "
+                        f"{type(value).__name__}") from None
+    for k, t in enumerate(items):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{who}: {what} must be a Tensor or a sequence of Tensors, but "
+                            f"element {k} is {type(t).__name__}")
+    return items
+
+
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,
              create_graph: bool = False) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
     if isinstance(tensors, Tensor):
-        tensors = (tensors,)
         grad_tensors = (grad_tensors,)
-    tensors = tuple(tensors)
+    tensors = _tensor_tuple(tensors, "autograd.backward", "tensors")
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
         grad_tensors = (grad_tensors,)
     if retain_graph is None:
         retain_graph = create_graph
-    for t in tensors:
+    for k, t in enumerate(tensors):
         if not t.requires_grad:
             raise RuntimeError(
-                "backward: element 0 of tensors does not require grad and does not have a grad_fn "
-                f"(shape {tuple(t.shape)}); did you compute it under no_grad or from tensors "
-                "without requires_grad=True?")
+                f"backward: element {k} of tensors does not require grad and does not have a "
+                f"grad_fn (shape {tuple(t.shape)}); did you compute it under no_grad or from "
+                "tensors without requires_grad=True?")
     seeds = [_seed(t, g, "backward") for t, g in zip(tensors, grad_tensors)]
     _execute(tensors, seeds, retain_graph, create_graph)
 
@@ -634,20 +860,19 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
          create_graph: bool = False, allow_unused: bool = False) -> tuple:
     """Gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; ``.grad`` untouched."""
-    if isinstance(outputs, Tensor):
-        outputs = (outputs,)
-    outputs = tuple(outputs)
-    if isinstance(inputs, Tensor):
-        inputs = (inputs,)
-    inputs = tuple(inputs)
+    outputs = _tensor_tuple(outputs, "autograd.grad", "outputs")
+    inputs = _tensor_tuple(inputs, "autograd.grad", "inputs")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
+    elif not isinstance(grad_outputs, (tuple, list)):
+        raise TypeError(f"autograd.grad: grad_outputs must be a Tensor or a sequence (one per "
+                        f"output), got {type(grad_outputs).__name__}")
     if len(grad_outputs) != len(outputs):
         raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     if retain_graph is None:
         retain_graph = create_graph
     for k, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t.requires_grad:
+        if not t.requires_grad:
             raise RuntimeError(f"grad: input {k} does not require grad")
     for k, t in enumerate(outputs):
         if not t.requires_grad:
@@ -671,8 +896,5 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
                     "pass allow_unused=True to get None for it")
             result.append(None)
             continue
-        if g.shape != t.shape:
-            g = g.expand(t.shape) if create_graph else _make(
-                np.array(np.broadcast_to(g.data, t.shape)), False, None, 0, None)
-        result.append(g)
+        result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)

@@ -226,31 +226,14 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if self.grad_fn is None:
-            if not self.requires_grad:
-                raise RuntimeError("retain_grad: tensor does not require grad")
-            return
-        import weakref
-        ref = weakref.ref(self)
+        _ag._retain_grad(self)
 
-        def store(g):
-            t = ref()
-            if t is not None:
-                t.grad = g if t.grad is None else t.grad + g
-        self.grad_fn._add_pre_hook(self._out_nr, store)
+    def register_hook(self, hook: Callable) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one.
 
-    def register_hook(self, hook: Callable) -> Callable:
-        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
-        if not self.requires_grad:
-            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not "
-                               "require grad")
-        if self.grad_fn is None:
-            if self._hooks is None:
-                self._hooks = []
-            self._hooks.append(hook)
-        else:
-            self.grad_fn._add_pre_hook(self._out_nr, hook)
-        return hook
+        Returns a handle whose ``remove()`` unregisters the hook.
+        """
+        return _ag._register_hook(self, hook)
 
     # -- conversions ---------------------------------------------------------------------
     def to(self, dtype: Any) -> "Tensor":
