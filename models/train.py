@@ -9,7 +9,7 @@ import math
 import os
 import sys
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
@@ -68,9 +68,14 @@ class Trainer:
         self.history: list[dict] = []
         self.start_epoch = 1
         self.best: Optional[float] = None
+        self.interrupted = False      # fit() stopped on Ctrl-C (after saving)
+        self.saved_best = False       # fit() wrote best.npz in this run
+        # The epoch out_dir/last.npz is known to hold (None: no such file of this run),
+        # so that an interruption never points to a last.npz that is not there.
+        self.last_saved: Optional[int] = None
 
     # -- checkpoints --------------------------------------------------------------------
-    def checkpoint(self, epoch: int) -> dict:
+    def checkpoint(self, epoch: int, interrupted: bool = False) -> dict:
         return {
             "format": "tensorlite-checkpoint-1",
             "config": self.config,
@@ -82,11 +87,28 @@ class Trainer:
             "history": self.history,
             "best": self.best,
             "rng": json.dumps(tl.get_rng_state()),
+            # Weights from the middle of epoch + 1: never the best model of `epoch`.
+            "interrupted": interrupted,
         }
 
-    def resume(self, path: str) -> None:
-        ckpt = tl.load(path)
+    def resume(self, checkpoint: Union[str, dict], lr: Optional[float] = None,
+               name: Optional[str] = None) -> None:
+        """Continue from a checkpoint (a path, or the dict ``tl.load`` gave for ``name``):
+        weights, optimizer and scheduler state, history, best score and RNG state.
+
+        The schedule's length is this Trainer's: a scheduler built for more (or fewer)
+        epochs than the checkpoint's (a cosine's ``T_max``, a step schedule's
+        ``step_size``) keeps its progress but takes the lr that epoch has on the new
+        schedule, as if the run had been planned that long. ``lr`` (a ``--lr`` given
+        again) replaces the schedule's base learning rate, which the optimizer state
+        would otherwise restore; the current lr is scaled with it."""
+        if isinstance(checkpoint, str):
+            name, checkpoint = checkpoint, tl.load(checkpoint)
+        ckpt = checkpoint
         self.model.load_state_dict(ckpt["model"])
+        # Read before load_state_dict overwrites them with the checkpoint's.
+        horizon = {k: getattr(self.scheduler, k) for k in ("T_max", "step_size")
+                   if hasattr(self.scheduler, k)}
         self.optimizer.load_state_dict(ckpt["optimizer"])
         if self.scheduler is not None and ckpt.get("scheduler"):
             self.scheduler.load_state_dict(ckpt["scheduler"])
@@ -95,11 +117,46 @@ class Trainer:
         self.start_epoch = int(ckpt["epoch"]) + 1
         if ckpt.get("rng"):
             tl.set_rng_state(json.loads(ckpt["rng"]))
-        print(f"resumed from {path} at epoch {self.start_epoch}")
+        if name and os.path.abspath(name) == os.path.abspath(
+                os.path.join(self.out_dir, "last.npz")):
+            self.last_saved = int(ckpt["epoch"])
+        print(f"resumed from {name or 'a checkpoint'} at epoch {self.start_epoch}")
+        groups = self.optimizer.param_groups
+        if lr is not None:
+            old = groups[0].get("initial_lr", groups[0]["lr"])
+            if old > 0 and lr != old:
+                self._scale_lr(lr / old)
+                print(f"--lr {lr:g} replaces the checkpoint's base learning rate {old:g}")
+        changed = {k: (ckpt["scheduler"].get(k), v) for k, v in horizon.items()
+                   if ckpt.get("scheduler") and ckpt["scheduler"].get(k) != v}
+        if changed:
+            for k, (_, v) in changed.items():
+                setattr(self.scheduler, k, v)
+            # step(epoch) takes the closed form: the lr of this epoch on the new schedule
+            # (the chained update would continue the old curve, e.g. at lr 0 past its end).
+            self.scheduler.step(self.scheduler.last_epoch)
+            spans = ", ".join(f"{k} {v} (was {was})" for k, (was, v) in changed.items())
+            print(f"the {type(self.scheduler).__name__} schedule now fits --epochs "
+                  f"{self.epochs}: {spans}")
+        if lr is not None or changed:
+            print(f"epoch {self.start_epoch} trains at lr {groups[0]['lr']:.4g}")
 
-    def _save(self, name: str, epoch: int) -> str:
+    def _scale_lr(self, factor: float) -> None:
+        """Multiply the base and current learning rates: every schedule here is linear in
+        its base lr, so this is the schedule the run would have had with the new one."""
+        for g in self.optimizer.param_groups:
+            g["lr"] *= factor
+            if "initial_lr" in g:
+                g["initial_lr"] *= factor
+        sched = self.scheduler
+        if sched is not None:
+            if hasattr(sched, "base_lrs"):
+                sched.base_lrs = [b * factor for b in sched.base_lrs]
+            sched._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def _save(self, name: str, epoch: int, interrupted: bool = False) -> str:
         path = os.path.join(self.out_dir, name)
-        tl.save(self.checkpoint(epoch), path)
+        tl.save(self.checkpoint(epoch, interrupted), path)
         return path
 
     # -- the loop -----------------------------------------------------------------------
@@ -118,18 +175,27 @@ class Trainer:
                     self.best = value
                 # After updating self.best, so that a resume knows this epoch's score.
                 self._save("last.npz", epoch)
+                self.last_saved = epoch
                 if improved:
                     self._save("best.npz", epoch)
+                    self.saved_best = True
                 self._write_metrics()
         except KeyboardInterrupt:
             # last.npz keeps the end of the last completed epoch (an exact resume point);
-            # the partly trained weights go to their own file.
-            done = (f"; last.npz holds epoch {epoch - 1}" if epoch > 1 else "")
+            # the partly trained weights go to their own file. The caller should stop:
+            # evaluating a half-trained run would report figures of no real model.
+            self.interrupted = True
+            done = epoch - 1
             print(f"\ninterrupted during epoch {epoch}: saving the partly trained model to "
-                  f"{self.out_dir}/interrupted.npz and stopping{done} (--resume takes either)",
-                  flush=True)
-            self._save("interrupted.npz", max(epoch - 1, 0))
+                  f"{self.out_dir}/interrupted.npz", flush=True)
+            self._save("interrupted.npz", max(done, 0), interrupted=True)
             self._write_metrics()
+            if self.last_saved is not None and self.last_saved == done:
+                print(f"{self.out_dir}/last.npz holds the end of epoch {done}; --resume takes "
+                      "either file", flush=True)
+            else:
+                print(f"--resume {self.out_dir}/interrupted.npz continues from there",
+                      flush=True)
         return self.history
 
     def _train_epoch(self, epoch: int) -> dict:

@@ -79,10 +79,34 @@ class TensorDataset(Dataset):
     def tensors(self) -> tuple:
         return tuple(_wrap(a) for a in self.arrays)
 
-    def __getitem__(self, index: int) -> tuple:
-        i = _check_index("TensorDataset", index, len(self))
-        # np.asarray: a row of a 1-D array is a numpy scalar; a Tensor needs an ndarray.
-        return tuple(_wrap(np.asarray(a[i])) for a in self.arrays)
+    def __getitem__(self, index: Any) -> tuple:
+        """Row ``index`` of every tensor; as in PyTorch, a slice (``ds[0:2]``) or a 1-D
+        list/array/Tensor of ints or bools selects several rows of each at once (a slice
+        shares memory, a list of indices copies)."""
+        if isinstance(index, slice):
+            return tuple(_wrap(a[index]) for a in self.arrays)
+        if isinstance(index, (bool, np.bool_)) or isinstance(index, (int, np.integer)) \
+                or not hasattr(index, "__len__"):
+            i = _check_index("TensorDataset", index, len(self))
+            # np.asarray: a row of a 1-D array is a numpy scalar; a Tensor needs an ndarray.
+            return tuple(_wrap(np.asarray(a[i])) for a in self.arrays)
+        idx = _array_of(index)
+        if idx.ndim == 0 and idx.dtype.kind in "iu":          # a 0-d Tensor: one row
+            return self[int(idx)]
+        if idx.size == 0:
+            idx = idx.astype(np.int64)                     # np.asarray([]) is float64
+        if idx.ndim != 1 or idx.dtype.kind not in "iub":
+            raise TypeError(f"TensorDataset: an index list must be 1-D ints or bools, got "
+                            f"shape {idx.shape} of {idx.dtype}")
+        n = len(self)
+        if idx.dtype.kind == "b":
+            if len(idx) != n:
+                raise IndexError(f"TensorDataset: a boolean mask needs {n} entries, got "
+                                 f"{len(idx)}")
+        elif idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = idx.min() if idx.min() < -n else idx.max()
+            raise IndexError(f"TensorDataset: index {bad} is out of range for {n} samples")
+        return tuple(_wrap(a[idx]) for a in self.arrays)
 
     def __len__(self) -> int:
         return len(self.arrays[0])
@@ -230,10 +254,20 @@ class DataLoader:
     (default: :func:`default_collate`). A TensorDataset (or a Subset of one, as
     random_split makes) with the default collate is batched by indexing its arrays with
     all of a batch's indices at once, with no per-sample Python: tens of times faster.
+
+    ``num_workers`` and ``pin_memory`` are accepted so that PyTorch code runs unchanged,
+    but batches are always built in this process (``num_workers`` > 0 too): the data
+    sets here are in-memory arrays, for which sending each batch from a worker process
+    would cost more than building it, and there is no GPU memory to pin for.
     """
 
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Optional[Callable] = None) -> None:
+                 drop_last: bool = False, collate_fn: Optional[Callable] = None,
+                 num_workers: int = 0, pin_memory: bool = False) -> None:
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got "
+                             f"{num_workers!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
                 or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -247,6 +281,8 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = default_collate if collate_fn is None else collate_fn
+        self.num_workers = int(num_workers)             # recorded only: see the docstring
+        self.pin_memory = bool(pin_memory)
 
     def __len__(self) -> int:
         n = len(self.dataset)

@@ -55,10 +55,20 @@ class DataNotFound(FileNotFoundError):
 
 
 def cache_dir() -> str:
-    """Where converted data is kept: $TENSORLITE_DATA, else ~/.cache/tensorlite."""
-    path = os.environ.get("TENSORLITE_DATA") or os.path.join(
-        os.path.expanduser("~"), ".cache", "tensorlite")
-    os.makedirs(path, exist_ok=True)
+    """Where converted data is kept: $TENSORLITE_DATA, else ~/.cache/tensorlite (created
+    if missing). An unusable directory raises an OSError that names its origin."""
+    env = os.environ.get("TENSORLITE_DATA")
+    path = env or os.path.join(os.path.expanduser("~"), ".cache", "tensorlite")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        origin = ("set by $TENSORLITE_DATA" if env else
+                  "the default; set $TENSORLITE_DATA to use another")
+        # The same OSError subclass (FileNotFoundError, PermissionError, ...), so that
+        # callers catching it still do; the message says which setting to change.
+        raise type(e)(f"the data cache directory {path} ({origin}) cannot be created: "
+                      f"{e.strerror or e}; point TENSORLITE_DATA at a writable "
+                      "directory") from None
     return path
 
 
@@ -322,8 +332,8 @@ def load_labelled_sentences(path: str, fine: bool = False) -> Tuple[List[str], L
         line = line.strip()
         if not line:
             continue
-        label, _, sentence = line.partition(" ")
-        sentence = sentence.strip()
+        # Any whitespace ends the label: some releases separate it with a tab.
+        label, sentence = (line.split(None, 1) + [""])[:2]
         if not sentence:
             raise ValueError(f"load_labelled_sentences: {path}:{number} has a label but no "
                              f"sentence: {line!r:.60}")

@@ -25,6 +25,12 @@ __all__ = ["tokenize", "normalize", "lemmatize", "Vocabulary", "one_hot"]
 # ---------------------------------------------------------------- tokenisation
 
 _CLITIC = r"['’](?i:s|re|ve|ll|d|m)\b"
+# A number: 7, 3.5, 1,000, 10:30, 1/2, .5, 1e-3. A + or - is its sign only where a sign
+# can stand (not after a word or number character, nor after a dot: "5-3" is 5, -, 3;
+# "x -3" and "(-3)" hold -3), and a leading dot only where it cannot end a word ("end.5").
+_NUMBER_TOKEN = (r"(?:(?<![\w.])[+-](?=\.?\d))?"
+                 r"(?:\d+(?:[.,:/]\d+)*|(?<![\w.])\.\d+)"
+                 r"(?:[eE][+-]?\d+)?(?!\w)")
 # Alternatives are tried in order at each position, so the order is the grammar:
 _TOKEN = re.compile(
     r"(?:[A-Za-z]\.){2,}(?![A-Za-z])"             # acronyms with dots: U.S., e.g., a.m.
@@ -32,7 +38,7 @@ _TOKEN = re.compile(
     r"|\w+(?=(?i:n)['’](?i:t)\b)"                 # the verb of a negation: do (in don't)
     r"|(?i:n)['’](?i:t)\b"                        # n't
     r"|" + _CLITIC +                              # clitics: 's 're 've 'll 'd 'm
-    r"|\d+(?:[.,:/]\d+)*(?!\w)"                   # numbers: 7, 3.5, 1,000, 10:30, 1/2
+    r"|" + _NUMBER_TOKEN +                        # numbers: 7, 3.5, 1,000, -3, .5, 1e-3
     r"|\w+(?:(?:-|['’](?!(?i:s|re|ve|ll|d|m)\b))\w+)*"  # words: re-imagining, o'clock
     r"|\.\.\.+|--+"                               # ellipsis, dash
     r"|[^\w\s]")                                  # any other symbol, one character each
@@ -104,7 +110,8 @@ LEMMA_EXCEPTIONS: Dict[str, str] = {
              drink="drank drunk", ring="rang rung", throw="threw thrown", fly="flew flown",
              show="shown", hide="hid hidden", forget="forgot forgotten",
              lead="led", feed="fed", flee="fled", die="dying", lie="lying", tie="tying",
-             add="added adding", focus="focused focusing focuses", bias="biased",
+             add="added adding", focus="focused focusing focuses", bias="biased biases",
+             quiz="quizzes quizzed quizzing",
              create="created creating", guide="guided guiding", agree="agreed",
              free="freed", change="changed changing", arrange="arranged arranging",
              range="ranged ranging", explore="explored exploring", ignore="ignored ignoring",
@@ -127,7 +134,8 @@ LEMMA_EXCEPTIONS: Dict[str, str] = {
              self="selves", wolf="wolves", shelf="shelves", thief="thieves", loaf="loaves",
              calf="calves", criterion="criteria", phenomenon="phenomena", analysis="analyses",
              crisis="crises", thesis="theses", hypothesis="hypotheses", index="indices",
-             matrix="matrices", good="better best", bad="worse worst"),
+             matrix="matrices", vertex="vertices", vortex="vortices", apex="apices",
+             appendix="appendices", good="better best", bad="worse worst"),
 }
 
 # Words the suffix rules must leave alone: they only look inflected.
@@ -189,7 +197,9 @@ def _lemma(low: str) -> str:
         return low[:-1] if low[:-1] in _IE_NOUNS or len(low) <= 4 else low[:-3] + "y"
     if low.endswith("oes"):
         return low[:-2] if len(low) > 5 else low[:-1]     # heroes -> hero, shoes -> shoe
-    if re.search(r"(?:ss|x|zz|ch|sh)es$", low):
+    # lenses, atlases: a kept word in -s plus -es (four letters at least: "uses" is not us)
+    if re.search(r"(?:ss|x|zz|ch|sh)es$", low) or (
+            low.endswith("es") and len(low) >= 6 and low[:-2] in _KEEP):
         return low[:-2]                                   # classes, boxes, watches
     if low.endswith("s"):
         return low if re.search(r"(?:ss|us|is)$", low) else low[:-1]
@@ -217,27 +227,45 @@ def lemmatize(word: str) -> str:
 
 # ---------------------------------------------------------------- normalisation
 
-_NUMBER = re.compile(r"[+-]?\d+(?:[.,:/]\d+)*(?:st|nd|rd|th|s)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,:/]\d+)*|\.\d+)(?:[eE][+-]?\d+)?(?:st|nd|rd|th|s)?")
+# Words after which 's is "is"/"has" rather than a possessive (it's vs its, who's vs
+# whose): their possessives are spelled without it. After any other word the clitic is
+# far more often the possessive ("Children's toys", "the film's ending").
+_S_IS_AFTER = frozenset("he she it that what there here who where when how why this".split())
 
 
 def normalize(tokens: Sequence[str], lower: bool = True, numbers: bool = True,
-              lemmatize: bool = True, mwes: Iterable[str] = ()) -> List[str]:
+              lemmatize: bool = True, mwes: Iterable[str] = (),
+              possessives: bool = False) -> List[str]:
     """The lecture's normalisation of a token list: lower-case, numbers -> 'NUMBER'
     (7, 3.5, 1,000, 1990s, 21st), words -> their lemma. Multi-word expressions (tokens
     with a space, as :func:`tokenize` joins them, or listed in ``mwes``) are names and
     keep their case. With ``lower=False`` a lemma keeps a capital initial; all-capital
-    words (acronyms) are then left as they are."""
+    words (acronyms) are then left as they are.
+
+    Limitation: without part-of-speech tagging the clitic 's cannot tell "is"/"has" from
+    the possessive, and becomes "be" everywhere ("He's spending" -> "he be spend", but
+    also "Children's toys" -> "child be toy"). With ``possessives=True`` it is read from
+    the word before it: after a pronoun (he, she, it, that, what, there, here, who, ...)
+    it is "be", after any other word the possessive, kept as "'s" ("child 's toy"). That
+    guess is wrong too at times ("The film's great" keeps "'s"); it is off by default
+    because it changes the vocabulary, and so the ids, of models trained without it."""
     if isinstance(tokens, str):
         raise TypeError("normalize: expected a list of tokens, got a str (tokenize it first)")
     keep = set(mwes)
     out = []
+    prev = ""
     for tok in tokens:
         if not isinstance(tok, str):
             raise TypeError(f"normalize: tokens must be str, got {tok!r}")
+        before, prev = prev, tok
         if " " in tok or tok in keep:
             out.append(tok)
         elif numbers and _NUMBER.fullmatch(tok):
             out.append("NUMBER")
+        elif possessives and lemmatize and tok.lower().replace("’", "'") == "'s" \
+                and before.lower() not in _S_IS_AFTER:
+            out.append("'s")
         elif lemmatize and any(ch.isalpha() for ch in tok):
             if lower or tok.islower() or tok[0] in "'’":
                 out.append(_lemma(tok.lower().replace("’", "'")))
@@ -294,7 +322,11 @@ class Vocabulary:
         specials = list(specials)
         if unk is not None and unk not in specials:
             specials.insert(0, unk)
-        if max_size is not None and (isinstance(max_size, bool) or max_size < len(specials)):
+        if max_size is not None and (isinstance(max_size, bool)
+                                     or not isinstance(max_size, (int, np.integer))):
+            raise TypeError(f"Vocabulary.build: max_size must be an int or None, got "
+                            f"{max_size!r}")
+        if max_size is not None and max_size < len(specials):
             raise ValueError(f"Vocabulary.build: max_size {max_size!r} is smaller than the "
                              f"{len(specials)} special tokens {specials}")
         counts: Counter = Counter()
@@ -346,6 +378,8 @@ class Vocabulary:
         if isinstance(tokens, str):
             raise TypeError("Vocabulary.encode: expected a list of tokens, got a str "
                             "(tokenize it first, or pass list(text) for characters)")
+        if not isinstance(tokens, (list, tuple)):
+            tokens = list(tokens)       # the error paths below read the tokens again
         get = self.stoi.get
         ids = [get(t, -1) for t in tokens]
         if -1 in ids:

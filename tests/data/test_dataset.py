@@ -57,6 +57,35 @@ def test_tensor_dataset_checks_first_dimensions_and_indices():
         TensorDataset(tl.zeros(3))[3]
 
 
+def test_tensor_dataset_slices_and_index_lists_select_rows_of_every_tensor():
+    x = np.arange(12, dtype=np.float32).reshape(4, 3)
+    y = np.array([10, 11, 12, 13])
+    ds = TensorDataset(x, y)
+    xs, ys = ds[0:2]
+    assert xs.tolist() == [[0, 1, 2], [3, 4, 5]] and ys.tolist() == [10, 11]
+    assert [t.tolist() for t in ds[::-2]] == [[[9, 10, 11], [3, 4, 5]], [13, 11]]
+    assert [t.tolist() for t in ds[[3, 0, -1]]] == [[[9, 10, 11], [0, 1, 2], [9, 10, 11]],
+                                                    [13, 10, 13]]
+    assert ds[tl.tensor([1])][1].tolist() == [11]
+    assert ds[np.array([True, False, False, True])][1].tolist() == [10, 13]
+    assert ds[tl.tensor(2)][1].item() == 12                 # a 0-d Tensor is one row
+    assert ds[5:][0].shape == (0, 3)
+    x[0, 0] = 7.0                                           # a slice is a view, as in torch
+    assert xs.tolist()[0][0] == 7.0
+
+
+def test_tensor_dataset_rejects_bad_index_lists():
+    ds = TensorDataset(np.arange(4))
+    with pytest.raises(IndexError, match="index 4 is out of range for 4 samples"):
+        ds[[0, 4]]
+    with pytest.raises(IndexError, match="boolean mask needs 4 entries, got 2"):
+        ds[[True, False]]
+    with pytest.raises(TypeError, match="1-D ints or bools"):
+        ds[[[0]]]
+    with pytest.raises(TypeError, match="index must be an int, got float"):
+        ds[1.0]
+
+
 # ---------------------------------------------------------------- Subset, random_split, concat
 
 def test_subset_and_concat_index_through():
@@ -180,6 +209,18 @@ def test_loader_with_a_custom_dataset_and_collate_fn():
     assert [b["y"].tolist() for b in batches] == [[0, 1], [4, 9], [16]]
     sizes = [len(b) for b in DataLoader(Squares(), batch_size=2, collate_fn=lambda b: b)]
     assert sizes == [2, 2, 1]
+
+
+def test_loader_accepts_num_workers_and_pin_memory_and_loads_in_process():
+    ds = TensorDataset(np.arange(10))
+    plain = [b[0].tolist() for b in DataLoader(ds, batch_size=4)]
+    assert plain == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    for kwargs in (dict(num_workers=0, pin_memory=False), dict(num_workers=2, pin_memory=True)):
+        loader = DataLoader(ds, batch_size=4, **kwargs)
+        assert [b[0].tolist() for b in loader] == plain
+        assert loader.num_workers == kwargs["num_workers"]
+    with pytest.raises(ValueError, match="num_workers must be an int >= 0, got -1"):
+        DataLoader(ds, num_workers=-1)
 
 
 def test_loader_rejects_bad_arguments():

@@ -90,6 +90,20 @@ def test_missing_data_says_how_to_get_it(tmp_path):
         D.load_text(str(tmp_path / "nope.txt"))
 
 
+def test_an_unusable_cache_directory_names_TENSORLITE_DATA(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("")
+    bad = str(tmp_path / "a-file" / "cache")       # under a file: cannot be created
+    monkeypatch.setenv("TENSORLITE_DATA", bad)
+    with pytest.raises(OSError) as e:
+        D.cache_dir()
+    assert str(e.value).startswith(f"the data cache directory {bad} (set by "
+                                   "$TENSORLITE_DATA) cannot be created: ")
+    assert str(e.value).endswith("; point TENSORLITE_DATA at a writable directory")
+    good = tmp_path / "cache"
+    monkeypatch.setenv("TENSORLITE_DATA", str(good))
+    assert D.cache_dir() == str(good) and good.is_dir()
+
+
 # ---------------------------------------------------------------- text corpora
 
 def test_penn_treebank_from_a_directory(tmp_path):
@@ -119,6 +133,15 @@ def test_labelled_sentences_coarse_and_fine_labels(tmp_path):
     (tmp_path / "bad").write_text("1 ok\n2\n")
     with pytest.raises(ValueError, match="bad:2 has a label but no sentence"):
         D.load_labelled_sentences(str(tmp_path / "bad"))
+
+
+def test_a_tab_after_the_label_separates_it_from_the_sentence(tmp_path):
+    (tmp_path / "t").write_text("NUM:date\twhen is it\nDESC:def \t what is it ?\n1\tok\n")
+    labels, sents = D.load_labelled_sentences(str(tmp_path / "t"))
+    assert labels == ["NUM", "DESC", "1"]
+    assert sents == ["when is it", "what is it ?", "ok"]
+    assert D.load_labelled_sentences(str(tmp_path / "t"), fine=True)[0] == \
+        ["NUM:date", "DESC:def", "1"]
 
 
 def test_latin1_files_are_read(tmp_path):

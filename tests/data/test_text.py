@@ -70,6 +70,9 @@ def test_tokenize_rejects_bad_input():
     ("bed", "bed"), ("hundred", "hundred"),
     # hyphenated words inflect in their last part
     ("twenty-somethings", "twenty-something"),
+    # plurals whose singular ends in s, z or a Latin -ex (the table, or _KEEP + es)
+    ("biases", "bias"), ("vertices", "vertex"), ("quizzes", "quiz"), ("quizzing", "quiz"),
+    ("appendices", "appendix"), ("lenses", "lens"), ("atlases", "atlas"), ("uses", "use"),
 ])
 def test_lemmatiser_rules_and_exceptions(word, lemma):
     assert lemmatize(word) == lemma
@@ -83,6 +86,42 @@ def test_lemmatize_lowercases_and_reads_curly_apostrophes():
 
 def test_normalize_maps_numbers_in_their_usual_spellings():
     assert normalize(["7", "3.5", "1,000", "10:30", "1990s", "21st", "-4"]) == ["NUMBER"] * 7
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("-3 and .5 and 1e-3", ["-3", "and", ".5", "and", "1e-3"]),
+    ("x (-3.5e+2) +4 2E5", ["x", "(", "-3.5e+2", ")", "+4", "2E5"]),
+    # not a sign after a word or number character: a minus, a hyphen or a dash
+    ("5-3 a-3 1990--2000", ["5", "-", "3", "a-3", "1990", "--", "2000"]),
+    # not a number: a dot ending a word, an ellipsis, a letter after the exponent
+    ("end.5 ...5 1e3x", ["end", ".", "5", "...", "5", "1e3x"]),
+])
+def test_tokenize_keeps_signs_leading_dots_and_exponents_in_numbers(text, tokens):
+    assert tokenize(text) == tokens
+
+
+def test_signed_dotted_and_exponent_numbers_normalize_to_NUMBER():
+    assert normalize(tokenize("-3 and .5 and 1e-3 or -.25")) == \
+        ["NUMBER", "and", "NUMBER", "and", "NUMBER", "or", "NUMBER"]
+    assert normalize(tokenize("5-3")) == ["NUMBER", "-", "NUMBER"]
+
+
+def test_clitic_s_is_be_by_default_and_read_from_the_word_before_with_possessives():
+    # The default keeps the vocabulary of models trained before the option existed.
+    assert normalize(tokenize("Children's toys")) == ["child", "be", "toy"]
+    assert normalize(tokenize("Children's toys"), possessives=True) == ["child", "'s", "toy"]
+    assert normalize(tokenize("It's the film's end, and that's it"), possessives=True) == \
+        ["it", "be", "the", "film", "'s", "end", ",", "and", "that", "be", "it"]
+    # SST-2 style, already lower-cased and split
+    assert normalize(["there", "'s", "nothing", "in", "the", "movie", "'s", "plot"],
+                     possessives=True) == \
+        ["there", "be", "nothing", "in", "the", "movie", "'s", "plot"]
+    assert normalize(["'s"], possessives=True) == ["'s"]   # no word before: the possessive
+    assert normalize(["He", "'s"], lemmatize=False, possessives=True) == ["he", "'s"]
+    # The lecture's example reads the same either way.
+    toks = tokenize("He's spending 7 days in San Francisco.", mwes=["San Francisco"])
+    assert normalize(toks, possessives=True) == normalize(toks) == \
+        ["he", "be", "spend", "NUMBER", "day", "in", "San Francisco", "."]
 
 
 def test_normalize_switches_are_independent():
@@ -137,6 +176,21 @@ def test_vocabulary_without_oov_token_raises_for_unknown_tokens():
     assert v.encode(["a"]) == [0]
     with pytest.raises(KeyError, match="'b' is not in the vocabulary"):
         v.encode(["b"])
+
+
+def test_encode_reads_an_iterator_once_and_names_the_missing_token():
+    v = Vocabulary.build([["a", "b"]], specials=(), unk=None)
+    assert v.encode(iter(["b", "a"])) == [1, 0]
+    with pytest.raises(KeyError, match="'zzz' is not in the vocabulary"):
+        v.encode(iter(["a", "zzz"]))
+    with_unk = Vocabulary.build([["a"]])
+    assert with_unk.encode(t for t in ["a", "zzz", "a"]) == [1, 0, 1]
+
+
+@pytest.mark.parametrize("max_size", [2.5, "3", True])
+def test_max_size_must_be_an_int(max_size):
+    with pytest.raises(TypeError, match=r"max_size must be an int or None, got "):
+        Vocabulary.build([["a", "b"]], max_size=max_size)
 
 
 def test_vocabulary_save_load_round_trip(tmp_path):

@@ -486,3 +486,341 @@ def test_sample_refuses_prompt_characters_outside_the_vocabulary(char_run):
 def test_eval_of_a_file_that_is_not_a_checkpoint_is_a_clear_error(boe_run):
     with pytest.raises(SystemExit, match="metrics.json is not a tensorlite checkpoint"):
         main(["eval", os.path.join(boe_run, "metrics.json")])
+
+
+# ---------------------------------------------------------------- flag validation
+
+@pytest.mark.parametrize("argv, flag", [
+    (["train", "lenet", "--epochs", "-1"], "--epochs"),
+    (["train", "lenet", "--epochs", "0"], "--epochs"),
+    (["train", "lenet", "--lr", "-1"], "--lr"),
+    (["train", "lenet", "--lr", "nan"], "--lr"),
+    (["train", "lenet", "--batch-size", "0"], "--batch-size"),
+    (["train", "lenet", "--batch-size", "-3"], "--batch-size"),
+    (["train", "char-lstm", "--bptt", "0"], "--bptt"),
+    (["train", "bag", "--epochs", "-1"], "--epochs"),
+    (["train", "lenet", "--limit", "0"], "--limit"),
+    (["train", "lenet", "--limit", "-5"], "--limit"),
+    (["train", "lenet", "--schedule", "foo"], "--schedule"),
+    (["train", "bag", "--min-freq", "0"], "--min-freq"),
+    (["train", "bag", "--dropout", "1"], "--dropout"),
+    (["train", "lenet", "--optimizer", "adagrad"], "--optimizer"),
+    (["sample", "x.npz", "--length", "-1"], "--length"),
+    (["sample", "x.npz", "--temperature", "0"], "--temperature"),
+])
+def test_bad_flag_values_are_usage_errors_naming_the_flag(tmp_path, capsys, argv, flag):
+    out = tmp_path / "run"
+    with pytest.raises(SystemExit) as e:
+        main(argv + (["--out", str(out)] if argv[0] == "train" else []))
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: argument {flag}: " in err
+    assert err.strip().splitlines()[-1].startswith("python -m models ")   # argparse's line
+    assert not out.exists()
+
+
+def test_flag_values_at_their_bounds_are_accepted(capsys):
+    from models.__main__ import build_parser
+    args = build_parser().parse_args(["train", "bag", "--epochs", "1", "--lr", "1e-9",
+                                      "--hidden", "0", "--dropout", "0", "--limit", "1",
+                                      "--schedule", "none", "--min-freq", "1"])
+    assert (args.epochs, args.lr, args.hidden, args.dropout, args.limit) == (1, 1e-9, 0, 0.0, 1)
+    assert args.schedule == "none" and args.min_freq == 1
+
+
+def test_make_scheduler_rejects_unknown_names_and_builds_the_known_ones():
+    from types import SimpleNamespace
+    import nn
+    import tensorlite.optim as optim
+    opt = optim.SGD(nn.Linear(2, 1).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="unknown schedule 'foo'; expected one of cosine, "
+                                         "zaremba, step, plateau, none"):
+        registry.make_scheduler(SimpleNamespace(schedule="foo", epochs=3), opt)
+    assert registry.make_scheduler(SimpleNamespace(schedule="none", epochs=3), opt) is None
+    assert registry.make_scheduler(SimpleNamespace(schedule="cosine", epochs=3), opt).T_max == 3
+    with pytest.raises(ValueError, match="unknown optimizer 'adagrad'"):
+        registry.make_optimizer(SimpleNamespace(optimizer="adagrad", lr=0.1), [])
+
+
+# ---------------------------------------------------------------- resume: wrong checkpoints
+
+def test_resume_from_another_models_checkpoint_fails_before_loading_data(
+        char_run, tmp_path, capsys):
+    ckpt = os.path.join(char_run[0], "last.npz")
+    out = tmp_path / "run"
+    # --data names nothing: the checkpoint is refused before any data is read.
+    code = main(["train", "bag", "--data", str(tmp_path / "absent"), "--out", str(out),
+                 "--epochs", "3", "--resume", ckpt])
+    assert code == 2
+    assert capsys.readouterr().err == (
+        f"error: --resume: {ckpt} is a checkpoint of char-lstm, not bag-of-embeddings; resume "
+        f"it with `python -m models train char-lstm --resume {ckpt}`\n")
+    assert not out.exists()
+
+
+def test_resume_on_data_with_a_same_size_but_reordered_vocabulary_is_refused(
+        sst, boe_run, tmp_path, capsys):
+    # More 'awful' makes it the most frequent word: the same words, other ids.
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("stsa.binary.train", "stsa.binary.dev", "stsa.binary.test"):
+        (other / name).write_text(open(os.path.join(sst, name)).read())
+    with open(other / "stsa.binary.train", "a") as f:
+        f.write("0 " + " ".join(["awful"] * 40) + "\n")
+    last = os.path.join(boe_run, "last.npz")
+    n = len(tl.load(last)["task"]["vocab"])
+    out = tmp_path / "run"
+    assert train_boe(str(other), out, "--epochs", "3", "--resume", last) == 2
+    assert capsys.readouterr().err == (
+        f"error: --resume: the data at {other} gives a different vocabulary from the one "
+        f"{last} was trained with ({n} entries; the checkpoint's has {n})\n")
+    assert not out.exists()
+
+
+def test_resume_from_a_damaged_file_is_one_error_line(boe_run, tmp_path, capsys):
+    damaged = tmp_path / "damaged.npz"
+    damaged.write_bytes(open(os.path.join(boe_run, "last.npz"), "rb").read()[:300])
+    assert train_boe(str(tmp_path / "absent"), tmp_path / "run", "--epochs", "3",
+                     "--resume", str(damaged)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: --resume: {damaged} is not a tensorlite checkpoint: ")
+    assert err.count("\n") == 1
+
+
+def test_resume_with_a_different_model_shape_names_the_flags(boe_run, sst, tmp_path, capsys):
+    last = os.path.join(boe_run, "last.npz")
+    assert main(["train", "bag", "--data", sst, "--out", str(tmp_path / "run"), "--resume",
+                 last, "--epochs", "3", "--embed", "16", "--optimizer", "sgd"]) == 2
+    assert capsys.readouterr().err == (
+        f"error: --resume: {last} was trained with other settings that a resumed run cannot "
+        "change: --optimizer sgd (it has adam), --embed 16 (it has 8); leave these flags out "
+        "(the checkpoint's are used) or start a new run\n")
+
+
+def test_resume_from_a_missing_file_fails_before_loading_data(tmp_path, capsys):
+    missing = str(tmp_path / "nope.npz")
+    assert train_boe(str(tmp_path / "absent"), tmp_path / "run", "--resume", missing) == 2
+    assert capsys.readouterr().err == f"error: --resume: no checkpoint at {missing}\n"
+
+
+# ---------------------------------------------------------------- resume: epochs, lr, best
+
+def test_a_resumed_run_keeps_its_checkpoints_flags_and_directory(sst, tmp_path, capsys):
+    # Only --epochs is given again: --embed 8 and --batch-size 8 come from the checkpoint
+    # (the model's defaults, embed 100, would not fit its weights), and without --out
+    # the run goes on in the checkpoint's directory.
+    out = tmp_path / "run"
+    assert train_boe(sst, out, "--epochs", "1") == 0
+    assert main(["train", "bag", "--resume", str(out / "last.npz"), "--epochs", "2"]) == 0
+    cfg = tl.load(str(out / "last.npz"))["config"]
+    assert (cfg["embed"], cfg["batch_size"], cfg["epochs"], cfg["data"]) == (8, 8, 2, sst)
+    assert [r["epoch"] for r in read_metrics(out)] == [1, 2]
+    assert f"writing to {out}/" in capsys.readouterr().out
+
+
+def test_resuming_with_more_epochs_stretches_the_cosine_schedule(sst, tmp_path, capsys):
+    short, straight = tmp_path / "short", tmp_path / "straight"
+    assert train_boe(sst, short, "--epochs", "2", "--schedule", "cosine") == 0
+    assert [r["lr"] for r in read_metrics(short)] == pytest.approx([1e-3, 5e-4])
+    capsys.readouterr()
+    assert train_boe(sst, short, "--epochs", "3", "--resume", str(short / "last.npz")) == 0
+    stdout = capsys.readouterr().out
+    assert "the CosineAnnealingLR schedule now fits --epochs 3: T_max 3 (was 2)" in stdout
+    assert "epoch 3 trains at lr 0.00025" in stdout
+    # Epoch 3 trains at the lr a 3-epoch run has in its epoch 3 (1e-3 * (1 + cos 2pi/3) / 2),
+    # not at the old schedule's 0.
+    assert train_boe(sst, straight, "--epochs", "3", "--schedule", "cosine") == 0
+    lrs = [r["lr"] for r in read_metrics(short)]
+    assert lrs == pytest.approx([1e-3, 5e-4, 2.5e-4])
+    assert lrs[2] == pytest.approx(read_metrics(straight)[2]["lr"])
+
+
+def test_an_explicit_lr_on_resume_sets_the_schedules_base_rate(sst, tmp_path, capsys):
+    constant, cosine = tmp_path / "constant", tmp_path / "cosine"
+    assert train_boe(sst, constant, "--epochs", "1") == 0            # schedule "none"
+    assert train_boe(sst, constant, "--epochs", "2", "--lr", "0.01",
+                     "--resume", str(constant / "last.npz")) == 0
+    assert [r["lr"] for r in read_metrics(constant)] == pytest.approx([1e-3, 0.01])
+    assert "--lr 0.01 replaces the checkpoint's base learning rate 0.001" in \
+        capsys.readouterr().out
+    assert train_boe(sst, cosine, "--epochs", "2", "--schedule", "cosine") == 0
+    assert train_boe(sst, cosine, "--epochs", "3", "--lr", "0.002",
+                     "--resume", str(cosine / "last.npz")) == 0
+    # The cosine's epoch-3 factor (1 + cos 2pi/3) / 2 = 0.25 of the new base 0.002.
+    assert read_metrics(cosine)[2]["lr"] == pytest.approx(5e-4)
+    # Given again with the checkpoint's value (0.01 since the resume), --lr changes nothing.
+    capsys.readouterr()
+    assert train_boe(sst, constant, "--epochs", "3", "--lr", "0.01",
+                     "--resume", str(constant / "last.npz")) == 0
+    assert "replaces" not in capsys.readouterr().out
+    assert read_metrics(constant)[2]["lr"] == pytest.approx(0.01)
+
+
+def test_resuming_a_finished_run_says_there_is_nothing_to_do(boe_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    last = os.path.join(boe_run, "last.npz")
+    for epochs in ("2", "1"):
+        assert train_boe(str(tmp_path / "absent"), out, "--epochs", epochs,
+                         "--resume", last) == 0
+        assert capsys.readouterr().out == (
+            f"nothing to do: {last} has trained 2 epochs and --epochs is {epochs}; pass a "
+            "larger --epochs to train further\n")
+    assert not out.exists()
+
+
+def _unbeatable(src, dst, own_row_too):
+    """A copy of checkpoint ``src`` whose best val accuracy is 1.0, so that no resumed
+    epoch beats it; with ``own_row_too`` its own epoch scored that 1.0."""
+    ckpt = tl.load(src)
+    ckpt["best"] = 1.0
+    if own_row_too:
+        ckpt["history"][-1]["val_accuracy"] = 1.0
+    tl.save(ckpt, str(dst))
+    return str(dst)
+
+
+def test_resume_into_a_new_directory_carries_the_best_checkpoint(sst, boe_run, tmp_path):
+    src = _unbeatable(os.path.join(boe_run, "last.npz"), tmp_path / "best-so-far.npz", True)
+    out = tmp_path / "new"
+    assert train_boe(sst, out, "--epochs", "3", "--resume", src) == 0
+    assert [r["epoch"] for r in read_metrics(out)] == [1, 2, 3]
+    best = tl.load(str(out / "best.npz"))
+    assert best["epoch"] == 2 and best["best"] == 1.0          # the resumed file itself
+    assert read_json(out / "test.json") == evaluate_checkpoint(src, "test")
+
+
+def test_resume_without_the_best_weights_evaluates_last_npz_and_says_so(
+        sst, boe_run, tmp_path, capsys):
+    src = _unbeatable(os.path.join(boe_run, "last.npz"), tmp_path / "src.npz", False)
+    out = tmp_path / "new"
+    capsys.readouterr()
+    assert train_boe(sst, out, "--epochs", "3", "--resume", src) == 0
+    stdout = capsys.readouterr().out
+    assert (f"note: no epoch after the resume beat {src}'s best val accuracy (1), and no "
+            f"best.npz with those weights was found next to it; the test figures are of "
+            f"{out}/last.npz") in stdout
+    assert not (out / "best.npz").exists()
+    assert read_json(out / "test.json") == evaluate_checkpoint(str(out / "last.npz"), "test")
+
+
+# ---------------------------------------------------------------- Ctrl-C
+
+def _interrupt_in_epoch(monkeypatch, stop_at):
+    """Make Trainer raise KeyboardInterrupt on the second batch of epoch ``stop_at``."""
+    from models.train import Trainer
+    real = Trainer._train_epoch
+
+    def train_epoch(self, epoch):
+        if epoch == stop_at:
+            real_loss = self.task.loss
+            calls = []
+
+            def loss(model, batch):
+                calls.append(1)
+                if len(calls) == 2:
+                    raise KeyboardInterrupt
+                return real_loss(model, batch)
+            monkeypatch.setattr(self.task, "loss", loss)
+        return real(self, epoch)
+    monkeypatch.setattr(Trainer, "_train_epoch", train_epoch)
+
+
+def test_ctrl_c_in_epoch_1_saves_stops_and_exits_130(sst, tmp_path, monkeypatch, capsys):
+    _interrupt_in_epoch(monkeypatch, 1)
+    out = tmp_path / "run"
+    assert train_boe(sst, out, "--epochs", "2") == 130
+    captured = capsys.readouterr()
+    assert f"interrupted during epoch 1: saving the partly trained model to {out}/" \
+           "interrupted.npz\n" in captured.out
+    assert f"--resume {out}/interrupted.npz continues from there" in captured.out
+    assert "last.npz" not in captured.out
+    assert "stopped without the test evaluation" in captured.err
+    assert sorted(os.listdir(out)) == ["interrupted.npz", "metrics.json"]
+    ckpt = tl.load(str(out / "interrupted.npz"))
+    assert ckpt["epoch"] == 0 and ckpt["interrupted"] is True
+
+
+def test_ctrl_c_then_resume_equals_an_uninterrupted_cosine_run(sst, tmp_path, monkeypatch,
+                                                               capsys):
+    straight, out = tmp_path / "straight", tmp_path / "run"
+    flags = ["--epochs", "3", "--schedule", "cosine"]
+    assert train_boe(sst, straight, *flags) == 0
+    with monkeypatch.context() as m:
+        _interrupt_in_epoch(m, 3)
+        assert train_boe(sst, out, *flags) == 130
+    stdout = capsys.readouterr().out
+    assert f"{out}/last.npz holds the end of epoch 2; --resume takes either file" in stdout
+    assert not (out / "test.json").exists()
+    assert [r["epoch"] for r in read_metrics(out)] == [1, 2]
+    # The epoch count is unchanged, so the schedule is too: the same run as straight.
+    assert train_boe(sst, out, *flags, "--resume", str(out / "last.npz")) == 0
+    assert "schedule now fits" not in capsys.readouterr().out
+    assert without_timing(read_metrics(out)) == without_timing(read_metrics(straight))
+    assert read_json(out / "test.json") == read_json(straight / "test.json")
+
+
+# ---------------------------------------------------------------- data messages
+
+@pytest.mark.parametrize("model, missing", [
+    ("char-lstm", "char corpus: no such file {root}/tinyshakespeare/input.txt"),
+    ("bag-of-embeddings", "text classification: {root}/sst2 is not a directory"),
+    ("birnn", "text classification: {root}/sst2 is not a directory"),
+])
+def test_missing_default_data_says_which_flag_or_variable_points_at_it(
+        tmp_path, monkeypatch, capsys, model, missing):
+    root = str(tmp_path / "shared")
+    monkeypatch.setenv("TENSORLITE_SHARED_DATA", root)
+    assert main(["train", model, "--out", str(tmp_path / "run"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: " + missing.format(root=root) + "; pass --data with ")
+    assert "or set TENSORLITE_SHARED_DATA to a directory holding " in err
+    assert "github.com/" in err                       # where the data comes from
+
+
+def test_an_unusable_cache_directory_is_one_error_naming_TENSORLITE_DATA(
+        tmp_path, monkeypatch, capsys):
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("TENSORLITE_DATA", str(tmp_path / "a-file" / "cache"))
+    assert main(["train", "lenet", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: the data cache directory {tmp_path}/a-file/cache (set by "
+                          "$TENSORLITE_DATA) cannot be created: ")
+
+
+# ---------------------------------------------------------------- sample: word models
+
+def word_lm_checkpoint(path):
+    """A tiny untrained LSTM LM over a lower-cased vocabulary with Penn Treebank's
+    conventions (<unk>, N for numbers, <eos>), saved as `train` would save it."""
+    from models.language import RNNLM
+    vocab = ["<unk>", "the", "company", "said", "N", "<eos>"]
+    tl.manual_seed(0)
+    model = RNNLM(len(vocab), 4, 4, 1, "lstm", 0.0)
+    cfg = dict(name="lstm-lm", hidden=4, layers=1, cell="lstm", dropout=0.0, data=None)
+    tl.save({"config": cfg, "task": {"vocab": vocab, "bptt": 5, "char_level": False},
+             "model": model.state_dict(), "epoch": 1}, str(path))
+    return str(path)
+
+
+def test_prompt_words_take_the_vocabularys_case_and_number_spelling():
+    from models.sampling import prompt_ids
+    info = {"vocab": ["<unk>", "the", "company", "N", "<eos>", "Ford"]}
+    assert prompt_ids(info, "The COMPANY 7 Ford ford 1,000.5 Foo") == \
+        ([1, 2, 3, 5, 0, 3, 0], ["Foo", "ford"])
+    # Characters are case-sensitive: a character model has no case to fold.
+    with pytest.raises(ValueError, match=r"characters \['A'\]"):
+        prompt_ids({"vocab": ["a", "b"], "char_level": True}, "aA")
+
+
+def test_sample_lower_cases_a_prompt_for_a_lower_cased_vocabulary(tmp_path, capsys):
+    ckpt = word_lm_checkpoint(tmp_path / "lm.npz")
+    assert main(["sample", ckpt, "--prompt", "The Company said 7", "--length", "3"]) == 0
+    captured = capsys.readouterr()
+    words = captured.out.split()
+    assert words[:4] == ["the", "company", "said", "N"] and len(words) == 7
+    assert captured.err == ""
+    assert main(["sample", ckpt, "--prompt", "The Foo", "--length", "0"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "the <unk>\n"
+    assert captured.err == ("warning: the prompt's words ['Foo'] are not in the model's "
+                            "vocabulary and are read as <unk>\n")
