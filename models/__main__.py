@@ -68,6 +68,18 @@ TUNABLE = {  # flag -> argparse type or choices; a flag left unset takes the mod
     "embed": positive_int, "context": positive_int, "cell": registry.CELLS,
     "min_freq": positive_int,
 }
+HELP = {  # what each tunable flag sets; the defaults differ per model (see `list`)
+    "epochs": "passes over the training data", "batch_size": "samples per batch",
+    "lr": "base learning rate", "optimizer": "optimizer", "weight_decay": "L2 penalty",
+    "momentum": "SGD momentum", "schedule": "learning-rate schedule over the epochs",
+    "clip": "clip the gradient norm to this (0: no clipping)",
+    "bptt": "language models: time steps per truncated-backprop segment",
+    "hidden": "hidden units (bag-of-embeddings: 0 for no hidden layer)",
+    "layers": "recurrent layers", "dropout": "dropout probability",
+    "embed": "embedding size", "context": "neural-lm: previous words seen (n-1)",
+    "cell": "recurrent cell", "min_freq": "text classifiers: words seen fewer times in "
+    "training read as <unk>",
+}
 # Flags a resumed run cannot change: they shape the model, its vocabulary or the state
 # the checkpoint holds for the optimizer and the schedule.
 FIXED_ON_RESUME = ("optimizer", "schedule", "hidden", "layers", "embed", "context", "cell",
@@ -97,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use only the first N training examples/tokens (quick runs)")
     for flag, kind in TUNABLE.items():
         typed = dict(choices=kind) if isinstance(kind, tuple) else dict(type=kind)
-        t.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None, **typed)
+        t.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None,
+                       help=f"{HELP[flag]} (default: the model's, see `list`)", **typed)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on the test split")
     e.add_argument("ckpt")
@@ -186,7 +199,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             trainer.resume(ckpt, lr=args.lr, name=args.resume)
         except (KeyError, RuntimeError, ValueError) as e:
             raise CLIError(f"--resume: {args.resume} does not fit the model these flags "
-                           f"build ({str(e).splitlines()[0]:.200})") from None
+                           f"build ({_one_line(e)})") from None
         # The optimizer state restored the checkpoint's hyper-parameters; flags given
         # again win, as --lr does.
         for flag in ("weight_decay", "momentum"):
@@ -218,10 +231,17 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"{best}")
     if history and os.path.exists(best):
         result = evaluate_checkpoint(best, "test")
-        print("test: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()))
+        print(format_result("test", result))
         with open(os.path.join(out, "test.json"), "w") as f:
             json.dump(result, f, indent=2)
     return 0
+
+
+def _one_line(error: Exception, limit: int = 300) -> str:
+    """An exception's message on one line: load_state_dict puts its header on the first
+    line and the names of the missing or mismatched weights on the next ones."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _same_dir(path: str, out: str) -> bool:
@@ -315,16 +335,18 @@ def check_same_task(saved: dict, info: dict, what: str, path: str) -> None:
 
 
 def load_checkpoint(path: str, data: str = None):
-    try:
-        ckpt = read_checkpoint(path)
-    except CLIError as e:
-        raise SystemExit(str(e)) from None
+    ckpt = read_checkpoint(path)
     cfg = SimpleNamespace(**ckpt["config"])
     if data is not None:
         cfg.data = data
     spec = registry.get(cfg.name)
-    model = spec.make_model(cfg, ckpt["task"])
-    model.load_state_dict(ckpt["model"])
+    try:
+        model = spec.make_model(cfg, ckpt["task"])
+        model.load_state_dict(ckpt["model"])
+    except (AttributeError, KeyError, RuntimeError, TypeError, ValueError) as e:
+        # A checkpoint whose config, task or weights were edited or damaged.
+        raise CLIError(f"{path}: its weights do not fit the {cfg.name} model its config "
+                       f"describes ({_one_line(e)})") from None
     model.eval()
     return ckpt, cfg, spec, model
 
@@ -332,21 +354,29 @@ def load_checkpoint(path: str, data: str = None):
 def evaluate_checkpoint(path: str, split: str = "test", data: str = None) -> dict:
     ckpt, cfg, spec, model = load_checkpoint(path, data)
     cfg.limit = None
-    task = spec.make_task(cfg)
     try:
-        check_same_task(ckpt["task"], task.info(),
-                        f"eval: the data at {cfg.data or 'the default path'}", path)
-    except CLIError as e:
-        raise SystemExit(str(e)) from None
+        task = spec.make_task(cfg)
+    except ValueError as e:     # data that loads but cannot be used, as in `train`
+        raise CLIError(str(e)) from None
+    check_same_task(ckpt["task"], task.info(),
+                    f"eval: the data at {cfg.data or 'the default path'}", path)
     with tl.no_grad():
         return task.evaluate(model, split, 256)
+
+
+def format_result(split: str, result: dict) -> str:
+    """One line of a split's figures: ``test: loss 0.0284, accuracy 0.9912, error 0.88%``
+    (the error rate is what the papers report for classifiers, so it is spelled out)."""
+    line = f"{split}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items())
+    if "accuracy" in result:
+        line += f", error {100 * (1 - result['accuracy']):.2f}%"
+    return line
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = evaluate_checkpoint(args.ckpt, args.split, args.data)
-    print(f"{args.split}: " + ", ".join(f"{k} {v:.4f}" for k, v in result.items()) +
-          f" ({time.perf_counter() - t0:.1f}s)")
+    print(format_result(args.split, result) + f" ({time.perf_counter() - t0:.1f}s)")
     return 0
 
 
@@ -354,7 +384,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     ckpt, cfg, spec, model = load_checkpoint(args.ckpt)
     info = ckpt["task"]
     if "bptt" not in info and "context" not in info:
-        raise SystemExit(f"sample: {cfg.name} is not a language model")
+        raise CLIError(f"sample: {cfg.name} is not a language model")
     from .sampling import prompt_ids, sample_text
     tl.manual_seed(args.seed)
     try:
@@ -364,7 +394,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                   "and are read as <unk>", file=sys.stderr)
         print(sample_text(model, info, args.prompt, args.length, args.temperature))
     except ValueError as e:
-        raise SystemExit(str(e))
+        raise CLIError(str(e)) from None
     return 0
 
 
@@ -375,7 +405,8 @@ def main(argv=None) -> int:
         return 0
     try:
         return {"train": cmd_train, "eval": cmd_eval, "sample": cmd_sample}[args.command](args)
-    except (CLIError, OSError) as e:    # OSError: missing data, unusable directories
+    # OSError: missing data, unusable directories; UnknownModel: a name `list` lacks.
+    except (CLIError, registry.UnknownModel, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:           # during data loading (training handles its own)

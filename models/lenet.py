@@ -16,7 +16,9 @@ class LeNet5(nn.Module):
     def __init__(self, num_classes: int = 10, in_channels: int = 1,
                  activation: str = "relu") -> None:
         super().__init__()
-        act = {"relu": nn.ReLU, "tanh": nn.Tanh}[activation]
+        act = {"relu": nn.ReLU, "tanh": nn.Tanh}.get(activation)
+        if act is None:
+            raise ValueError(f"LeNet5: activation must be 'relu' or 'tanh', got {activation!r}")
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, 6, kernel_size=5, padding=2),  # 28x28 -> 6 maps of 28x28
             act(),

@@ -132,10 +132,18 @@ ALIASES = {"lstm": "lstm-lm", "rnnlm": "lstm-lm", "nlm": "neural-lm", "bengio": 
            "resnet-basic": "resnet"}
 
 
+class UnknownModel(KeyError):
+    """A model name that is neither in SPECS nor an alias (the CLI prints it, exit 2)."""
+
+    def __str__(self) -> str:         # KeyError would quote the whole message
+        return str(self.args[0])
+
+
 def get(name: str) -> Spec:
     key = ALIASES.get(name, name)
     if key not in SPECS:
-        raise SystemExit(f"unknown model {name!r}; `python -m models list` shows the models")
+        raise UnknownModel(f"unknown model {name!r}; `python -m models list` shows the "
+                           f"models ({', '.join(SPECS)})")
     return SPECS[key]
 
 

@@ -81,6 +81,9 @@ class ResNet(nn.Module):
         if first_stride not in (1, 2):
             raise ValueError(f"ResNet: first_stride must be 1 or 2, got {first_stride}")
         if isinstance(block, str):
+            if block not in ("basic", "bottleneck"):
+                raise ValueError(f"ResNet: block must be 'basic', 'bottleneck' or a block class, "
+                                 f"got {block!r}")
             block = {"basic": BasicBlock, "bottleneck": Bottleneck}[block]
         if len(layers) != len(widths):
             raise ValueError(f"ResNet: layers {tuple(layers)} and widths {tuple(widths)} must "

@@ -193,8 +193,10 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch with a new first dimension.
 
     Tensors, arrays and numpy scalars -> a Tensor of their dtype; Python ints -> int64,
-    floats -> float32, bools -> bool; strings -> a list; tuples (named ones too), lists
-    and dicts -> the same structure with each field collated.
+    floats -> float64, bools -> bool (PyTorch's dtypes: a Python float is a double);
+    strings -> a list; dicts and namedtuples -> the same structure with each field
+    collated; other tuples and lists -> a list of the collated fields (as PyTorch, so
+    ``x, y = batch`` unpacks either).
     """
     from ..tensor import Tensor
     if not isinstance(batch, (list, tuple)) or not batch:
@@ -211,7 +213,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(first, int):
         return _wrap(np.asarray(batch, np.int64))
     if isinstance(first, float):
-        return _wrap(np.asarray(batch, np.float32))
+        return _wrap(np.asarray(batch, np.float64))
     if isinstance(first, str):
         return list(batch)
     if isinstance(first, Mapping):
@@ -229,7 +231,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         fields = [default_collate(list(f)) for f in zip(*batch)]
         if isinstance(first, tuple) and hasattr(first, "_fields"):   # a namedtuple
             return type(first)(*fields)
-        return tuple(fields) if isinstance(first, tuple) else fields
+        return fields
     raise TypeError(f"default_collate: cannot batch samples of type {type(first).__name__} "
                     "(expected Tensors, arrays, numbers, strings, or tuples/lists/dicts of them)")
 
@@ -300,12 +302,12 @@ class DataLoader:
                 if order is None and index is None:
                     # A copy, as torch.stack makes: the batch owns its memory, so an
                     # in-place op on it cannot change the dataset.
-                    yield tuple(_wrap(a[start:end].copy()) for a in arrays)
+                    yield [_wrap(a[start:end].copy()) for a in arrays]
                     continue
                 idx = np.arange(start, end) if order is None else order[start:end]
                 if index is not None:
                     idx = index[idx]
-                yield tuple(_wrap(a[idx]) for a in arrays)
+                yield [_wrap(a[idx]) for a in arrays]
             else:
                 idx = range(start, end) if order is None else order[start:end].tolist()
                 yield self.collate_fn([self.dataset[i] for i in idx])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import re
 import struct
@@ -97,7 +98,8 @@ def read_idx(path: str) -> np.ndarray:
         raise ValueError(f"read_idx: {path} is truncated in its header ({ndim} dimensions)")
     dims = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    # Python ints: a hostile header's dimensions (up to 2^32 - 1 each) overflow int64.
+    expected = math.prod(dims) * dtype.itemsize
     have = len(raw) - 4 - 4 * ndim
     if have != expected:
         what = "is truncated" if have < expected else "has trailing bytes"

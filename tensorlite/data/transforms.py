@@ -2,8 +2,10 @@
 scaling, cropping) plus horizontal flips, normalisation and conversion to a Tensor.
 
 Each transform takes ONE image, a numpy array (C, H, W) or (H, W) or a Tensor, and
-returns the same kind and layout. Random transforms draw from the library generator, so
-``tl.manual_seed`` makes an augmented run reproducible.
+returns the same kind, layout and dtype (``Normalize`` and ``ToTensor`` make integer
+images float32; interpolating transforms round integer images back to their dtype).
+Random transforms draw from the library generator, so ``tl.manual_seed`` makes an
+augmented run reproducible.
 
 Rotation, scaling and sub-pixel translation map every output pixel back into the input
 (inverse mapping) and sample it bilinearly; positions outside the image read ``fill``
@@ -53,8 +55,22 @@ def _back(arr: np.ndarray, was_tensor: bool) -> Any:
 
 
 def _float_dtype(arr: np.ndarray) -> np.dtype:
-    """Interpolated values keep a float image's dtype; other images become float32."""
+    """Normalised values keep a float image's dtype; other images become float32."""
     return arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
+
+
+def _cast_like(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Interpolated float64 ``values`` in the dtype of the image ``like``: a float image
+    keeps its dtype; an integer image (uint8 pixels) is rounded to the nearest value and
+    clipped to its dtype's range, as torchvision does, so that an augmented uint8 image
+    is still uint8; a bool mask reads True where the interpolated value rounds to 1."""
+    kind = like.dtype.kind
+    if kind == "f":
+        return values.astype(like.dtype, copy=False)
+    if kind == "b":
+        return values >= 0.5
+    info = np.iinfo(like.dtype)
+    return np.clip(np.rint(values), info.min, info.max).astype(like.dtype)
 
 
 def _number(op: str, name: str, value: Any, minimum: Optional[float] = None) -> float:
@@ -329,7 +345,8 @@ def affine(img: Any, angle: float = 0.0, translate: Tuple[float, float] = (0.0, 
     the image centre, then shift by ``translate`` = (dx, dy) pixels (right, down).
 
     Inverse mapping: output pixel p reads the input at R^-1 (p - c - t) / s + c, sampled
-    bilinearly; outside the image reads ``fill``. Returns the same kind as ``img``."""
+    bilinearly; outside the image reads ``fill``. Returns the same kind, shape and dtype
+    as ``img`` (integer images are rounded to the nearest value)."""
     arr, was_tensor = _as_array("affine", img)
     angle = _number("affine", "angle", angle)
     scale = _number("affine", "scale", scale)
@@ -351,7 +368,7 @@ def affine(img: Any, angle: float = 0.0, translate: Tuple[float, float] = (0.0, 
     xs = c * u - s * v + (w - 1) / 2.0
     ys = s * u + c * v + (h - 1) / 2.0
     out = _sample_bilinear(arr, ys, xs, fill).reshape(arr.shape)
-    return _back(out.astype(_float_dtype(arr), copy=False), was_tensor)
+    return _back(_cast_like(out, arr), was_tensor)
 
 
 class RandomAffine:

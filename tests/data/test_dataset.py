@@ -119,10 +119,41 @@ def test_random_split_fractions_and_bad_lengths():
 
 # ---------------------------------------------------------------- default_collate
 
-def test_collate_numbers_give_int64_float32_and_bool():
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def test_collate_numbers_give_int64_float64_and_bool():
+    # PyTorch's default_collate: a Python float is a double, not the default dtype.
     assert default_collate([1, 2]).dtype == tl.int64
-    assert default_collate([1.5, 2.0]).dtype == tl.float32
-    assert default_collate([True, False]).tolist() == [True, False]
+    floats = default_collate([1.5, 0.1])
+    assert floats.dtype == tl.float64 and floats.tolist() == [1.5, 0.1]
+    flags = default_collate([True, False])
+    assert flags.dtype == tl.bool and flags.tolist() == [True, False]
+
+
+@pytest.mark.parametrize("samples", [
+    [1, 2, 3], [1.5, 0.1], [True, False], [np.float32(1.5), np.float32(2.0)],
+    [np.int32(3), np.int32(4)], [np.arange(3.0), np.ones(3)],
+    [(1, 0.5, "a"), (2, 1.5, "b")], [[1, 2.5], [3, 4.5]],
+    [{"x": 0.25, "y": 1}, {"x": 0.75, "y": 2}],
+    [(np.zeros(2, np.float32), {"k": 1.0}), (np.ones(2, np.float32), {"k": 2.0})],
+])
+def test_collate_matches_pytorch_in_structure_dtypes_and_values(torch, samples):
+    from torch.utils.data import default_collate as torch_collate
+
+    def plain(out):
+        """Containers kept (list/tuple/dict), leaves as (dtype name, values)."""
+        if isinstance(out, dict):
+            return {k: plain(v) for k, v in out.items()}
+        if isinstance(out, (list, tuple)) and out and isinstance(out[0], str):
+            return list(out)                        # a batch of strings: a sequence of them
+        if isinstance(out, (list, tuple)):
+            return type(out).__name__, [plain(v) for v in out]
+        return str(out.dtype).split(".")[-1], out.tolist()
+
+    assert plain(default_collate(samples)) == plain(torch_collate(samples))
 
 
 def test_collate_arrays_and_tensors_keep_their_dtype_and_stack():
@@ -136,7 +167,7 @@ def test_collate_arrays_and_tensors_keep_their_dtype_and_stack():
 def test_collate_recurses_into_tuples_dicts_and_namedtuples():
     Pair = namedtuple("Pair", "a b")
     out = default_collate([(np.zeros(2), {"k": 1, "s": "x"}), (np.ones(2), {"k": 2, "s": "y"})])
-    assert isinstance(out, tuple) and out[0].shape == (2, 2)
+    assert isinstance(out, list) and out[0].shape == (2, 2)       # a list, as PyTorch's
     assert out[1]["k"].tolist() == [1, 2] and out[1]["s"] == ["x", "y"]
     nt = default_collate([Pair(1, 2.0), Pair(3, 4.0)])
     assert isinstance(nt, Pair) and nt.a.tolist() == [1, 3]
@@ -192,6 +223,9 @@ def test_fast_path_matches_the_per_sample_path():
         assert fast == slow
     batch = next(iter(DataLoader(ds, 4)))
     assert batch[0].dtype == tl.float32 and batch[1].dtype == tl.int64
+    # The same container as the per-sample path and as PyTorch: a list of the fields.
+    assert isinstance(batch, list)
+    assert isinstance(next(iter(DataLoader(ds, 4, shuffle=True))), list)
 
 
 def test_fast_path_through_a_subset_and_batches_own_their_memory():

@@ -104,6 +104,29 @@ def test_an_unusable_cache_directory_names_TENSORLITE_DATA(tmp_path, monkeypatch
     assert D.cache_dir() == str(good) and good.is_dir()
 
 
+def test_read_idx_header_whose_element_count_overflows_int64_is_refused(tmp_path):
+    # 2^22 * 2^21 * 2^21 = 2^64 elements: 0 modulo 2^64, so an int64 product would match
+    # an empty data section and numpy's reshape would fail far from the header's cause.
+    dims = (1 << 22, 1 << 21, 1 << 21)
+    (tmp_path / "huge").write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, *dims))
+    with pytest.raises(ValueError, match=r"truncated: 0 bytes of data, but its header declares "
+                                         r"shape \(4194304, 2097152, 2097152\)"):
+        D.read_idx(str(tmp_path / "huge"))
+
+
+def test_read_idx_refuses_unknown_type_codes_zero_dimensions_and_damaged_gzip(tmp_path):
+    for magic in (b"\x00\x00\x07\x01", b"\x00\x00\x0f\x01", b"\x00\x00\x08\x00"):
+        (tmp_path / "m").write_bytes(magic + b"\x00\x00\x00\x01\x00")
+        with pytest.raises(ValueError, match=r"not an IDX file \(magic bytes"):
+            D.read_idx(str(tmp_path / "m"))
+    (tmp_path / "g").write_bytes(gzip.compress(b"\x00\x01\x02\x03"))      # gzip of not-IDX
+    with pytest.raises(ValueError, match="not an IDX file"):
+        D.read_idx(str(tmp_path / "g"))
+    (tmp_path / "d").write_bytes(b"\x1f\x8b" + b"\x00" * 8)                # damaged gzip
+    with pytest.raises(ValueError, match="damaged gzip"):
+        D.read_idx(str(tmp_path / "d"))
+
+
 # ---------------------------------------------------------------- text corpora
 
 def test_penn_treebank_from_a_directory(tmp_path):

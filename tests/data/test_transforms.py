@@ -67,6 +67,54 @@ def test_affine_rejects_bad_arguments(img):
         T.affine(np.zeros((2, 1, 4, 4)))
 
 
+@pytest.mark.parametrize("params", [dict(angle=33.0), dict(scale=0.7),
+                                    dict(translate=(0.5, -1.25)),
+                                    dict(angle=-20.0, translate=(1.5, 0.5), scale=0.8)])
+def test_interpolating_an_integer_image_rounds_back_to_its_dtype(params):
+    # uint8 pixels stay uint8 (torchvision's rule): each output is the float result
+    # rounded to the nearest integer, and a fill outside the dtype's range is clipped
+    # (every case here reads some pixels from outside the image).
+    x = np.random.default_rng(1).integers(0, 256, (3, 9, 9)).astype(np.uint8)
+    out = T.affine(x, **params)
+    assert out.dtype == np.uint8 and out.shape == x.shape
+    np.testing.assert_array_equal(out, np.rint(T.affine(x.astype(np.float64), **params)))
+    assert T.affine(x, fill=300.0, **params).max() == 255
+    assert T.affine(x.astype(np.int16), fill=-7.0, **params).min() == -7
+    np.testing.assert_array_equal(T.affine(x, 90), np.rot90(x, 1, axes=(1, 2)))
+    mask = np.zeros((9, 9), bool)
+    mask[2:5, 3:7] = True
+    assert T.affine(mask, 90).dtype == np.bool_
+    np.testing.assert_array_equal(T.affine(mask, 90), np.rot90(mask))
+
+
+AUGMENTATIONS = [lambda: T.RandomRotation(30), lambda: T.RandomScaling((0.8, 1.2)),
+                 lambda: T.RandomAffine(10, (0.1, 0.1), (0.9, 1.1)),
+                 lambda: T.RandomCrop(9, padding=2), lambda: T.RandomTranslation(2),
+                 lambda: T.RandomHorizontalFlip(p=1.0)]
+
+
+@pytest.mark.parametrize("make", AUGMENTATIONS)
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.float32, np.float64])
+def test_augmentations_keep_dtype_and_shape_on_chw_and_hw_images(make, dtype):
+    x = (np.random.default_rng(2).random((2, 9, 9)) * 200).astype(dtype)
+    for image in (x, x[0]):
+        out = make()(image)
+        assert out.dtype == image.dtype and out.shape == image.shape
+        t = make()(tl.tensor(image))
+        assert isinstance(t, tl.Tensor) and t.dtype == tl.tensor(image).dtype
+
+
+@pytest.mark.parametrize("make", AUGMENTATIONS)
+def test_an_hw_image_is_augmented_as_the_one_channel_of_a_chw_image(make):
+    # The documented (H, W) layout is (1, H, W) without its channel: same draw, same result.
+    x = np.random.default_rng(3).random((9, 9))
+    tl.manual_seed(5)
+    flat = make()(x)
+    tl.manual_seed(5)
+    chw = make()(x[None])
+    np.testing.assert_array_equal(flat, chw[0])
+
+
 # ---------------------------------------------------------------- the random transforms
 
 def test_flip_twice_is_the_identity_and_flips_columns(img):

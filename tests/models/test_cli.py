@@ -19,7 +19,7 @@ import pytest
 
 import tensorlite as tl
 from models import registry
-from models.__main__ import evaluate_checkpoint, main
+from models.__main__ import CLIError, evaluate_checkpoint, main
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TIMING = ("seconds", "samples_per_s")          # metrics that depend on the machine's speed
@@ -217,7 +217,8 @@ def test_each_epoch_prints_one_summary_line_matching_metrics_json(sst, tmp_path,
     assert re.match(r"^bag-of-embeddings: [\d,]+ parameters; data ready in \d+\.\ds; "
                     r"writing to .+/$", first)
     test = read_json(out / "test.json")
-    assert f"test: loss {test['loss']:.4f}, accuracy {test['accuracy']:.4f}" in stdout
+    assert (f"test: loss {test['loss']:.4f}, accuracy {test['accuracy']:.4f}, error "
+            f"{100 * (1 - test['accuracy']):.2f}%") in stdout
 
 
 def test_same_seed_gives_identical_metrics_and_weights(sst, boe_run, tmp_path):
@@ -259,9 +260,12 @@ def test_eval_reproduces_test_json_and_the_best_epochs_val_figures(boe_run, caps
     capsys.readouterr()
     assert main(["eval", best]) == 0
     out = capsys.readouterr().out.strip()
-    m = re.fullmatch(r"test: loss (\d+\.\d{4}), accuracy (\d+\.\d{4}) \(\d+\.\ds\)", out)
+    m = re.fullmatch(r"test: loss (\d+\.\d{4}), accuracy (\d+\.\d{4}), error (\d+\.\d\d)% "
+                     r"\(\d+\.\ds\)", out)
     assert m, out
     assert m.group(1) == f"{test['loss']:.4f}" and m.group(2) == f"{test['accuracy']:.4f}"
+    # The error rate, as the papers (and the README's table) report a classifier.
+    assert m.group(3) == f"{100 * (1 - test['accuracy']):.2f}"
     # --split val gives the validation figures metrics.json recorded for the best epoch.
     row = read_metrics(boe_run)[tl.load(best)["epoch"] - 1]
     val = evaluate_checkpoint(best, "val")
@@ -269,7 +273,7 @@ def test_eval_reproduces_test_json_and_the_best_epochs_val_figures(boe_run, caps
     assert val["accuracy"] == row["val_accuracy"]
     assert main(["eval", best, "--split", "val"]) == 0
     assert capsys.readouterr().out.startswith(f"val: loss {row['val_loss']:.4f}, accuracy "
-                                              f"{row['val_accuracy']:.4f} (")
+                                              f"{row['val_accuracy']:.4f}, error ")
 
 
 def test_eval_with_other_data_uses_the_checkpoints_vocabulary(sst, boe_run, tmp_path):
@@ -286,7 +290,7 @@ def test_eval_with_other_data_uses_the_checkpoints_vocabulary(sst, boe_run, tmp_
     expected = read_json(os.path.join(boe_run, "test.json"))
     try:
         result = evaluate_checkpoint(best, "test", str(other))
-    except SystemExit as e:          # refusing a mismatching vocabulary is fine too
+    except CLIError as e:            # refusing a mismatching vocabulary is fine too
         assert "vocab" in str(e)
     else:
         assert result == expected
@@ -417,10 +421,18 @@ def test_lenet_on_too_few_idx_images_stops_with_a_clear_error(tmp_path, capsys):
 
 # ---------------------------------------------------------------- bad input
 
-def test_unknown_model_name_exits_naming_it():
-    with pytest.raises(SystemExit, match=r"unknown model 'no-such-model'; `python -m models "
-                                         r"list` shows the models"):
-        main(["train", "no-such-model"])
+def one_error_line(capsys):
+    """stderr of a command that failed: exactly one line, starting with "error: "."""
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    return err.strip()
+
+
+def test_unknown_model_name_returns_2_naming_it_and_the_models(capsys):
+    assert main(["train", "no-such-model"]) == 2
+    err = one_error_line(capsys)
+    assert "unknown model 'no-such-model'; `python -m models list` shows the models" in err
+    assert "lenet" in err and "char-lstm" in err
 
 
 def test_missing_subcommand_or_model_name_is_a_usage_error(capsys):
@@ -454,12 +466,12 @@ def test_missing_data_returns_2_with_a_message_naming_what_is_missing(
     assert not out.exists()                         # nothing written for a failed start
 
 
-def test_eval_and_sample_of_a_missing_checkpoint_exit_naming_the_path(tmp_path):
+def test_eval_and_sample_of_a_missing_checkpoint_return_2_naming_the_path(tmp_path, capsys):
+    # The README's promise for every command: one `error:` line and exit code 2.
     missing = str(tmp_path / "nope" / "best.npz")
     for command in ("eval", "sample"):
-        with pytest.raises(SystemExit) as e:
-            main([command, missing])
-        assert str(e.value) == f"no checkpoint at {missing}"
+        assert main([command, missing]) == 2
+        assert one_error_line(capsys) == f"error: no checkpoint at {missing}"
 
 
 def test_resume_from_a_missing_checkpoint_returns_2_naming_the_path(sst, tmp_path, capsys):
@@ -469,23 +481,36 @@ def test_resume_from_a_missing_checkpoint_returns_2_naming_the_path(sst, tmp_pat
     assert err.startswith("error: ") and missing in err
 
 
-def test_sample_refuses_a_classifier_checkpoint(boe_run):
-    with pytest.raises(SystemExit, match="sample: bag-of-embeddings is not a language model"):
-        main(["sample", os.path.join(boe_run, "best.npz"), "--prompt", "good"])
+def test_sample_refuses_a_classifier_checkpoint(boe_run, capsys):
+    assert main(["sample", os.path.join(boe_run, "best.npz"), "--prompt", "good"]) == 2
+    assert one_error_line(capsys) == "error: sample: bag-of-embeddings is not a language model"
 
 
-def test_sample_refuses_prompt_characters_outside_the_vocabulary(char_run):
+def test_sample_refuses_prompt_characters_outside_the_vocabulary(char_run, capsys):
     # A character-level model has no OOV id: an unknown character is an error, not
     # silently some other character.
     out, text = char_run
     assert "Z" not in text and "~" not in text
-    with pytest.raises(SystemExit, match=r"sample: the prompt has characters \['Z', '~'\]"):
-        main(["sample", os.path.join(out, "best.npz"), "--prompt", "aZb~"])
+    assert main(["sample", os.path.join(out, "best.npz"), "--prompt", "aZb~"]) == 2
+    assert re.match(r"error: sample: the prompt has characters \['Z', '~'\]",
+                    one_error_line(capsys))
 
 
-def test_eval_of_a_file_that_is_not_a_checkpoint_is_a_clear_error(boe_run):
-    with pytest.raises(SystemExit, match="metrics.json is not a tensorlite checkpoint"):
-        main(["eval", os.path.join(boe_run, "metrics.json")])
+def test_eval_of_a_file_that_is_not_a_checkpoint_is_a_clear_error(boe_run, capsys):
+    assert main(["eval", os.path.join(boe_run, "metrics.json")]) == 2
+    assert "metrics.json is not a tensorlite checkpoint" in one_error_line(capsys)
+
+
+def test_eval_of_a_checkpoint_whose_weights_were_damaged_is_a_clear_error(boe_run, tmp_path,
+                                                                          capsys):
+    ckpt = tl.load(os.path.join(boe_run, "best.npz"))
+    ckpt["model"].pop("embedding.weight")
+    damaged = str(tmp_path / "damaged.npz")
+    tl.save(ckpt, damaged)
+    assert main(["eval", damaged]) == 2
+    err = one_error_line(capsys)
+    assert f"error: {damaged}: its weights do not fit the bag-of-embeddings model" in err
+    assert "embedding.weight" in err
 
 
 # ---------------------------------------------------------------- flag validation
