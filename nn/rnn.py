@@ -2,12 +2,14 @@
 
 Parameter names, shapes, gate order, initialisation (uniform(-1/sqrt(H), 1/sqrt(H))) and
 return values are PyTorch's, so a PyTorch state dict loads by name. The layers run each
-layer-direction's whole sequence in one fused kernel call (tensorlite/ops/rnn.py); the
-cells are written with ordinary ops, one time step per call, as on the lecture's slides.
+layer-direction's whole sequence in one fused kernel call (tensorlite/ops/rnn.py), except
+an LSTM with ``proj_size``, which steps through time with ordinary ops; the cells are
+written with ordinary ops, one time step per call, as on the lecture's slides.
 """
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Optional, Tuple
 
 import numpy as np
@@ -31,13 +33,19 @@ def _check_flags(name: str, **flags: Any) -> None:
             raise TypeError(f"{name}: {arg} must be a bool, got {v!r}")
 
 
+def _describe(hx: Any) -> str:
+    if isinstance(hx, (tuple, list)):
+        return f"{type(hx).__name__} of ({', '.join(type(h).__name__ for h in hx)})"
+    return type(hx).__name__
+
+
 class RNNBase(Module):
     mode = "RNN"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
                  bidirectional: bool = False, nonlinearity: str = "tanh",
-                 device: Any = None, dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None, proj_size: int = 0) -> None:
         super().__init__()
         name = type(self).__name__
         for arg, v in (("input_size", input_size), ("hidden_size", hidden_size),
@@ -51,22 +59,40 @@ class RNNBase(Module):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"{name}: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
+        if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+            raise ValueError(f"{name}: proj_size must be an int >= 0 (0 disables the "
+                             f"projection), got {proj_size!r}")
+        if proj_size and self.mode != "LSTM":
+            raise ValueError(f"{name}: proj_size is only supported by LSTM")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size ({proj_size}) must be smaller than hidden_size "
+                             f"({hidden_size})")
+        if dropout > 0 and num_layers == 1:
+            # as PyTorch: dropout only acts between layers, so here it would do nothing
+            warnings.warn(f"{name}: dropout={dropout} has no effect with num_layers=1 (dropout "
+                          "is applied to the outputs of every layer but the last)",
+                          UserWarning, stacklevel=3)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional, self.nonlinearity = bool(bidirectional), nonlinearity
+        self.proj_size = proj_size
         dtype = _dtype(dtype, device)
         gates = _GATES[self.mode] * hidden_size
         dirs = 2 if bidirectional else 1
+        out_size = proj_size or hidden_size  # the size of h (c stays hidden_size)
         for layer in range(num_layers):
-            layer_in = input_size if layer == 0 else hidden_size * dirs
+            layer_in = input_size if layer == 0 else out_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 setattr(self, "weight_ih" + sfx, Parameter(tl.empty(gates, layer_in, dtype=dtype)))
-                setattr(self, "weight_hh" + sfx, Parameter(tl.empty(gates, hidden_size,
+                setattr(self, "weight_hh" + sfx, Parameter(tl.empty(gates, out_size,
                                                                      dtype=dtype)))
                 if bias:
                     setattr(self, "bias_ih" + sfx, Parameter(tl.empty(gates, dtype=dtype)))
                     setattr(self, "bias_hh" + sfx, Parameter(tl.empty(gates, dtype=dtype)))
+                if proj_size:
+                    setattr(self, "weight_hr" + sfx, Parameter(tl.empty(proj_size, hidden_size,
+                                                                         dtype=dtype)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -77,6 +103,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.mode == "RNN" and self.nonlinearity != "tanh":
@@ -86,6 +114,21 @@ class RNNBase(Module):
             if getattr(self, k) != default:
                 s += f", {k}={getattr(self, k)}"
         return s
+
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch code: the weights need no compacting here (PyTorch's
+        version repacks them into one buffer for cuDNN)."""
+
+    @property
+    def all_weights(self) -> list:
+        """[[weight_ih, weight_hh(, bias_ih, bias_hh)(, weight_hr)] per layer and direction],
+        PyTorch's order (layer 0 forward, layer 0 reverse, layer 1 forward, ...)."""
+        dirs = 2 if self.bidirectional else 1
+        return [[p for p in self._params(layer, d) + (self._proj(layer, d),) if p is not None]
+                for layer in range(self.num_layers) for d in range(dirs)]
+
+    def _proj(self, layer: int, d: int) -> Optional[Tensor]:
+        return getattr(self, f"weight_hr_l{layer}" + ("_reverse" if d else ""), None)
 
     def _params(self, layer: int, d: int) -> tuple:
         sfx = f"_l{layer}" + ("_reverse" if d else "")
@@ -115,7 +158,8 @@ class RNNBase(Module):
     def _initial(self, hx: Optional[Tensor], batch: int, dtype: Any, unbatched: bool,
                  what: str) -> Tensor:
         dirs = 2 if self.bidirectional else 1
-        want = (self.num_layers * dirs, batch, self.hidden_size)
+        size = self.hidden_size if what == "c_0" else (self.proj_size or self.hidden_size)
+        want = (self.num_layers * dirs, batch, size)
         if hx is None:
             return tl.zeros(*want, dtype=dtype)
         name = type(self).__name__
@@ -145,8 +189,11 @@ class RNNBase(Module):
         batch = x.shape[1]
         lstm = self.mode == "LSTM"
         if lstm:
-            if hx is not None and (not isinstance(hx, tuple) or len(hx) != 2):
-                raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
+            if hx is not None and (not isinstance(hx, tuple) or len(hx) != 2
+                                   or hx[0] is None or hx[1] is None):
+                # (h_0, None) must not silently mean a zero c_0
+                raise TypeError("LSTM: hx must be a tuple (h_0, c_0) of two Tensors (or None), "
+                                f"got {_describe(hx)}")
             h0 = self._initial(None if hx is None else hx[0], batch, x.dtype, unbatched, "h_0")
             c0 = self._initial(None if hx is None else hx[1], batch, x.dtype, unbatched, "c_0")
         else:
@@ -159,7 +206,12 @@ class RNNBase(Module):
             for d in range(dirs):
                 k = layer * dirs + d
                 w_ih, w_hh, b_ih, b_hh = self._params(layer, d)
-                if lstm:
+                if lstm and self.proj_size:
+                    out, h, c = _lstm_projected_layer(layer_in, w_ih, w_hh, b_ih, b_hh,
+                                                      self._proj(layer, d), h0[k], c0[k],
+                                                      reverse=bool(d))
+                    c_n.append(c)
+                elif lstm:
                     out, h, c = R.lstm_layer(layer_in, w_ih, w_hh, b_ih, b_hh, h0[k], c0[k],
                                              reverse=bool(d))
                     c_n.append(c)
@@ -186,6 +238,28 @@ class RNNBase(Module):
         return output, h_n
 
 
+def _lstm_projected_layer(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+                          b_hh: Optional[Tensor], w_hr: Tensor, h0: Tensor, c0: Tensor,
+                          reverse: bool) -> tuple:
+    """One direction of an LSTM layer with a projection (PyTorch's proj_size):
+    h_t = W_hr (o_t * tanh(c_t)), so h has proj_size units and c hidden_size. Written with
+    ops, one step at a time (the fused kernels assume h and c have one size): slower, but
+    differentiable to any order. x (T, B, I) -> (outputs (T, B, P), h_n (B, P), c_n (B, H))."""
+    t_len, batch, n_in = x.shape
+    # all time steps' input projections in one product, as in the fused layers
+    xw = (x.reshape(t_len * batch, n_in) @ w_ih.T).reshape(t_len, batch, w_ih.shape[0])
+    if b_ih is not None:
+        xw = xw + (b_ih + b_hh)
+    h, c = h0, c0
+    outs: list = [None] * t_len
+    for t in (range(t_len - 1, -1, -1) if reverse else range(t_len)):
+        i, f, g, o = (xw[t] + h @ w_hh.T).chunk(4, -1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = (o.sigmoid() * c.tanh()) @ w_hr.T
+        outs[t] = h
+    return tl.stack(outs, 0), h, c
+
+
 class RNN(RNNBase):
     """Elman RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu).
 
@@ -206,16 +280,20 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """LSTM with PyTorch's gate order (input, forget, cell, output)."""
+    """LSTM with PyTorch's gate order (input, forget, cell, output). With ``proj_size`` > 0
+    each layer's output h_t = W_hr (o_t * tanh(c_t)) has proj_size units (parameter
+    ``weight_hr_l{k}``), h_0 / h_n are (layers * dirs, batch, proj_size) and c stays
+    hidden_size, as in PyTorch."""
 
     mode = "LSTM"
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
-                 bidirectional: bool = False, device: Any = None, dtype: Any = None) -> None:
+                 bidirectional: bool = False, proj_size: int = 0, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__(input_size, hidden_size, num_layers, bias=bias,
                          batch_first=batch_first, dropout=dropout, bidirectional=bidirectional,
-                         device=device, dtype=dtype)
+                         device=device, dtype=dtype, proj_size=proj_size)
 
 
 class GRU(RNNBase):

@@ -15,23 +15,26 @@ which keeps the order and int keys (optimizer state dicts use them) exactly.
 
 Safety: arrays are read with ``allow_pickle=False`` and object arrays are refused on save
 and on load, so loading an untrusted file cannot run code; every entry's npy header is
-checked (dtype, size against the archive's record) before its data is read, and anything
-malformed is a ``ValueError`` naming the file. Writes are atomic: a temporary file in the
+checked (dtype, size against the archive's record, stored uncompressed so that a small
+file cannot inflate into gigabytes) before its data is read, and anything malformed is a
+``ValueError`` naming the file. Writes are atomic: a temporary file in the
 target's directory, fsync'ed, then ``os.replace``'d over the target, so a crash or an error
 mid-write leaves the previous file intact.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import secrets
+import zipfile
 from collections import OrderedDict
 from typing import Any, Dict, List, Union
 
 import numpy as np
 
-from .tensor import Tensor, _make
+from .tensor import Tensor, _make, _supported
 
 __all__ = ["save", "load"]
 
@@ -109,20 +112,44 @@ class _Encoder:
 def save(obj: Any, path: PathLike) -> None:
     """Write ``obj`` to ``path`` (written as given: no suffix is added), atomically.
 
+    ``path`` may also be a binary file object open for writing (as ``torch.save`` allows,
+    e.g. ``io.BytesIO``); the archive is then written at its current position in one
+    ``write`` call, and the atomicity is the caller's business.
+
     ``obj``: nested dicts (str or int keys; order kept; OrderedDict comes back as
     OrderedDict), lists, tuples, Tensors (saved as their data), numpy arrays and scalars,
     int/float/bool/None and strings. Objects of other types and object arrays raise
     TypeError before anything is written."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save: path must be a str or os.PathLike, got {type(path).__name__}")
+    is_file = _is_writable_file(path)
+    if not is_file and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save: path must be a str, an os.PathLike or a binary file object "
+                        f"open for writing, got {type(path).__name__}")
+    if not is_file:
+        target = os.path.realpath(os.fspath(path))  # through a symlink, as open() would
+        if os.path.isdir(target):
+            # checked first: os.replace would fail only after the whole archive is written,
+            # naming the temporary file
+            raise IsADirectoryError(f"save: {os.fspath(path)!r} is a directory, not a file path")
     enc = _Encoder()
-    root = enc.node(obj, "obj")
+    try:
+        root = enc.node(obj, "obj")
+    except RecursionError:
+        raise ValueError("save: the object is nested too deeply to save") from None
     header = {"format": _FORMAT, "version": _VERSION, "arrays": len(enc.arrays), "root": root}
-    blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("ascii")
+    try:
+        blob = json.dumps(header, allow_nan=False, separators=(",", ":")).encode("ascii")
+    except RecursionError:
+        raise ValueError("save: the object is nested too deeply to save") from None
     entries = {f"a{i}": a for i, a in enumerate(enc.arrays)}
     entries[_HEADER] = np.frombuffer(blob, dtype=np.uint8)
+    if is_file:
+        # built in memory, then one write: zipfile seeks back to patch each entry's header,
+        # which streams such as gzip files and pipes cannot do
+        buf = io.BytesIO()
+        np.savez(buf, allow_pickle=False, **entries)
+        path.write(buf.getbuffer())
+        return
 
-    target = os.path.realpath(os.fspath(path))  # through a symlink, as open() would
     directory = os.path.dirname(target)
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"save: directory {directory!r} does not exist "
@@ -141,6 +168,19 @@ def save(obj: Any, path: PathLike) -> None:
             pass
         raise
     _fsync_directory(directory)
+
+
+def _is_writable_file(f: Any) -> bool:
+    if isinstance(f, (str, bytes, os.PathLike)) or not hasattr(f, "write"):
+        return False
+    if _text_mode(f):
+        raise TypeError("save: the file object must be open in binary mode ('wb')")
+    return True
+
+
+def _text_mode(f: Any) -> bool:
+    mode = getattr(f, "mode", None)  # an int for gzip files: those are binary
+    return isinstance(f, io.TextIOBase) or (isinstance(mode, str) and "b" not in mode)
 
 
 def _create_temp(directory: str, base: str):
@@ -183,26 +223,41 @@ def load(path: PathLike) -> Any:
     Raises FileNotFoundError (or another OSError) if the file cannot be opened, and
     ValueError naming the file if it is not a well-formed tensorlite file (truncated,
     corrupt, foreign, or holding pickled objects, which are never unpickled)."""
+    if hasattr(path, "read") and not isinstance(path, (str, bytes, os.PathLike)):
+        # a binary file object (as torch.load allows), read from its current position
+        if _text_mode(path):
+            raise TypeError("load: the file object must be open in binary mode ('rb')")
+        if not (hasattr(path, "seek") and hasattr(path, "tell")):
+            raise TypeError("load: the file object must be seekable")
+        return _read_reporting(path, getattr(path, "name", None) or type(path).__name__)
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"load: path must be a str or os.PathLike, got {type(path).__name__}")
+        raise TypeError(f"load: path must be a str, an os.PathLike or a binary file object, "
+                        f"got {type(path).__name__}")
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"load: {path!r} is a directory, not a tensorlite file")
     with open(path, "rb") as f:
-        try:
-            return _read(f)
-        except _Corrupt as e:
-            raise ValueError(f"load: {path}: {e}") from None
-        except MemoryError:
-            raise
-        except Exception as e:  # zipfile/numpy/json errors of a damaged file, never a crash
-            raise ValueError(f"load: {path} is not a readable tensorlite file "
-                             f"({type(e).__name__}: {e})") from None
+        return _read_reporting(f, path)
+
+
+def _read_reporting(f: Any, path: str) -> Any:
+    try:
+        return _read(f)
+    except _Corrupt as e:
+        raise ValueError(f"load: {path}: {e}") from None
+    except MemoryError:
+        raise
+    except Exception as e:  # zipfile/numpy/json errors of a damaged file, never a crash
+        raise ValueError(f"load: {path} is not a readable tensorlite file "
+                         f"({type(e).__name__}: {e})") from None
 
 
 def _read(f: Any) -> Any:
     # np.load on anything but a zip or .npy file guesses "pickle" and advises
     # allow_pickle=True, which is exactly wrong here: name the real problem instead.
+    start = f.tell()
     magic = f.read(6)
-    f.seek(0)
+    f.seek(start)
     if not magic.startswith(b"PK") and magic != b"\x93NUMPY":
         raise _Corrupt("not a readable tensorlite file ("
                        + ("the file is empty" if not magic else "not an .npz/zip archive") + ")")
@@ -252,6 +307,11 @@ def _check_entry(npz: Any, name: str, allowed: str) -> None:
     """Read the npy header of entry ``name``: refuse object/structured dtypes and sizes
     larger than the stored bytes (so a forged shape cannot make us allocate)."""
     info = npz.zip.getinfo(name + ".npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        # save never compresses; a compressed entry could inflate a small hostile file into
+        # gigabytes (a zip bomb) before any check on the data
+        raise _Corrupt(f"entry {name} is compressed (tensorlite files are stored "
+                       "uncompressed); refusing to inflate it")
     with npz.zip.open(info) as m:
         version = np.lib.format.read_magic(m)
         if version == (1, 0):
@@ -298,7 +358,13 @@ class _Decoder:
             return [self.node(v) for v in node]
         if isinstance(node, dict):
             if "$tensor" in node:
-                return _make(self.array(node, "$tensor"), False, None, 0, None)
+                a = self.array(node, "$tensor")
+                if not _supported(a.dtype):
+                    # save only writes Tensors' data, which never has these dtypes; a Tensor
+                    # built around one would fail later, inside some op
+                    raise _Corrupt(f"array a{node['$tensor']} is marked as a Tensor but has "
+                                   f"dtype {a.dtype}, which tensors cannot hold")
+                return _make(a, False, None, 0, None)
             if "$array" in node:
                 return self.array(node, "$array")
             if "$scalar" in node:

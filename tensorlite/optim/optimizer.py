@@ -146,6 +146,11 @@ class Optimizer:
                     raise TypeError(f"{name}.step: gradient of dtype {g.dtype} for a parameter "
                                     f"of dtype {w.dtype} (shape {w.shape}); both must be "
                                     "floating point")
+                if g.dtype != w.dtype:
+                    # a gradient assigned by hand in another precision (autograd always gives
+                    # the leaf's dtype): the update must run in the parameter's precision, as
+                    # g * g in float32 written into a float64 state would lose digits
+                    g = g.astype(w.dtype)
                 items.append((p, w, g))
             if items:
                 work.append((group, items))
@@ -245,6 +250,14 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {g[k]}" for k in sorted(g) if k not in ("params", "param_names")]
         return "\n".join(lines) + "\n)"
+
+
+def _check_impl_flags(name: str, **flags: Any) -> None:
+    """PyTorch's ``foreach`` / ``fused`` pick an implementation, not the maths: accepted so
+    that PyTorch code runs, and ignored (there is one implementation here)."""
+    for k, v in flags.items():
+        if v is not None and not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"{name}: {k} must be None or a bool, got {v!r}")
 
 
 def _check_number(opt: Any, group: Dict[str, Any], key: str, label: str,

@@ -1,9 +1,11 @@
 """RMSprop (Hinton, Neural Networks for Machine Learning, lecture 6e), PyTorch's formulation."""
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
-from .optimizer import Optimizer, ParamsT, _check_number
+from .optimizer import Optimizer, ParamsT, _check_impl_flags, _check_number
 
 
 class RMSprop(Optimizer):
@@ -22,7 +24,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+                 maximize: bool = False, foreach: Optional[bool] = None) -> None:
+        _check_impl_flags("RMSprop", foreach=foreach)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered, maximize=maximize))
 

@@ -1,10 +1,12 @@
 """Stochastic gradient descent with momentum, PyTorch's formulation."""
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..kernels.update import axpy_
-from .optimizer import Optimizer, ParamsT, _check_number
+from .optimizer import Optimizer, ParamsT, _check_impl_flags, _check_number
 
 
 class SGD(Optimizer):
@@ -20,7 +22,9 @@ class SGD(Optimizer):
 
     def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False) -> None:
+                 *, maximize: bool = False, foreach: Optional[bool] = None,
+                 fused: Optional[bool] = None) -> None:
+        _check_impl_flags("SGD", foreach=foreach, fused=fused)
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
