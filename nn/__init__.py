@@ -12,9 +12,9 @@ import tensorlite  # noqa: F401  (first: it configures BLAS threads before numpy
 
 from . import functional, init, utils
 from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,
-                     ConvTranspose2d, Dropout, Embedding, Flatten, Identity, LayerNorm,
-                     LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid, SiLU, Softmax,
-                     Softplus, Tanh)
+                     ConvTranspose2d, Dropout, Dropout1d, Dropout2d, Embedding, Flatten,
+                     Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid,
+                     SiLU, Softmax, Softplus, Tanh)
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
@@ -23,7 +23,8 @@ _RECURRENT = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase",
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
     "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
-    "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "BatchNorm1d", "BatchNorm2d",
+    "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",
+    "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "utils", *_RECURRENT,

@@ -21,14 +21,15 @@ import numpy as np
 
 import tensorlite as tl
 from tensorlite import Tensor
-from tensorlite._checks import broadcast_shape, check_float, check_indices, shape_str
+from tensorlite._checks import broadcast_shape, check_float, check_indices, pair, shape_str
 from tensorlite.autograd import Function
 from tensorlite.ops.broadcast import as_operand, unbroadcast
 from tensorlite.tensor import _make
 
 __all__ = [
     "linear", "relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "softplus",
-    "softmax", "log_softmax", "one_hot", "flatten", "pad", "dropout", "batch_norm", "layer_norm",
+    "softmax", "log_softmax", "one_hot", "flatten", "pad", "dropout", "dropout1d", "dropout2d",
+    "batch_norm", "layer_norm",
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
 ]
@@ -52,6 +53,22 @@ def _check_same_dtype(op: str, input: Tensor, name: str, t: Tensor) -> None:
     if t.dtype != input.dtype:
         raise TypeError(f"{op}: input ({input.dtype}) and {name} ({t.dtype}) must have the same "
                         "dtype (convert the input, or the module with .double()/.float())")
+
+
+def _legacy_reduction(size_average: Optional[bool], reduce: Optional[bool],
+                      reduction: str) -> str:
+    """PyTorch's deprecated size_average/reduce flags turned into a ``reduction`` (they win
+    over it when given, with PyTorch's warning). The losses take them by keyword only: in
+    PyTorch they sit before ``ignore_index``/``reduction``, a position this library's
+    signatures gave to those arguments first."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{ret}' instead.", UserWarning, stacklevel=3)
+    return ret
 
 
 def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
@@ -139,14 +156,17 @@ def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tens
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); the gradient at 0 is 0 (PyTorch's convention). ``inplace`` is accepted
     for compatibility; the result is always a new tensor."""
+    _check_tensor("relu", "input", input)
     return input.relu()
 
 
 def tanh(input: Tensor) -> Tensor:
+    _check_tensor("tanh", "input", input)
     return input.tanh()
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    _check_tensor("sigmoid", "input", input)
     return input.sigmoid()
 
 
@@ -240,6 +260,7 @@ def _softmax_dim(op: str, ndim: int, dim: Optional[int]) -> int:
 
 def softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim`` (stable)."""
+    _check_tensor("softmax", "input", input)
     if dtype is not None:
         input = input.to(dtype)
     return input.softmax(_softmax_dim("softmax", input.ndim, dim))
@@ -247,6 +268,7 @@ def softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tens
 
 def log_softmax(input: Tensor, dim: Optional[int] = None, dtype: Any = None) -> Tensor:
     """x - logsumexp(x) along ``dim`` (stable)."""
+    _check_tensor("log_softmax", "input", input)
     if dtype is not None:
         input = input.to(dtype)
     return input.log_softmax(_softmax_dim("log_softmax", input.ndim, dim))
@@ -274,6 +296,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    # Checked: an ndarray also has a .flatten, whose complaint would not name this op.
+    _check_tensor("flatten", "input", input)
     return input.flatten(start_dim, end_dim)
 
 
@@ -287,6 +311,58 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     ``inplace`` is accepted for compatibility; the result is always a new tensor."""
     from tensorlite.ops.dropout import dropout as _dropout
     return _dropout(input, p, training)
+
+
+def _feature_dropout(op: str, input: Tensor, p: float, training: bool) -> Tensor:
+    """Zero whole channels: one Bernoulli draw per (dim 0, dim 1) entry, shared by the
+    remaining dims, the survivors scaled by 1/(1-p) (PyTorch's feature dropout)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: probability must be a number, got {type(p).__name__} {p!r}")
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    _check_tensor(op, "input", input)
+    if not training or p == 0.0:
+        return input
+    check_float(op, "input", input)
+    if p == 1.0:
+        return input * 0.0
+    from tensorlite.random import generator
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    keep = generator().random(shape, dtype=np.float64 if input.dtype == np.float64
+                              else np.float32) >= p
+    mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    return input * _const(mask)
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p (training only)."""
+    _check_tensor("dropout1d", "input", input)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{shape_str(input.shape)}")
+    if input.ndim == 2:
+        return _feature_dropout("dropout1d", input.unsqueeze(0), p, training).squeeze(0)
+    return _feature_dropout("dropout1d", input, p, training)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
+              inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) input with probability p (training only).
+
+    As in PyTorch, a 3-D input is taken as (N, C, L) (with PyTorch's warning), not as an
+    unbatched (C, H, W).
+    """
+    _check_tensor("dropout2d", "input", input)
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D (N, C, H, W) input, got shape "
+                         f"{shape_str(input.shape)}")
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that "
+                      "channel-wise 1D dropout behavior is desired - input is interpreted as "
+                      "shape (N, C, L), where C is the channel dim (as PyTorch does); use "
+                      "dropout1d for that", UserWarning, stacklevel=2)
+    return _feature_dropout("dropout2d", input, p, training)
 
 
 # ---------------------------------------------------------------------------------------
@@ -403,6 +479,15 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         _check_same_dtype(op, input, name, t)
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
+    if training and input.numel() == 0:
+        # An empty batch (as PyTorch): an empty result, the running statistics untouched,
+        # and still a (zero) gradient for weight and bias.
+        out = input * 1.0
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        return out
     if training:
         n = input.numel() // max(c, 1)
         if n <= 1:
@@ -497,9 +582,73 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = Non
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
-    """Maximum over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo)."""
+    """Maximum over kh x kw windows: (N, C, H, W) -> (N, C, Ho, Wo).
+
+    With ``return_indices`` also the int64 position of each maximum, flattened over the
+    input's (H, W) plane (PyTorch's convention, as ``MaxUnpool2d`` expects).
+    """
     from tensorlite.ops.pool import max_pool2d as _max_pool2d
-    return _max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    if dilation != 1 or return_indices:
+        dil = pair("max_pool2d", "dilation", dilation, 1)
+        if dil != (1, 1) or return_indices:
+            return _max_pool2d_gather(input, kernel_size, stride, padding, dil, ceil_mode,
+                                      return_indices)
+    return _max_pool2d(input, kernel_size, stride, padding, 1, ceil_mode, False)
+
+
+def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
+                       dilation: tuple, ceil_mode: bool, return_indices: bool) -> Any:
+    """Max pooling the fused kernel does not cover (dilation, return_indices): the winner of
+    each window is found on the arrays, then gathered by differentiable indexing, so the
+    gradient goes to that one element (the first maximum in row-major window order, as in
+    PyTorch) and double backward works."""
+    from tensorlite.ops.pool import _check_input, _out_len
+    op = "max_pool2d"
+    _check_input(op, input)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    k = pair(op, "kernel_size", kernel_size, 1)
+    empty = isinstance(stride, (tuple, list)) and len(stride) == 0   # PyTorch's default too
+    s = k if stride is None or empty else pair(op, "stride", stride, 1)
+    p = pair(op, "padding", padding, 0)
+    # PyTorch bounds the padding by the kernel size, not the dilated extent.
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
+    eff = tuple(d * (kk - 1) + 1 for d, kk in zip(dilation, k))
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    n, c, h, w = x.shape
+    ho, wo = (_out_len(size, e, ss, pp, bool(ceil_mode))
+              for size, e, ss, pp in zip((h, w), eff, s, p))
+    if ho < 1 or wo < 1:
+        raise ValueError(f"{op}: the dilated kernel {eff} is larger than the padded input "
+                         f"{h + 2 * p[0]}x{w + 2 * p[1]}")
+    # -inf padding on every side a window can reach (the right side also for ceil_mode).
+    extra = tuple(max(0, (o - 1) * ss + e - size - pp)
+                  for o, ss, e, size, pp in zip((ho, wo), s, eff, (h, w), p))
+    xp = tl.pad(x, (p[1], extra[1], p[0], extra[0]), value=-np.inf)
+    xd = xp.data
+    rows = np.arange(ho)[:, None] * s[0] + np.arange(k[0])[None, :] * dilation[0]   # (ho, kh)
+    cols = np.arange(wo)[:, None] * s[1] + np.arange(k[1])[None, :] * dilation[1]   # (wo, kw)
+    # windows[n, c, oh, ow, i, j] = xp[n, c, rows[oh, i], cols[ow, j]]
+    windows = xd[:, :, rows[:, None, :, None], cols[None, :, None, :]]
+    flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
+    # NaN wins, as in PyTorch (np.argmax alone would skip it for a larger finite value).
+    nan = np.isnan(flat)
+    win = np.where(nan.any(-1), nan.argmax(-1), flat.argmax(-1))
+    i, j = np.divmod(win, k[1])
+    hh = rows[np.arange(ho)[:, None], i]          # (n, c, ho, wo) rows in the padded input
+    ww = cols[np.arange(wo)[None, :], j]
+    nn_idx = np.arange(n)[:, None, None, None]
+    cc_idx = np.arange(c)[None, :, None, None]
+    out = xp[nn_idx, cc_idx, hh, ww]
+    if input.ndim == 3:
+        out = out.squeeze(0)
+    if not return_indices:
+        return out
+    indices = (hh - p[0]) * w + (ww - p[1])
+    if input.ndim == 3:
+        indices = indices[0]
+    return out, _const(indices.astype(np.int64))
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -553,23 +702,34 @@ def _renorm_rows(idx: np.ndarray, weight: Tensor, max_norm: float, norm_type: fl
 # ---------------------------------------------------------------------------------------
 def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
                   ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
+                  label_smoothing: float = 0.0, *, size_average: Optional[bool] = None,
+                  reduce: Optional[bool] = None) -> Tensor:
     """Cross-entropy of logits (N, C, d1, ...) against class indices (N, d1, ...) or class
     probabilities (the input's shape)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     from tensorlite.ops.loss import cross_entropy as _cross_entropy
     return _cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
-             ignore_index: int = -100, reduction: str = "mean") -> Tensor:
+             ignore_index: int = -100, reduction: str = "mean", *,
+             size_average: Optional[bool] = None, reduce: Optional[bool] = None) -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, d1, ...) at class indices."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     from tensorlite.ops.loss import nll_loss as _nll_loss
     return _nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
-    """(input - target)^2, reduced by 'mean' (default), 'sum' or 'none'."""
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", *,
+             weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+             reduce: Optional[bool] = None) -> Tensor:
+    """(input - target)^2, reduced by 'mean' (default), 'sum' or 'none'.
+
+    ``weight`` (the input's shape) scales each squared error; its 'mean' is then the
+    weighted mean sum(w * e) / sum(w), as in PyTorch.
+    """
     op = "mse_loss"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_tensor(op, "input", input)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
@@ -582,17 +742,30 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
         warnings.warn(f"{op}: target size {shape_str(target.shape)} differs from input size "
                       f"{shape_str(input.shape)}; they will be broadcast", UserWarning,
                       stacklevel=2)
+    if weight is not None:
+        _check_tensor(op, "weight", weight)
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ValueError(f"{op}: weight of shape {shape_str(weight.shape)} must have the "
+                             f"input's shape {shape_str(input.shape)}")
     diff = input - target
-    return _reduce(op, diff * diff, reduction)
+    if weight is None:
+        return _reduce(op, diff * diff, reduction)
+    loss = diff * diff * weight.to(input.dtype)
+    if reduction == "mean":
+        return loss.sum() / weight.to(input.dtype).sum()
+    return _reduce(op, loss, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
                                      weight: Optional[Tensor] = None, reduction: str = "mean",
-                                     pos_weight: Optional[Tensor] = None) -> Tensor:
+                                     pos_weight: Optional[Tensor] = None, *,
+                                     size_average: Optional[bool] = None,
+                                     reduce: Optional[bool] = None) -> Tensor:
     """-[pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed stably as
     (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), i.e. max(x, 0) - x y + log(1 + e^-|x|)
     without pos_weight; ``weight`` rescales each element."""
     op = "binary_cross_entropy_with_logits"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_tensor(op, "input", input)
     check_float(op, "input", input)
     if not isinstance(target, Tensor):

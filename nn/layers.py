@@ -18,7 +18,8 @@ from .module import Module, Parameter
 
 __all__ = ["Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
            "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
-           "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Conv2d", "ConvTranspose2d",
+           "Dropout", "Dropout1d", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+           "Conv2d", "ConvTranspose2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding"]
 
 
@@ -104,7 +105,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.flatten(self.start_dim, self.end_dim)
+        return F.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -118,7 +119,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.relu()
+        return F.relu(input)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -188,12 +189,12 @@ class Softplus(Module):
 
 class Tanh(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return input.tanh()
+        return F.tanh(input)
 
 
 class Sigmoid(Module):
     def forward(self, input: Tensor) -> Tensor:
-        return input.sigmoid()
+        return F.sigmoid(input)
 
 
 class Softmax(Module):
@@ -227,7 +228,8 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
+            raise ValueError(f"{type(self).__name__}: probability has to be between 0 and 1, "
+                             f"but got {p}")
         self.p = p
         self.inplace = inplace
 
@@ -238,6 +240,22 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability p in training mode
+    (one draw per channel), scaling the rest by 1/(1-p); the identity in eval mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) input with probability p in training mode (one
+    draw per feature map), scaling the rest by 1/(1-p); the identity in eval mode."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)
 
 
 # ---------------------------------------------------------------------------------------
@@ -664,4 +682,6 @@ class Embedding(Module):
             s += f", padding_idx={self.padding_idx}"
         if self.max_norm is not None:
             s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
         return s

@@ -18,8 +18,12 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class _Loss(Module):
-    def __init__(self, reduction: str = "mean") -> None:
+    # size_average and reduce are PyTorch's deprecated spellings of ``reduction``, accepted
+    # by keyword (PyTorch code that still passes them keeps working, with its warning).
+    def __init__(self, reduction: str = "mean", *, size_average: Optional[bool] = None,
+                 reduce: Optional[bool] = None) -> None:
         super().__init__()
+        reduction = F._legacy_reduction(size_average, reduce, reduction)
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, "
                              f"got {reduction!r}")
@@ -27,8 +31,9 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight: Optional[Tensor] = None, reduction: str = "mean") -> None:
-        super().__init__(reduction)
+    def __init__(self, weight: Optional[Tensor] = None, reduction: str = "mean", *,
+                 size_average: Optional[bool] = None, reduce: Optional[bool] = None) -> None:
+        super().__init__(reduction, size_average=size_average, reduce=reduce)
         self.register_buffer("weight", weight)
 
 
@@ -38,44 +43,49 @@ class CrossEntropyLoss(_WeightedLoss):
     ``label_smoothing`` mixes the target with the uniform distribution."""
 
     def __init__(self, weight: Optional[Tensor] = None, ignore_index: int = -100,
-                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
-        super().__init__(weight, reduction)
+                 reduction: str = "mean", label_smoothing: float = 0.0, *,
+                 size_average: Optional[bool] = None, reduce: Optional[bool] = None) -> None:
+        super().__init__(weight, reduction, size_average=size_average, reduce=reduce)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
-                               self.label_smoothing)
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (N, C, ...) at class indices (N, ...)."""
 
     def __init__(self, weight: Optional[Tensor] = None, ignore_index: int = -100,
-                 reduction: str = "mean") -> None:
-        super().__init__(weight, reduction)
+                 reduction: str = "mean", *, size_average: Optional[bool] = None,
+                 reduce: Optional[bool] = None) -> None:
+        super().__init__(weight, reduction, size_average=size_average, reduce=reduce)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class MSELoss(_Loss):
     """Mean squared error (input - target)^2."""
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
     """Sigmoid + binary cross-entropy in one numerically stable expression."""
 
     def __init__(self, weight: Optional[Tensor] = None, reduction: str = "mean",
-                 pos_weight: Optional[Tensor] = None) -> None:
-        super().__init__(reduction)
+                 pos_weight: Optional[Tensor] = None, *, size_average: Optional[bool] = None,
+                 reduce: Optional[bool] = None) -> None:
+        super().__init__(reduction, size_average=size_average, reduce=reduce)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
-                                                  self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)

@@ -127,6 +127,10 @@ def _as_array(value: Any) -> np.ndarray:
     """The array inside a state-dict value: a Tensor, an ndarray, a number, or array-like."""
     if isinstance(value, Tensor):
         return value.data
+    if not isinstance(value, np.ndarray) and callable(getattr(value, "detach", None)):
+        # A foreign tensor that may require grad (a PyTorch state_dict(keep_vars=True) or
+        # dict(named_parameters())): its __array__ refuses such tensors, its detach() does not.
+        value = value.detach()
     try:
         arr = value if isinstance(value, np.ndarray) else np.asarray(value)
     except ValueError:  # a ragged nested list
@@ -218,28 +222,50 @@ class Module:
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        for hook in list(self._forward_pre_hooks.values()):
-            result = hook(self, args)
-            if result is not None:
-                args = result if isinstance(result, tuple) else (result,)
+        # Each entry is (hook, with_kwargs); with_kwargs hooks also see (and may replace)
+        # the keyword arguments, as PyTorch's.
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError("forward pre-hook must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result!r}")
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
         out = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
-            result = hook(self, args, out)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
         return out
 
-    def register_forward_pre_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, args)`` runs before forward; it may return replacement args."""
-        handle = RemovableHandle(self._forward_pre_hooks)
-        self._forward_pre_hooks[handle.id] = hook
+    @staticmethod
+    def _add_hook(hooks: dict, hook: Callable, prepend: bool, with_kwargs: bool
+                  ) -> RemovableHandle:
+        if not callable(hook):
+            raise TypeError(f"register hook: expected a callable, got {type(hook).__name__}")
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = (hook, bool(with_kwargs))
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
         return handle
 
-    def register_forward_hook(self, hook: Callable) -> RemovableHandle:
-        """``hook(module, args, output)`` runs after forward; it may return a new output."""
-        handle = RemovableHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
-        return handle
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args)`` runs before forward; it may return replacement args.
+        With ``with_kwargs``: ``hook(module, args, kwargs)`` returning None or
+        ``(args, kwargs)``. ``prepend`` runs it before the hooks already registered."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False) -> RemovableHandle:
+        """``hook(module, args, output)`` runs after forward; it may return a new output.
+        With ``with_kwargs``: ``hook(module, args, kwargs, output)``."""
+        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
 
     # -- registration -----------------------------------------------------------------
     def _registries(self) -> Tuple[dict, dict, dict]:
@@ -572,12 +598,13 @@ class Module:
         unexpected = [k for k in state_dict if k not in own]
         errors = []
         if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
+            # PyTorch's order: missing keys first, then unexpected ones.
             if missing:
                 errors.append("Missing key(s) in state_dict: "
                               + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                errors.append("Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ".")
         updates = []
         for key, target in own.items():
             if key not in state_dict:
@@ -630,6 +657,11 @@ class Module:
 # ---------------------------------------------------------------------------------------
 # Containers
 # ---------------------------------------------------------------------------------------
+def _check_child(op: str, module: Any) -> None:
+    if not isinstance(module, Module):
+        raise TypeError(f"{op}: {type(module).__name__} is not a Module subclass")
+
+
 def _index(op: str, idx: Any, n: int) -> int:
     if isinstance(idx, bool) or not isinstance(idx, (int, np.integer)):
         raise TypeError(f"{op}: indices must be integers or slices, got {type(idx).__name__}")
@@ -655,7 +687,9 @@ class _Indexed(Module):
 
     def __setitem__(self, idx: int, module: Module) -> None:
         k = _index(type(self).__name__, idx, len(self))
-        self.add_module(str(k), module)
+        # Replace the child at that position under its own name (a Sequential built from
+        # an OrderedDict keeps 'fc', not a new '0').
+        self.add_module(list(self._modules)[k], module)
 
     def __delitem__(self, idx: Union[int, slice]) -> None:
         mods = list(self._modules.values())
@@ -671,17 +705,45 @@ class _Indexed(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> "_Indexed":
-        for m in modules:
+        mods = list(modules)
+        # All checked first: a bad entry must not leave the container half extended.
+        for m in mods:
+            _check_child(type(self).__name__, m)
+        for m in mods:
             self.append(m)
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        op = f"{type(self).__name__}.insert"
+        n = len(self)
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{op}: index must be an integer, got {type(index).__name__}")
+        if not -n <= index <= n:
+            raise IndexError(f"{op}: index {index} is out of range for {n} modules")
+        # Checked before the children are renumbered, which would otherwise be half done.
+        _check_child(type(self).__name__, module)
         mods = list(self._modules.values())
-        mods.insert(index, module)
+        mods.insert(int(index), module)
         self._renumber(mods)
+
+    def pop(self, key: Union[int, slice]) -> Any:
+        """Remove and return the module (or, for a slice, the modules) at ``key``."""
+        v = self[key]
+        del self[key]
+        return v
 
     def __iadd__(self, modules: Iterable[Module]) -> "_Indexed":
         return self.extend(modules)
+
+
+def _repeats(other: Any) -> int:
+    if isinstance(other, bool) or not isinstance(other, (int, np.integer)):
+        raise TypeError(f"Sequential: unsupported operand type(s) for *: 'Sequential' and "
+                        f"'{type(other).__name__}'")
+    if other <= 0:
+        raise ValueError(f"Sequential: non-positive multiplication factor {other} is not "
+                         "supported")
+    return int(other)
 
 
 class Sequential(_Indexed):
@@ -708,6 +770,23 @@ class Sequential(_Indexed):
         for m in self._modules.values():
             x = m(x)
         return x
+
+    def __add__(self, other: "Sequential") -> "Sequential":
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential: add operator supports only objects of Sequential "
+                             f"class, but {type(other).__name__} is given")
+        return Sequential(*self, *other)
+
+    def __mul__(self, other: int) -> "Sequential":
+        # The same module objects repeated (shared parameters), as in PyTorch.
+        return Sequential(*(list(self) * _repeats(other)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> "Sequential":
+        mods = list(self) * _repeats(other)
+        self._renumber(mods)
+        return self
 
 
 class ModuleList(_Indexed):
@@ -793,7 +872,19 @@ class ModuleDict(Module):
         return m
 
     def update(self, modules: Any) -> None:
+        """Add (or replace) entries from a mapping or an iterable of (key, module) pairs."""
         items = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
-        for pair in items:
-            key, m = pair
+        pairs = []
+        for i, entry in enumerate(items):
+            if not isinstance(entry, (tuple, list)):
+                raise TypeError(f"ModuleDict.update: sequence element #{i} should be a "
+                                f"(key, module) pair, got {type(entry).__name__}")
+            if len(entry) != 2:
+                raise ValueError(f"ModuleDict.update: sequence element #{i} has length "
+                                 f"{len(entry)}; 2 is required")
+            _check_name("module", entry[0])
+            _check_child("ModuleDict", entry[1])
+            pairs.append(entry)
+        # Every entry checked before the first is added: a bad one leaves the dict as it was.
+        for key, m in pairs:
             self[key] = m

@@ -42,12 +42,13 @@ def _scale_grad_in_place(p: Tensor, factor: float) -> None:
 
 
 def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+                    error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
     """Rescale the gradients in place so that their joint norm is at most ``max_norm``.
 
     The joint norm is the ``norm_type``-norm of all gradients taken as one vector
     (``inf`` for the largest absolute value). Each gradient is multiplied by
     min(1, max_norm / (norm + 1e-6)). Returns the norm before clipping, as a 0-d Tensor.
+    ``foreach`` (PyTorch's choice of implementation) is accepted and ignored.
     """
     op = "clip_grad_norm_"
     params = _param_list(parameters)
@@ -75,15 +76,18 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
                            "gradients is non-finite, so it cannot be clipped; pass "
                            "error_if_nonfinite=False to clip anyway")
     coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
+    # A NaN norm scales by NaN, as PyTorch does: the NaN shows in every gradient instead of
+    # the step going ahead unclipped (error_if_nonfinite=True refuses it instead).
+    if not coef >= 1.0:
         for p in params:
             if p.grad is not None:
                 _scale_grad_in_place(p, coef)
     return _make(np.array(total, dtype=dtype), False, None, 0, None)
 
 
-def clip_grad_value_(parameters: _Params, clip_value: float) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value], in place."""
+def clip_grad_value_(parameters: _Params, clip_value: float, foreach: Any = None) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value], in place (``foreach`` is
+    accepted for PyTorch's signature and ignored)."""
     clip_value = _number("clip_grad_value_", "clip_value", clip_value)
     if not clip_value >= 0:
         # np.clip with min > max would set every element to -|clip_value|
