@@ -10,7 +10,10 @@ from ..tensor import Tensor
 
 def _log_softmax_array(x: np.ndarray, dim: int) -> np.ndarray:
     m = np.max(x, axis=dim, keepdims=True) if x.size else x
-    m = np.where(np.isfinite(m), m, 0)
+    # A row of -inf has no finite max to subtract: shifting by 0 gives its exp sum 0 and
+    # NaNs, as in PyTorch. A +inf max stays: x - m is NaN at it and -inf elsewhere, so the
+    # whole row is NaN, as in PyTorch (shifting by 0 would give [nan, 0, 0]).
+    m = np.where(m == -np.inf, 0, m)
     shifted = x - m
     return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 

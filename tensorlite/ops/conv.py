@@ -106,6 +106,21 @@ def _crop_to(t: Tensor, like: Tensor) -> Tensor:
     return t if tuple(t.shape[2:]) == (h, w) else t[:, :, :h, :w]
 
 
+# Geometry arguments must fit the kernels' int64 index arithmetic with room to spare;
+# PyTorch's pooling has the same int32 bound. Beyond it numba would be handed an int it
+# cannot type or would wrap around (a stride of 2**63 gave a silent 0 or an OverflowError
+# from inside numba).
+_MAX_GEOMETRY = 2 ** 31 - 1
+
+
+def check_geometry(op: str, **pairs: tuple) -> None:
+    """Every value of the normalised (int, int) pairs is at most _MAX_GEOMETRY."""
+    for name, value in pairs.items():
+        if max(value) > _MAX_GEOMETRY:
+            raise ValueError(f"{op}: {name} must be at most {_MAX_GEOMETRY} (2**31 - 1), got "
+                             f"{value}")
+
+
 def _out_size(n: int, k: int, s: int, p: int, d: int) -> int:
     return (n + 2 * p - d * (k - 1) - 1) // s + 1
 
@@ -143,6 +158,7 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
     _check_conv(op, x, w, b, groups)
     stride = pair(op, "stride", stride, 1)
     dilation = pair(op, "dilation", dilation, 1)
+    check_geometry(op, stride=stride, dilation=dilation)
     kh, kw = w.shape[2], w.shape[3]
     if isinstance(padding, str):
         if padding == "valid":
@@ -160,6 +176,7 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
             raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got "
                              f"{padding!r}")
     padding = pair(op, "padding", padding, 0)
+    check_geometry(op, padding=padding)
     n, c, h, wd = x.shape
     o = w.shape[0]
     if c % groups or o % groups:
@@ -196,6 +213,8 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: A
     padding = pair(op, "padding", padding, 0)
     dilation = pair(op, "dilation", dilation, 1)
     output_padding = pair(op, "output_padding", output_padding, 0)
+    check_geometry(op, stride=stride, padding=padding, dilation=dilation,
+                   output_padding=output_padding)
     n, c, h, wd = x.shape
     if w.shape[0] != c:
         raise ValueError(f"{op}: input has {c} channels but weight {shape_str(w.shape)} expects "

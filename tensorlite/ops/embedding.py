@@ -81,6 +81,8 @@ def check_embedding_args(indices: Any, weight: Any, padding_idx: Optional[int]) 
 
 def lookup(idx: np.ndarray, weight: Tensor, pad: int) -> Tensor:
     """The gather itself, on arguments check_embedding_args has accepted."""
-    flat = np.ascontiguousarray(idx.reshape(-1), dtype=np.int64)
+    # A copy, never a view of the indices tensor: the backward scatters at these indices,
+    # and indices changed in place after the forward must not move the gradient.
+    flat = np.array(idx.reshape(-1), dtype=np.int64)
     out = Embedding.apply(weight, flat, pad)
     return out.reshape(idx.shape + (weight.shape[1],))

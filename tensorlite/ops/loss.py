@@ -3,8 +3,9 @@
 cross_entropy(x, t) = -log softmax(x)_t = logsumexp(x) - x_t, with optional label
 smoothing (the target distribution puts 1 - eps on t and eps/K everywhere). Without class
 weights it runs as one fused numba kernel over the rows (stable: the row max is
-subtracted); with class weights or probability targets it is composed from
-differentiable ops.
+subtracted), and so does its backward, except under ``create_graph=True``: there the
+gradient is written with differentiable ops, so the loss can be differentiated twice as in
+PyTorch. With class weights or probability targets it is composed from differentiable ops.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .._checks import check_kernel_float, check_real, is_int, shape_str
-from ..autograd import Function, once_differentiable
+from ..autograd import Function, is_grad_enabled
 from ..kernels import loss as K
 from ..tensor import Tensor, _make
 from .compare import where
@@ -33,12 +34,28 @@ class CrossEntropyRows(Function):
         return loss
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g):
         (logits,) = ctx.saved_tensors
         target, stats, ignore_index, eps = ctx.args
-        grad = K.cross_entropy_backward(logits.data, target, stats, g.data, ignore_index, eps)
-        return _make(grad, False, None, 0, None)
+        if not is_grad_enabled():
+            # The usual backward (create_graph=False): the fused kernel on plain arrays.
+            grad = K.cross_entropy_backward(logits.data, target, stats, g.data, ignore_index,
+                                            eps)
+            return _make(grad, False, None, 0, None)
+        # create_graph=True records the backward, so it is written with differentiable ops
+        # (PyTorch differentiates cross_entropy twice too: Hessian-vector products, gradient
+        # penalties): g * (softmax(x) - (1 - eps) * onehot(t) - eps / K), 0 on ignored rows.
+        m, k = logits.shape
+        keep = target != ignore_index
+        shift = np.full((m, k), eps / k, dtype=logits.dtype)
+        rows = np.flatnonzero(keep)
+        shift[rows, target[rows]] += 1.0 - eps
+        keep_col = _make(keep[:, None], False, None, 0, None)
+        # Both selections are needed: the incoming g of an ignored row may be NaN (the mean
+        # over no targets is 0/0) and would reach the second derivative through the product;
+        # an ignored row of -inf logits has a NaN softmax.
+        g = where(keep_col, g.reshape(m, 1), 0.0)
+        return where(keep_col, (logits.softmax(1) - _make(shift, False, None, 0, None)) * g, 0.0)
 
 
 def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
@@ -65,8 +82,11 @@ def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
 
 def _check_target_dtype(op: str, t: np.ndarray) -> None:
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{op}: target must be an integer tensor of class indices (or float "
-                        f"probabilities of the input's shape), got dtype {t.dtype}")
+        # Only cross_entropy also takes class probabilities; nll_loss wants indices.
+        alt = (" (or float probabilities of the input's shape)" if op == "cross_entropy"
+               else "")
+        raise TypeError(f"{op}: target must be an integer tensor of class indices{alt}, got "
+                        f"dtype {t.dtype}")
 
 
 def _check_common(op: str, input: Any, target: Any, ignore_index: Any, reduction: Any) -> Tensor:
@@ -88,6 +108,9 @@ def _check_common(op: str, input: Any, target: Any, ignore_index: Any, reduction
         # a float ignore_index would be compared with the integer targets, never matching
         raise TypeError(f"{op}: ignore_index must be an int, got {type(ignore_index).__name__} "
                         f"{ignore_index!r}")
+    if not -2 ** 63 <= ignore_index < 2 ** 63:
+        # the kernel compares it with int64 targets; numba could not even type a larger int
+        raise ValueError(f"{op}: ignore_index must fit in int64, got {ignore_index}")
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     return target
@@ -137,7 +160,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
     x2, t, shape = _classes_last(op, input, target)
     _check_target(op, t, k, ignore_index)
-    t = np.ascontiguousarray(t, dtype=np.int64)
+    # A copy, never a view of the target tensor: the backward reads it, and a target changed
+    # in place after the forward must not change the gradient (an index past K would even
+    # be written out of bounds by the kernel).
+    t = np.array(t, dtype=np.int64)
     if weight is None:
         check_kernel_float(op, "input", input)  # the fused kernel: float32/float64 only
         rows = CrossEntropyRows.apply(x2.contiguous(), t, int(ignore_index),

@@ -14,6 +14,7 @@ from .._checks import check_kernel_float, is_int, pair, shape_str
 from ..autograd import Function
 from ..kernels import pool as K
 from ..tensor import Tensor, _make
+from .conv import check_geometry
 from .shape import pad
 
 
@@ -147,8 +148,11 @@ def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     kernel = pair(op, "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None or stride == () else pair(op, "stride", stride, 1)
+    # PyTorch's default stride (the kernel size) is None or an empty sequence, () or [].
+    empty = isinstance(stride, (tuple, list)) and len(stride) == 0
+    stride = kernel if stride is None or empty else pair(op, "stride", stride, 1)
     padding = pair(op, "padding", padding, 0)
+    check_geometry(op, kernel_size=kernel, stride=stride, padding=padding)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel}")
     h, w = x.shape[-2:]
@@ -245,4 +249,5 @@ def adaptive_avg_pool2d(x: Tensor, output_size: Any) -> Tensor:
             raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
         output_size = tuple(x.shape[-2 + i] if v is None else v for i, v in enumerate(output_size))
     out = pair(op, "output_size", output_size, 1)
+    check_geometry(op, output_size=out)
     return _batched(AdaptiveAvgPool2d.apply, x, out)

@@ -90,8 +90,7 @@ def _torch_kw(t, kw):
 
 register(OpInfo("cross_entropy", lambda x, **kw: L.cross_entropy(x, **_tl_weight(kw)),
                 np_cross_entropy, loss_samples(), (L.CrossEntropyRows,),
-                lambda t, x, **kw: t.nn.functional.cross_entropy(x, **_torch_kw(t, kw)),
-                once_differentiable=True))
+                lambda t, x, **kw: t.nn.functional.cross_entropy(x, **_torch_kw(t, kw))))
 register(OpInfo("cross_entropy_weighted", lambda x, **kw: L.cross_entropy(x, **_tl_weight(kw)),
                 np_cross_entropy, loss_samples(weighted=True),
                 (A.LogSoftmax, R.Gather, S.GetItem),
