@@ -22,11 +22,11 @@ from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, fu
                        linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)
 from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, chunk, clamp, clone, cos,
-                  div, eq, erf, exp, expand, flatten, flip, gather, ge, gt, isfinite, isnan, le, log,
-                  log_softmax, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
-                  neg, pad, permute, pow, relu, reshape, sigmoid, sign, sin, softmax, split, sqrt,
-                  square, squeeze, stack, std, sub, sum, tanh, transpose, unbind, unsqueeze, var,
-                  where)
+                  div, eq, erf, exp, expand, flatten, flip, floor_divide, gather, ge, gt, isfinite,
+                  isnan, le, log, log_softmax, logsumexp, lt, matmul, max, maximum, mean, min,
+                  minimum, mul, ne, neg, pad, permute, pow, relu, remainder, reshape, sigmoid, sign,
+                  sin, softmax, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose,
+                  unbind, unsqueeze, var, where)
 
 bool = bool_  # noqa: A001  (tl.bool, as torch.bool)
 float = float32  # noqa: A001

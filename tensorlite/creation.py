@@ -91,10 +91,16 @@ def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool 
     return _finish(np.eye(n, m, dtype=_float(dtype, "eye")), requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+def arange(start: Any = None, end: Any = None, step: Any = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
+    """``arange(end)``, ``arange(start, end, step)``; ``arange(end=n)`` too, as in PyTorch."""
     if end is None:
+        if start is None:
+            raise TypeError("arange: missing the end of the range (arange(end) or "
+                            "arange(start, end, step))")
         start, end = 0, start
+    elif start is None:
+        start = 0
     start, end, step = (v.item() if isinstance(v, Tensor) else v for v in (start, end, step))
     for name, v in (("start", start), ("end", end), ("step", step)):
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
@@ -141,16 +147,25 @@ def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _finish(generator().standard_normal(_shape("randn", size)).astype(dt), requires_grad)
 
 
-def randint(low: int, high: Optional[int] = None, size: Any = (), dtype: Any = None) -> Tensor:
-    if high is None:
+def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if isinstance(high, (tuple, list)):
+        # PyTorch's randint(high, size) form: the second positional argument is the size
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     check_int("randint", "low", low)
     check_int("randint", "high", high)
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    dt = as_dtype(dtype, "randint") if dtype is not None else int64
+    if requires_grad and dt.kind != "f":
+        raise RuntimeError(f"randint: only floating-point tensors can require gradients, got "
+                           f"dtype {dt}")
     arr = generator().integers(low, high, size=_shape("randint", size))
-    return _finish(arr.astype(as_dtype(dtype, "randint") if dtype is not None else int64), False)
+    return _finish(arr.astype(dt), requires_grad)
 
 
 def randperm(n: int, dtype: Any = None) -> Tensor:

@@ -1,6 +1,7 @@
 """Tensor: a numpy array plus the little autograd needs to know about it."""
 from __future__ import annotations
 
+from itertools import chain as _chain
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -177,6 +178,12 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __format__(self, spec: str) -> str:
+        # f"{loss:.4f}" works on a 0-d tensor, as in PyTorch; other tensors take no spec.
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
                                threshold=200)
@@ -297,14 +304,22 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = np.array(data)
     else:
         arr = _np_array("tensor", data, None)
-        # Python floats become the default float dtype (float32), as in PyTorch.
-        if arr.dtype == float64:
+        if arr.dtype.kind in "fuO" and isinstance(data, (int, list, tuple)):
+            big, f64 = _scan(data)
+            if big is not None:
+                # numpy makes ints past int64 uint64 (wrapped to negative by the int64 cast
+                # below) or, mixed with small ones, float64: PyTorch refuses them.
+                raise TypeError(f"tensor: an integer does not fit in int64: {big}")
+            # Python floats become the default float dtype (float32), as in PyTorch; float64
+            # numpy scalars, arrays or tensors among the data keep float64, as in PyTorch.
+            if arr.dtype == float64 and not f64:
+                arr = arr.astype(_DEFAULT_FLOAT)
+        elif arr.dtype == float64:  # a Python float
             arr = arr.astype(_DEFAULT_FLOAT)
     if arr.dtype.kind not in "fiub":
-        if arr.dtype.kind == "O" and isinstance(data, (int, list, tuple)) and _has_big_int(data):
-            raise TypeError("tensor: an integer does not fit in int64")
         raise TypeError(f"tensor: unsupported data of dtype {arr.dtype}")
-    if arr.dtype.kind in "iu" and arr.dtype != int64 and not isinstance(data, np.ndarray):
+    if arr.dtype.kind in "iu" and arr.dtype != int64 and not isinstance(data, (np.ndarray,
+                                                                               np.generic)):
         arr = arr.astype(int64)
     if arr.dtype == np.float16:
         arr = arr.astype(float32)
@@ -327,12 +342,30 @@ def _np_array(op: str, data: Any, dtype: Any) -> np.ndarray:
                       + f": {e}") from None
 
 
-def _has_big_int(data: Any) -> bool:
-    if isinstance(data, int) and not isinstance(data, bool):
-        return not -2 ** 63 <= data < 2 ** 64
-    if isinstance(data, (list, tuple)):
-        return any(_has_big_int(d) for d in data)
-    return False
+_PLAIN = frozenset((float, int, bool))
+
+
+def _scan(data: Any) -> tuple:
+    """(an int outside int64's range or None, whether a float64 numpy scalar, array or
+    tensor is among the data) for nested lists. Goes level by level with C-level passes
+    (element types, min/max of the ints), so that tl.tensor of a long list of Python
+    numbers stays close to np.array's cost."""
+    big, f64 = None, False
+    level = data if isinstance(data, (list, tuple)) else [data]
+    while level:
+        types = set(map(type, level))
+        if int in types and big is None:
+            ints = [d for d in level if type(d) is int]
+            big = next((v for v in (min(ints), max(ints)) if not -2 ** 63 <= v < 2 ** 63), None)
+        for t in types - _PLAIN:
+            if t is list or t is tuple or f64:
+                continue
+            if issubclass(t, (np.ndarray, np.generic, Tensor)):
+                f64 = any(d.dtype == float64 for d in level if type(d) is t)
+        if list not in types and tuple not in types:
+            break
+        level = list(_chain.from_iterable(d for d in level if type(d) is list or type(d) is tuple))
+    return big, f64
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,7 +400,7 @@ def check_view_write(op: str, t: Tensor, other: Any = None) -> None:
 def _inplace(name: str, fn: Any) -> Callable:
     """An in-place method: out-of-place op, result written into this tensor's memory."""
 
-    def method(self: Tensor, other: Any = _NO_OPERAND, *args: Any) -> Tensor:
+    def method(self: Tensor, other: Any = _NO_OPERAND, *args: Any, **kwargs: Any) -> Tensor:
         operands = args if other is _NO_OPERAND else (other,) + args
         track = _ag._GradMode.enabled and (self.requires_grad or any(
             isinstance(o, Tensor) and o.requires_grad for o in operands))
@@ -380,10 +413,10 @@ def _inplace(name: str, fn: Any) -> Callable:
             # The old value may be needed by the new node (mul_'s gradient for `other`), so
             # the node sees a snapshot; this tensor then takes over the node.
             old = _make(self.data.copy(), self.requires_grad, self.grad_fn, self._out_nr, None)
-            out = fn(old, *operands)
+            out = fn(old, *operands, **kwargs)
         else:
             with _ag.no_grad():
-                out = fn(self.detach(), *operands)
+                out = fn(self.detach(), *operands, **kwargs)
         if out.data.shape != self.data.shape:
             raise RuntimeError(f"{name}: the result of shape {tuple(out.shape)} does not fit the "
                                f"tensor of shape {tuple(self.shape)}")
@@ -441,6 +474,14 @@ def _clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: 
 _CLAMP_ = _inplace("clamp_", lambda old, lo, hi: _ops.clamp(old, lo, hi))
 
 
+def _comparable(other: Any) -> bool:
+    """Whether ``t == other`` compares elementwise. As PyTorch, None, strings and other
+    objects are not data: ``t == None`` is False (Python's identity fallback), not an error,
+    so ``x in [None, t]`` and ``if t != None`` work."""
+    return other is not None and not isinstance(other, (str, bytes)) and (
+        isinstance(other, (Tensor, int, float, np.ndarray, np.generic, list, tuple)))
+
+
 _methods = {
     "__add__": _ops.add, "__radd__": lambda s, o: _ops.add(o, s),
     "__sub__": _ops.sub, "__rsub__": lambda s, o: _ops.sub(o, s),
@@ -448,8 +489,13 @@ _methods = {
     "__truediv__": _ops.div, "__rtruediv__": lambda s, o: _ops.div(o, s),
     "__pow__": _ops.pow, "__rpow__": lambda s, o: _ops.pow(o, s),
     "__matmul__": _ops.matmul, "__rmatmul__": lambda s, o: _ops.matmul(o, s),
+    "__floordiv__": _ops.floor_divide, "__rfloordiv__": lambda s, o: _ops.floor_divide(o, s),
+    "__mod__": _ops.remainder, "__rmod__": lambda s, o: _ops.remainder(o, s),
+    "floor_divide": _ops.floor_divide, "remainder": _ops.remainder,
     "__neg__": _ops.neg, "__pos__": lambda s: s, "__abs__": _ops.abs,
-    "__eq__": _ops.eq, "__ne__": _ops.ne, "__lt__": _ops.lt, "__le__": _ops.le,
+    "__eq__": lambda s, o: _ops.eq(s, o) if _comparable(o) else NotImplemented,
+    "__ne__": lambda s, o: _ops.ne(s, o) if _comparable(o) else NotImplemented,
+    "__lt__": _ops.lt, "__le__": _ops.le,
     "__gt__": _ops.gt, "__ge__": _ops.ge,
     "__invert__": _ops.bitwise_not, "__and__": _ops.bitwise_and, "__or__": _ops.bitwise_or,
     "__xor__": _ops.bitwise_xor, "__rand__": lambda s, o: _ops.bitwise_and(o, s),

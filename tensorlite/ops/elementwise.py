@@ -165,7 +165,8 @@ def _minmax_grads(ctx, g, a_loses, b_loses, tie):
     return ga, gb
 
 
-def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
+def _pair(a: Any, b: Any, name: str) -> tuple:
+    """Both operands as Tensors of the promoted dtype, their shapes checked to broadcast."""
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             raise TypeError(f"{name}: expected at least one Tensor operand")
@@ -182,6 +183,15 @@ def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
             a = cast(a, dt)
         if db is not dt:
             b = cast(b, dt)
+    return a, b
+
+
+def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
+    a, b = _pair(a, b, name)
+    if fn is Pow and a.data.dtype.kind == "b":
+        # numpy computes bool ** bool in int8, a dtype tensors do not use; PyTorch refuses
+        raise TypeError("pow: not implemented for two bool operands; convert one first, e.g. "
+                        ".long()")
     if fn is Div and a.data.dtype.kind in "iub":
         a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
     elif fn is Sub and a.data.dtype.kind == "b":
@@ -191,11 +201,29 @@ def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
     return fn.apply(a, b)
 
 
-def add(a: Any, b: Any) -> Tensor:
+def _scaled(b: Any, alpha: Any, name: str) -> Any:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: alpha must be a number, got {type(alpha).__name__} "
+                        f"{alpha!r:.40}")
+    if isinstance(b, Tensor):
+        if b.data.dtype.kind != "f" and not float(alpha).is_integer():
+            raise TypeError(f"{name}: a float alpha ({alpha}) needs a floating-point other, got "
+                            f"dtype {b.dtype}")
+        return mul(b, alpha)
+    return b * alpha  # a Python or numpy number
+
+
+def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a + alpha * b``, as torch.add."""
+    if type(alpha) is not int or alpha != 1:
+        b = _scaled(b, alpha, "add")
     return _binary(Add, a, b, "add")
 
 
-def sub(a: Any, b: Any) -> Tensor:
+def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a - alpha * b``, as torch.sub."""
+    if type(alpha) is not int or alpha != 1:
+        b = _scaled(b, alpha, "sub")
     return _binary(Sub, a, b, "sub")
 
 
@@ -555,8 +583,7 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
                             f"{type(v).__name__} {v!r:.40}")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if isinstance(min, _NUMBER) and isinstance(max, _NUMBER) and min > max:
-        raise ValueError(f"clamp: min ({min}) is greater than max ({max})")
+    # min > max is allowed, as documented by PyTorch: every element becomes max.
     if x.data.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
         dt = x.data.dtype  # the common case: numbers keep a float tensor's dtype
     else:
@@ -594,7 +621,45 @@ def clone(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
+    if x.data.dtype.kind == "b":
+        x = cast(x, np.int64)  # as PyTorch (square is pow(x, 2)): 0/1 as int64, not bool
     return mul(x, x)
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``a // b`` rounded towards -inf, in the promoted dtype (``//``). Not differentiable
+    (its derivative is 0 almost everywhere; PyTorch has none either): the result is a
+    constant."""
+    a, b = _pair(a, b, "floor_divide")
+    ad, bd = a.data, b.data
+    if ad.dtype.kind == "b":
+        ad, bd = ad.astype(np.int64), bd.astype(np.int64)
+    if ad.dtype.kind in "iu" and not bd.all():
+        # numpy would give 0 with a warning; integer division by zero has no value
+        raise ZeroDivisionError(f"floor_divide: integer division by zero (divisor of shape "
+                                f"{tuple(b.shape)})")
+    with np.errstate(divide="ignore", invalid="ignore"):  # float x // 0 = +-inf or nan
+        return _const(np.floor_divide(ad, bd))
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """``a % b`` with the sign of ``b`` (Python's and PyTorch's convention), ``%``.
+
+    Differentiable in both: d/da = 1, d/db = -floor(a / b)."""
+    a, b = _pair(a, b, "remainder")
+    if a.requires_grad or b.requires_grad:
+        from ..autograd import is_grad_enabled
+        if is_grad_enabled():
+            # a - floor(a / b) * b with the quotient a constant gives exactly those gradients
+            return a - floor_divide(a, b) * b
+    ad, bd = a.data, b.data
+    if ad.dtype.kind == "b":
+        ad, bd = ad.astype(np.int64), bd.astype(np.int64)
+    if ad.dtype.kind in "iu" and not bd.all():
+        raise ZeroDivisionError(f"remainder: integer division by zero (divisor of shape "
+                                f"{tuple(b.shape)})")
+    with np.errstate(divide="ignore", invalid="ignore"):  # float x % 0 = nan
+        return _const(np.remainder(ad, bd))
 
 
 def sign(x: Tensor) -> Tensor:

@@ -51,18 +51,30 @@ class Sum(Function):
         return g.expand(ctx.in_shape)
 
 
-def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+def _cast_to(name: str, x: Tensor, dtype: Any) -> Tensor:
+    """``x`` in the reduction's ``dtype=`` (PyTorch's: the input is cast before reducing)."""
+    from ..tensor import as_dtype
+    from .elementwise import cast
+    return cast(x, as_dtype(dtype, name))
+
+
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
+        dtype: Any = None) -> Tensor:
     dims = _dims("sum", dim, x.data.ndim)
+    if dtype is not None:
+        x = _cast_to("sum", x, dtype)
     if x.data.dtype.kind == "b":
         from .elementwise import cast
         x = cast(x, np.int64)
     return Sum.apply(x, dims, keepdim)
 
 
-def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+    if dtype is not None:
+        x = _cast_to("mean", x, dtype)
     if x.data.dtype.kind != "f":
         raise TypeError(f"mean: input must be a floating-point tensor, got dtype {x.dtype} "
-                        "(use .float() first)")
+                        "(use .float() first, or pass dtype=)")
     dims = _dims("mean", dim, x.data.ndim)
     n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
     return Sum.apply(x, dims, keepdim) / n if n else Sum.apply(x, dims, keepdim) * np.nan
@@ -127,12 +139,19 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     return ReturnValues(values, _make(idx.astype(np.int64), False, None, 0, None))
 
 
-def max(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:  # noqa: A001
-    """Without ``dim``: the maximum (a 0-d tensor). With ``dim``: (values, indices)."""
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    """Without ``dim``: the maximum (a 0-d tensor). With ``dim``: (values, indices).
+    With a tensor in place of ``dim``: the elementwise maximum, as torch.max(a, b)."""
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum
+        return maximum(x, dim)
     return _extreme(x, dim, keepdim, True)
 
 
-def min(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:  # noqa: A001
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
+    if isinstance(dim, Tensor):
+        from .elementwise import minimum
+        return minimum(x, dim)
     return _extreme(x, dim, keepdim, False)
 
 
@@ -188,6 +207,9 @@ def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
 
 def _var(name: str, x: Tensor, dim: Any, correction: int, keepdim: bool,
          unbiased: Optional[bool]) -> Tensor:
+    if isinstance(dim, (bool, np.bool_)):
+        # PyTorch's var(unbiased) form: x.var(False) is the biased variance over all dims
+        dim, unbiased = None, bool(dim)
     if unbiased is not None:
         correction = 1 if unbiased else 0
     if x.data.dtype.kind != "f":

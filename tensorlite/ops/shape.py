@@ -203,7 +203,15 @@ class Flip(Function):
         return Flip.apply(g, ctx.dims)
 
 
-def flip(x: Tensor, dims: Any) -> Tensor:
+def flip(x: Tensor, *args: Any, dims: Any = None) -> Tensor:
+    """Reverse the order along ``dims``: ``flip(x, (0, 1))``, ``flip(x, dims=(0, 1))`` or,
+    as the method, ``x.flip(0, 1)``."""
+    if dims is None:
+        if not args:
+            raise TypeError("flip: missing dims (an int or a tuple of ints)")
+        dims = args[0] if len(args) == 1 else args
+    elif args:
+        raise TypeError("flip: dims given both positionally and as a keyword")
     # normalize_dims refuses repeated dims (numpy's "repeated axis" would not name flip)
     dims = normalize_dims("flip", dims, x.data.ndim)
     return Flip.apply(x, dims)
@@ -228,35 +236,117 @@ def contiguous(x: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Indexing
 # ---------------------------------------------------------------------------------------
-def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
-    """Tensors and lists in an index become arrays; bounds are checked with a clear error."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    out = []
+class TwoStepIndex:
+    """An index mixing integers with index arrays, applied as PyTorch does: the integers
+    (with the slices, None and Ellipsis) first, as a basic index, then the arrays on the
+    result. numpy treats an integer as one more advanced index, which changes the layout:
+    for x of shape (3, 4, 5), numpy's x[0, :, [1, 3]] has shape (2, 4), PyTorch's (4, 2)
+    (the arrays' dims move to the front only when arrays are separated from each other)."""
+
+    __slots__ = ("basic", "adv")
+
+    def __init__(self, basic: tuple, adv: tuple) -> None:
+        self.basic, self.adv = basic, adv
+
+
+def take(a: np.ndarray, idx: Any) -> Any:
+    """``a[idx]`` for a normalized index (a tuple or a TwoStepIndex)."""
+    if type(idx) is TwoStepIndex:
+        return a[idx.basic][idx.adv]
+    return a[idx]
+
+
+def put(a: np.ndarray, idx: Any, value: Any) -> None:
+    """``a[idx] = value``; the basic step of a TwoStepIndex is a view, so it writes into a."""
+    if type(idx) is TwoStepIndex:
+        a[idx.basic][idx.adv] = value
+    else:
+        a[idx] = value
+
+
+def _index_item(op: str, it: Any) -> Any:
+    if isinstance(it, Tensor):
+        it = it.data
+    elif isinstance(it, list):
+        try:
+            it = np.asarray(it)
+        except ValueError:
+            raise IndexError(f"{op}: a list index must be rectangular (nested lists of "
+                             f"equal lengths), got {it!r:.60}") from None
+        if it.size == 0 and it.dtype.kind == "f":
+            it = it.astype(np.int64)  # [] holds no floats: an empty list of indices
+    elif isinstance(it, (bool, np.bool_)):
+        it = np.asarray(it)  # True/False index as a 0-d mask (a new dim), not as 1/0
+    if isinstance(it, np.ndarray):
+        if it.dtype.kind not in "iub":
+            raise IndexError(f"{op}: tensors used as indices must be integer or bool, got "
+                             f"dtype {it.dtype}")
+        if it.ndim == 0 and it.dtype.kind in "iu":
+            # A 0-d integer tensor indexes like the integer it holds (PyTorch selects).
+            it = int(it)
+    elif isinstance(it, slice):
+        for v in (it.start, it.stop, it.step):
+            if v is not None and not is_int(v) and not (
+                    isinstance(v, Tensor) and v.data.dtype.kind in "iu" and v.data.size == 1):
+                raise TypeError(f"{op}: slice bounds must be ints or None, got "
+                                f"{type(v).__name__} {v!r} in {it!r}")
+        if it.step is not None and int(it.step) == 0:
+            raise ValueError(f"{op}: slice step cannot be zero ({it!r})")
+        if it.step is not None and int(it.step) < 0:
+            # PyTorch refuses negative steps; numpy's reversed view would make code that
+            # works here fail there.
+            raise ValueError(f"{op}: slice step must be greater than zero, got {it!r}; use "
+                             "flip() to reverse a dim")
+    elif not (it is None or it is Ellipsis or isinstance(it, (int, np.integer))):
+        raise IndexError(f"{op}: unsupported index of type {type(it).__name__}")
+    return it
+
+
+def _two_step(items: tuple, ndim: int) -> TwoStepIndex:
+    """Split ``items`` (integers and arrays mixed) into PyTorch's two steps."""
+    consumed = sum(1 if isinstance(it, (int, np.integer, slice)) else
+                   it.ndim if isinstance(it, np.ndarray) and it.dtype.kind == "b" else
+                   1 if isinstance(it, np.ndarray) else 0 for it in items)
+    basic, arrays, out = [], {}, 0  # arrays: position in the intermediate result -> (array, dims)
     for it in items:
-        if isinstance(it, Tensor):
-            it = it.data
-        elif isinstance(it, list):
-            try:
-                it = np.asarray(it)
-            except ValueError:
-                raise IndexError(f"{op}: a list index must be rectangular (nested lists of "
-                                 f"equal lengths), got {it!r:.60}") from None
         if isinstance(it, np.ndarray):
-            if it.dtype.kind not in "iub":
-                raise IndexError(f"{op}: tensors used as indices must be integer or bool, got "
-                                 f"dtype {it.dtype}")
-        elif isinstance(it, slice):
-            for v in (it.start, it.stop, it.step):
-                if v is not None and not is_int(v) and not (
-                        isinstance(v, Tensor) and v.data.dtype.kind in "iu" and v.data.size == 1):
-                    raise TypeError(f"{op}: slice bounds must be ints or None, got "
-                                    f"{type(v).__name__} {v!r} in {it!r}")
-            if it.step is not None and int(it.step) == 0:
-                raise ValueError(f"{op}: slice step cannot be zero ({it!r})")
-        elif not (it is None or it is Ellipsis or isinstance(it, (int, np.integer))):
-            raise IndexError(f"{op}: unsupported index of type {type(it).__name__}")
-        out.append(it)
-    norm = tuple(out)
+            if it.dtype.kind == "b" and it.ndim == 0:
+                # a 0-d mask adds a dim of size 1 and keeps (True) or drops (False) its entry
+                basic.append(None)
+                arrays[out] = (it.reshape(1), 1)
+                out += 1
+            else:
+                span = it.ndim if it.dtype.kind == "b" else 1
+                basic.extend([slice(None)] * span)
+                arrays[out] = (it, span)
+                out += span
+        else:
+            basic.append(it)
+            if it is Ellipsis:
+                out += ndim - consumed
+            elif it is None or isinstance(it, slice):
+                out += 1
+    if Ellipsis not in basic:
+        basic.append(Ellipsis)  # keeps the basic step an array view even when all dims go
+    adv, p = [], 0
+    while p < out:
+        if p in arrays:
+            arr, span = arrays[p]
+            adv.append(arr)
+            p += span
+        else:
+            adv.append(slice(None))
+            p += 1
+    return TwoStepIndex(tuple(basic), tuple(adv))
+
+
+def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
+    """Tensors and lists in an index become arrays; bounds are checked with a clear error.
+
+    The result is a tuple for numpy, or a TwoStepIndex where PyTorch's layout differs from
+    numpy's (integers mixed with index arrays)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    norm = tuple(_index_item(op, it) for it in items)
     try:
         # A dry run on a zero-strided array of the same shape checks every index for free.
         np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm]
@@ -264,18 +354,21 @@ def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
         raise IndexError(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
     except (ValueError, TypeError) as e:  # anything numpy refuses, with the op's name
         raise type(e)(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
+    if any(isinstance(i, np.ndarray) for i in norm) and any(
+            isinstance(i, (int, np.integer)) for i in norm):
+        return _two_step(norm, x.data.ndim)
     return norm
 
 
-def _is_basic(idx: tuple) -> bool:
-    return not any(isinstance(i, np.ndarray) for i in idx)
+def _is_basic(idx: Any) -> bool:
+    return type(idx) is tuple and not any(isinstance(i, np.ndarray) for i in idx)
 
 
 class GetItem(Function):
     @staticmethod
     def forward(ctx, x, idx):
         ctx.idx, ctx.in_shape = idx, x.data.shape
-        out = x.data[idx]
+        out = take(x.data, idx)
         if not isinstance(out, np.ndarray):
             # A full integer index gives numpy a scalar; with a trailing Ellipsis it gives a
             # 0-d view instead, so x[0].add_(1) writes into x, as in PyTorch.
@@ -297,6 +390,8 @@ class IndexAdd(Function):
         out = np.zeros(shape, src.data.dtype)
         if _is_basic(idx):
             out[idx] = src.data
+        elif type(idx) is TwoStepIndex:
+            np.add.at(out[idx.basic], idx.adv, src.data)  # out[basic] is a view of out
         else:
             np.add.at(out, idx, src.data)
         return out
@@ -321,7 +416,7 @@ class SetItem(Function):
     @staticmethod
     def forward(ctx, x, idx, v):
         ctx.idx, ctx.v_shape = idx, v.data.shape
-        x.data[idx] = v.data
+        put(x.data, idx, v.data)
         return x.data
 
     @staticmethod
@@ -330,10 +425,10 @@ class SetItem(Function):
         gx = gv = None
         if need_x:
             keep = np.ones(g.data.shape, g.dtype)
-            keep[ctx.idx] = 0
+            put(keep, ctx.idx, 0)
             gx = g * _make(keep, False, None, 0, None)
         if need_v:
-            gv = unbroadcast(getitem(g, ctx.idx), ctx.v_shape)
+            gv = unbroadcast(GetItem.apply(g, ctx.idx), ctx.v_shape)
         return gx, None, gv
 
 
@@ -344,7 +439,7 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     from .elementwise import cast
     norm = normalize_index(op, x, idx)
     v = value if isinstance(value, Tensor) else as_operand(value, x, op)
-    target = np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm].shape
+    target = np.shape(take(np.broadcast_to(np.empty((), np.uint8), x.data.shape), norm))
     vshape = v.data.shape
     extra = len(vshape) - len(target)
     if extra > 0 and all(n == 1 for n in vshape[:extra]):
@@ -366,7 +461,7 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     from ..tensor import check_view_write
     check_view_write(op, x, v)
     if not track:
-        x.data[norm] = v.data
+        put(x.data, norm, v.data)
         x._version[0] += 1
         return
     old = _make(x.data, x.requires_grad, x.grad_fn, x._out_nr, x._version)
@@ -416,6 +511,14 @@ def _tensor_list(op: str, tensors: Any) -> list:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dim; shapes must agree elsewhere."""
     tensors = _tensor_list("cat", tensors)
+    dt = tensors[0].data.dtype
+    for t in tensors[1:]:
+        dt = result_dtype(dt, t.data.dtype)
+    if any(t.data.ndim != 1 for t in tensors):
+        # As PyTorch: a 1-D empty tensor (the usual start of a loop `acc = cat([acc, x])`)
+        # is skipped when joining tensors of other ranks; it still takes part in the dtype.
+        kept = [t for t in tensors if t.data.shape != (0,)]
+        tensors = kept or tensors[:1]
     ref = tensors[0]
     if ref.data.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
@@ -425,9 +528,6 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 a != b for i, (a, b) in enumerate(zip(t.data.shape, ref.data.shape)) if i != d):
             raise ValueError(f"cat: tensor {k} has shape {shape_str(t.data.shape)}, which does "
                              f"not match {shape_str(ref.data.shape)} outside dim {d}")
-    dt = ref.data.dtype
-    for t in tensors[1:]:
-        dt = result_dtype(dt, t.data.dtype)
     from .elementwise import cast
     return Cat.apply(d, *[cast(t, dt) for t in tensors])
 
@@ -530,8 +630,9 @@ def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
             raise ValueError(f"split: split_size must be positive (or 0 for an empty dim), got "
                              f"{split_size} for dim {d} of size {n}")
         split_size = int(split_size)
+        # an empty dim splits into one empty piece, as in PyTorch
         sizes = [split_size] * (n // split_size) + ([n % split_size] if n % split_size else []) \
-            if split_size else [0]
+            if n else [0]
     else:
         if isinstance(split_size, Tensor) or not isinstance(split_size, (list, tuple)):
             raise TypeError(f"split: split_size must be an int or a list of ints, got "
@@ -551,6 +652,8 @@ def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     check_int("chunk", "chunks", chunks, 1)
     d = normalize_dim("chunk", dim, x.data.ndim)
+    if x.data.shape[d] == 0:
+        return split(x, [0] * chunks, d)  # PyTorch: `chunks` empty pieces
     size = -(-x.data.shape[d] // chunks)
     return split(x, max(size, 1), d)
 

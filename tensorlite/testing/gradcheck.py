@@ -27,6 +27,12 @@ def _as_tuple(x: Any) -> tuple:
 
 
 def _fn_name(fn: Callable) -> str:
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, type):
+        # MyOp.apply is Function.apply bound to MyOp: its __qualname__ would name Function
+        return f"{owner.__qualname__}.{fn.__name__}"
+    if hasattr(fn, "func") and hasattr(fn, "args"):  # functools.partial
+        return f"partial({_fn_name(fn.func)})"
     return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
 
 
