@@ -11,8 +11,8 @@ state dict of the same architecture loads with ``load_state_dict``.
 import tensorlite  # noqa: F401  (first: it configures BLAS threads before numpy loads)
 
 from . import functional, init, utils
-from .layers import (ELU, GELU, AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv2d,
-                     ConvTranspose2d, Dropout, Dropout1d, Dropout2d, Embedding, Flatten,
+from .layers import (ELU, GELU, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, BatchNorm1d,
+                     BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Dropout1d, Dropout2d, Embedding, Flatten,
                      Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid,
                      SiLU, Softmax, Softplus, Tanh)
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -25,7 +25,8 @@ __all__ = [
     "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
     "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",
     "BatchNorm1d", "BatchNorm2d",
-    "LayerNorm", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding",
+    "LayerNorm", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d", "Embedding",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
     "functional", "init", "utils", *_RECURRENT,
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "softmax", "log_softmax", "one_hot", "flatten", "pad", "dropout", "dropout1d", "dropout2d",
     "batch_norm", "layer_norm",
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
 ]
 
@@ -664,6 +665,53 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     """Average pooling to a fixed output size (Ho, Wo)."""
     from tensorlite.ops.pool import adaptive_avg_pool2d as _adaptive_avg_pool2d
     return _adaptive_avg_pool2d(input, output_size)
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling to a fixed output size (Ho, Wo): output cell (i, j) is the maximum over
+    rows [floor(i*H/Ho), ceil((i+1)*H/Ho)) and columns [floor(j*W/Wo), ceil((j+1)*W/Wo)),
+    PyTorch's adaptive windows. As in ``max_pool2d``'s gather path, the winner of each window
+    (the first maximum; NaN wins) is found on the arrays and gathered by differentiable
+    indexing, so the gradient reaches that one element and double backward works.
+    """
+    from tensorlite.ops.pool import _check_input, check_geometry
+    op = "adaptive_max_pool2d"
+    _check_input(op, input)
+    if not isinstance(return_indices, (bool, np.bool_)):
+        raise TypeError(f"{op}: return_indices must be a bool, got {return_indices!r}")
+    if isinstance(output_size, (tuple, list)):
+        if len(output_size) != 2:
+            raise TypeError(f"{op}: output_size must be an int or a pair, got {output_size!r}")
+        output_size = tuple(input.shape[-2 + i] if v is None else v
+                            for i, v in enumerate(output_size))
+    ho, wo = pair(op, "output_size", output_size, 1)
+    check_geometry(op, output_size=(ho, wo))
+    x = input.unsqueeze(0) if input.ndim == 3 else input
+    n, c, h, w = x.shape
+    if h == 0 or w == 0:
+        # a window over nothing has no maximum
+        raise ValueError(f"{op}: expected non-zero spatial sizes, got input of shape "
+                         f"{shape_str(input.shape)}")
+    xd = x.data
+    hh = np.empty((n, c, ho, wo), np.int64)
+    ww = np.empty((n, c, ho, wo), np.int64)
+    for i in range(ho):
+        r0, r1 = (i * h) // ho, -(-((i + 1) * h) // ho)
+        for j in range(wo):
+            c0, c1 = (j * w) // wo, -(-((j + 1) * w) // wo)
+            win = xd[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
+            nan = np.isnan(win)
+            k = np.where(nan.any(-1), nan.argmax(-1), win.argmax(-1))
+            di, dj = np.divmod(k, c1 - c0)
+            hh[:, :, i, j] = r0 + di
+            ww[:, :, i, j] = c0 + dj
+    out = x[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], hh, ww]
+    indices = hh * w + ww
+    if input.ndim == 3:
+        out, indices = out.squeeze(0), indices[0]
+    if not return_indices:
+        return out
+    return out, _const(indices)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
