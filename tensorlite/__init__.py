@@ -27,6 +27,10 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, chunk, cl
                   minimum, mul, ne, neg, pad, permute, pow, relu, remainder, reshape, sigmoid, sign,
                   sin, softmax, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose,
                   unbind, unsqueeze, var, where)
+# -- more elementwise math --
+# -- more reductions, scans and sorting --
+# -- more shape and indexing ops, creation helpers --
+# -- more linear algebra and random sampling --
 
 bool = bool_  # noqa: A001  (tl.bool, as torch.bool)
 float = float32  # noqa: A001

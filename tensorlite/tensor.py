@@ -526,6 +526,10 @@ _methods = {
     "__imul__": _inplace("__imul__", _ops.mul),
     "__itruediv__": _inplace("__itruediv__", _ops.div),
     "clamp_": _clamp_, "zero_": _zero_, "fill_": _fill_, "copy_": _copy_,
+    # -- more elementwise math (ops/elementwise.py, ops/compare.py) --
+    # -- more reductions, scans and sorting (ops/reduce.py, ops/sort.py) --
+    # -- more shape and indexing ops (ops/shape.py), creation helpers --
+    # -- more linear algebra (ops/linalg.py) and random sampling --
 }
 for _name, _fn in _methods.items():
     setattr(Tensor, _name, _fn)

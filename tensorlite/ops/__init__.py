@@ -10,3 +10,7 @@ from .shape import (cat, chunk, contiguous, expand, flatten, flip, getitem, pad,
                     setitem, split, squeeze, stack, transpose, unbind, unsqueeze, view)
 from .linalg import matmul
 from .activation import log_softmax, softmax
+# -- more elementwise math --
+# -- more reductions, scans and sorting --
+# -- more shape and indexing ops --
+# -- more linear algebra --

@@ -617,3 +617,7 @@ from . import opinfo_conv  # noqa: E402,F401
 from . import opinfo_loss  # noqa: E402,F401
 from . import opinfo_nn  # noqa: E402,F401
 from . import opinfo_rnn  # noqa: E402,F401
+from . import opinfo_math  # noqa: E402,F401
+from . import opinfo_sort  # noqa: E402,F401
+from . import opinfo_index  # noqa: E402,F401
+from . import opinfo_linalg  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""OpInfo entries for shape and indexing ops (ops/shape.py)."""

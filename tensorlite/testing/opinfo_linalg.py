@@ -1,0 +1,1 @@
+"""OpInfo entries for linear algebra (ops/linalg.py)."""

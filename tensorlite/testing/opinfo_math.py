@@ -1,0 +1,1 @@
+"""OpInfo entries for more elementwise math (ops/elementwise.py, ops/compare.py)."""
