@@ -18,10 +18,10 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 class _Loss(Module):
-    # size_average and reduce are PyTorch's deprecated spellings of ``reduction``, accepted
-    # by keyword (PyTorch code that still passes them keeps working, with its warning).
-    def __init__(self, reduction: str = "mean", *, size_average: Optional[bool] = None,
-                 reduce: Optional[bool] = None) -> None:
+    # PyTorch's argument order, deprecated size_average and reduce included (they come
+    # before ``reduction``, so positional calls written for PyTorch mean the same here).
+    def __init__(self, size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                 reduction: str = "mean") -> None:
         super().__init__()
         reduction = F._legacy_reduction(size_average, reduce, reduction)
         if reduction not in _REDUCTIONS:
@@ -31,9 +31,9 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight: Optional[Tensor] = None, reduction: str = "mean", *,
-                 size_average: Optional[bool] = None, reduce: Optional[bool] = None) -> None:
-        super().__init__(reduction, size_average=size_average, reduce=reduce)
+    def __init__(self, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+                 reduce: Optional[bool] = None, reduction: str = "mean") -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
 
@@ -42,10 +42,10 @@ class CrossEntropyLoss(_WeightedLoss):
     ``weight`` (C,) rescales classes, targets equal to ``ignore_index`` are skipped,
     ``label_smoothing`` mixes the target with the uniform distribution."""
 
-    def __init__(self, weight: Optional[Tensor] = None, ignore_index: int = -100,
-                 reduction: str = "mean", label_smoothing: float = 0.0, *,
-                 size_average: Optional[bool] = None, reduce: Optional[bool] = None) -> None:
-        super().__init__(weight, reduction, size_average=size_average, reduce=reduce)
+    def __init__(self, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+                 ignore_index: int = -100, reduce: Optional[bool] = None,
+                 reduction: str = "mean", label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -57,10 +57,10 @@ class CrossEntropyLoss(_WeightedLoss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (N, C, ...) at class indices (N, ...)."""
 
-    def __init__(self, weight: Optional[Tensor] = None, ignore_index: int = -100,
-                 reduction: str = "mean", *, size_average: Optional[bool] = None,
-                 reduce: Optional[bool] = None) -> None:
-        super().__init__(weight, reduction, size_average=size_average, reduce=reduce)
+    def __init__(self, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+                 ignore_index: int = -100, reduce: Optional[bool] = None,
+                 reduction: str = "mean") -> None:
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -78,10 +78,10 @@ class MSELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """Sigmoid + binary cross-entropy in one numerically stable expression."""
 
-    def __init__(self, weight: Optional[Tensor] = None, reduction: str = "mean",
-                 pos_weight: Optional[Tensor] = None, *, size_average: Optional[bool] = None,
-                 reduce: Optional[bool] = None) -> None:
-        super().__init__(reduction, size_average=size_average, reduce=reduce)
+    def __init__(self, weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
+                 reduce: Optional[bool] = None, reduction: str = "mean",
+                 pos_weight: Optional[Tensor] = None) -> None:
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 

@@ -220,3 +220,20 @@ def test_probability_targets_refuse_ignore_index_and_average_empty_batches_to_na
 def test_zero_classes_is_a_clear_error(loss):
     with pytest.raises(ValueError, match=f"{loss}: input has no classes"):
         getattr(F, loss)(tl.zeros(2, 0), tl.tensor([-100, -100]))
+
+
+def test_loss_modules_take_pytorchs_positional_order(torch):
+    # size_average and reduce come before reduction in PyTorch; a positional call written
+    # for PyTorch must mean the same here.
+    import inspect
+    for name in ("CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss"):
+        ours = list(inspect.signature(getattr(nn, name)).parameters)
+        theirs = list(inspect.signature(getattr(torch.nn, name)).parameters)
+        assert ours == theirs, name
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((5, 4)), np.array([0, 3, 1, 1, 2])
+    w = np.array([1.0, 2.0, 0.5, 1.5])
+    got = nn.CrossEntropyLoss(tl.tensor(w), None, 1, None, "sum", 0.1)(tl.tensor(x), tl.tensor(t))
+    want = torch.nn.CrossEntropyLoss(torch.tensor(w), None, 1, None, "sum", 0.1)(
+        torch.tensor(x), torch.tensor(t))
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
