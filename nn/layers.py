@@ -20,12 +20,12 @@ __all__ = ["Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "ELU", "GELU", 
            "Tanh", "Sigmoid", "Softmax", "LogSoftmax",
            "Dropout", "Dropout1d", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
            "Conv2d", "ConvTranspose2d",
-           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Embedding"]
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Embedding"]
 
 
 def _dtype(dtype: Any, device: Any = None) -> np.dtype:
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"tensorlite runs on the CPU only, got device {device!r}")
+    from tensorlite.device import check_device
+    check_device(device, "device")
     dt = tl.float32 if dtype is None else tl.as_dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"layers hold floating-point parameters, got dtype {dt}")

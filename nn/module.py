@@ -158,35 +158,16 @@ def _cast_error(arr: np.ndarray, target: np.ndarray) -> Optional[str]:
 
 
 def _parse_to_args(args: tuple, kwargs: dict) -> Optional[np.dtype]:
-    """The dtype in ``module.to(...)`` arguments; devices other than 'cpu' are refused."""
-    dtype = kwargs.pop("dtype", None)
-    device = kwargs.pop("device", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, str) and not _is_dtype_name(a):
-            device = a
-        else:
-            dtype = a
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise ValueError(f"to: tensorlite runs on the CPU only, got device {device!r}")
+    """The dtype in ``module.to(...)`` arguments (PyTorch's call forms); devices other than
+    the CPU are refused."""
+    from tensorlite.device import parse_to
+    dtype, _ = parse_to(args, kwargs)
     if dtype is None:
         return None
     dt = tl.as_dtype(dtype, "to")
     if dt.kind != "f":
         raise TypeError(f"to: only floating-point dtypes are accepted, got {dt}")
     return dt
-
-
-def _is_dtype_name(s: str) -> bool:
-    try:
-        np.dtype(s)
-        return True
-    except TypeError:
-        return False
 
 
 # ---------------------------------------------------------------------------------------
@@ -542,6 +523,10 @@ class Module:
 
     def cpu(self) -> "Module":
         return self
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Module":
+        from tensorlite.device import no_cuda
+        raise no_cuda(type(self).__name__)
 
     def _cast_floats(self, dtype: np.dtype) -> None:
         seen = set()

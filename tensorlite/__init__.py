@@ -17,7 +17,9 @@ _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "1")
 from .tensor import Tensor, float32, float64, int64, int32, bool_, as_dtype
 from .random import manual_seed, get_rng_state, set_rng_state
 from . import autograd
-from .autograd import Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
+                       inference_mode)
+from .device import cuda, device
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)

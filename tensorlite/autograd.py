@@ -107,6 +107,26 @@ class enable_grad(_GradModeContext):
     mode = True
 
 
+class inference_mode(_GradModeContext):
+    """PyTorch's ``inference_mode``: here the same as ``no_grad`` (there are no separate
+    inference tensors); ``inference_mode(False)`` leaves grad mode as it is. As in
+    PyTorch it also decorates without parentheses (``@tl.inference_mode``)."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, (bool, np.bool_)):
+            return cls(True)(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"inference_mode: mode must be a bool, got {mode!r}")
+        self.on = bool(mode)
+
+    @property
+    def mode(self) -> bool:  # type: ignore[override]
+        return False if self.on else _GradMode.enabled
+
+
 # ---------------------------------------------------------------------------------------
 # Function and its context (the graph node)
 # ---------------------------------------------------------------------------------------

@@ -243,12 +243,34 @@ class Tensor:
         return _ag._register_hook(self, hook)
 
     # -- conversions ---------------------------------------------------------------------
-    def to(self, dtype: Any) -> "Tensor":
-        from .ops.elementwise import cast
-        return cast(self, as_dtype(dtype, "to"))
+    def to(self, *args: Any, **kwargs: Any) -> "Tensor":
+        """PyTorch's call forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(other)``, keywords ``dtype``, ``device``, ``copy``. The tensor itself comes back
+        when nothing changes (and ``copy`` is False); the only device is the CPU."""
+        from .ops.elementwise import cast, clone
+        if len(args) == 1 and not kwargs and isinstance(args[0], np.dtype):
+            return cast(self, args[0])
+        from .device import parse_to
+        dtype, copy = parse_to(args, kwargs)
+        out = self if dtype is None else cast(self, as_dtype(dtype, "to"))
+        return clone(out) if copy and out is self else out
 
     def type(self, dtype: Any) -> "Tensor":
         return self.to(dtype)
+
+    @property
+    def device(self) -> Any:
+        """Always the CPU (``tl.device('cpu')``)."""
+        from .device import CPU
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    def cuda(self, *args: Any, **kwargs: Any) -> "Tensor":
+        from .device import no_cuda
+        raise no_cuda("Tensor")
 
     def float(self) -> "Tensor":
         return self.to(float32)

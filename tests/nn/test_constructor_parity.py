@@ -32,7 +32,7 @@ def test_rnn_positional_arguments_follow_pytorch(torch):
     (lambda: nn.GRU(3, 4, batch_first=1), TypeError, "GRU: batch_first must be a bool"),
     (lambda: nn.LSTM(3, 4, bidirectional=None), TypeError, "LSTM: bidirectional must be a bool"),
     (lambda: nn.GRUCell(3, 4, bias=0), TypeError, "GRUCell: bias must be a bool"),
-    (lambda: nn.LSTM(3, 4, device="cuda"), ValueError, "CPU only"),
+    (lambda: nn.LSTM(3, 4, device="cuda"), RuntimeError, "CPU only"),
     (lambda: nn.RNNCell(3, 4, dtype=tl.int64), TypeError, "floating-point"),
 ])
 def test_recurrent_constructor_arguments_are_checked(make, exc, match):
