@@ -452,6 +452,18 @@ def _topo_order(roots: Sequence[Context]) -> list:
     return order
 
 
+def _leading_to(order: list, capture: dict) -> set:
+    """The nodes of ``order`` (each before the nodes feeding it) whose backward passes a
+    gradient on to a key of ``capture``, directly or through other such nodes."""
+    needed: set = set()
+    for node in reversed(order):
+        for e in node.next_edges:
+            if e is not None and ((e[1] >= 0 and e[0] in needed) or e in capture):
+                needed.add(node)
+                break
+    return needed
+
+
 # -- hooks ------------------------------------------------------------------------------
 class RemovableHandle:
     """What ``Tensor.register_hook`` returns: ``handle.remove()`` unregisters the hook
@@ -645,6 +657,9 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
 
     order = _topo_order(root_nodes) if len(root_nodes) != 1 or \
         any(e is not None and e[1] >= 0 for e in root_nodes[0].next_edges) else root_nodes
+    # autograd.grad runs only the nodes through which a gradient reaches a requested
+    # place, as PyTorch does: the graph upstream of the inputs is left alone.
+    needed = None if capture is None else _leading_to(order, capture)
     seen = {id(g.data) for g in grad_roots}  # arrays a leaf's .grad must not share
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
@@ -660,6 +675,8 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                     g = _run_hooks(hooks[0], g, seen)
                 if capture is not None and (node, 0) in capture:
                     capture[(node, 0)] = g
+                if needed is not None and node not in needed:
+                    continue
                 in_grads = node.fn.backward(node, g)
             else:
                 grads = [pending.pop((node, k), None) for k in range(n_out)]
@@ -675,6 +692,8 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                         grads[k] = _run_hooks(hooks[k], grads[k], seen)
                     if capture is not None and (node, k) in capture:
                         capture[(node, k)] = grads[k]
+                if needed is not None and node not in needed:
+                    continue
                 in_grads = node.fn.backward(node, *grads)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)

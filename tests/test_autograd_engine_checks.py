@@ -523,3 +523,28 @@ def test_second_backward_through_a_node_that_saved_tensors_is_still_an_error(tor
     y.sum().backward()
     with pytest.raises(RuntimeError, match="MulBackward"):
         y.sum().backward()
+
+
+def test_autograd_grad_runs_only_the_part_of_the_graph_that_leads_to_its_inputs():
+    # As PyTorch: the gradient with respect to an intermediate tensor does not run the
+    # backward of the nodes upstream of it.
+    calls = []
+
+    class Spy(tl.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.data * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            return g * 2
+
+    w = tl.ones(3, requires_grad=True)
+    h = Spy.apply(w) * 3
+    (g,) = tl.autograd.grad((h * h).sum(), h)
+    np.testing.assert_allclose(g.numpy(), [12.0, 12.0, 12.0])
+    assert calls == [] and w.grad is None
+    (g,) = tl.autograd.grad((Spy.apply(w) * w).sum(), w)
+    np.testing.assert_allclose(g.numpy(), [4.0, 4.0, 4.0])
+    assert calls == [1]
