@@ -11,8 +11,10 @@ The lecture's equations, per time step:
           c_t = f * c_{t-1} + i * g,  h_t = o * tanh(c_t)  (cell state, output)
     GRU:  r, z = sigmoid(...), n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
           h_t = (1 - z) * n + z * h_{t-1}
-The fused backward is not itself differentiable (``once_differentiable``); the cells in
-``nn`` (RNNCell, LSTMCell, GRUCell) are composed of ops and support double backward.
+The usual backward runs the fused kernel on plain arrays. Under ``create_graph=True``
+(gradients of gradients, as PyTorch allows for its recurrent layers) the layer is instead
+recomputed step by step with ordinary differentiable ops and differentiated with
+``autograd.grad``, so the gradient it returns is itself recorded.
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ from typing import Optional
 
 import numpy as np
 
-from ..autograd import Function, once_differentiable
+from .. import autograd
+from ..autograd import Function, is_grad_enabled
 from ..kernels import rnn as K
 from ..tensor import Tensor, _make
 
@@ -57,6 +60,58 @@ def _last(reverse: bool) -> int:
     return 0 if reverse else -1
 
 
+def _unrolled(kind: str, x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Optional[Tensor],
+              b_hh: Optional[Tensor], h: Tensor, c: Optional[Tensor], nonlinearity: str,
+              reverse: bool) -> tuple:
+    """The layer as ordinary ops, one time step after another: what the fused kernels
+    compute, in a form the engine can differentiate twice. Same equations (module
+    docstring), PyTorch's gate order."""
+    from .linalg import matmul
+    from .shape import stack
+    xw = matmul(x, w_ih.transpose(0, 1))                       # (T, B, G)
+    if b_ih is not None:
+        xw = xw + (b_ih if kind == "gru" else b_ih + b_hh)
+    w_hh_t = w_hh.transpose(0, 1)
+    steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
+    outs = [None] * x.shape[0]
+    for t in steps:
+        hw = matmul(h, w_hh_t)
+        if kind == "lstm":
+            i, f, g, o = (xw[t] + hw).chunk(4, 1)
+            c = f.sigmoid() * c + i.sigmoid() * g.tanh()         # cell state
+            h = o.sigmoid() * c.tanh()
+        elif kind == "gru":
+            if b_hh is not None:
+                hw = hw + b_hh
+            xr, xz, xn = xw[t].chunk(3, 1)
+            hr, hz, hn = hw.chunk(3, 1)
+            r, z = (xr + hr).sigmoid(), (xz + hz).sigmoid()
+            h = (1 - z) * (xn + r * hn).tanh() + z * h
+        else:
+            a = xw[t] + hw
+            h = a.tanh() if nonlinearity == "tanh" else a.relu()
+        outs[t] = h
+    return (stack(outs), h, c) if kind == "lstm" else (stack(outs), h)
+
+
+def _recorded_backward(ctx, kind: str, grads: tuple, nonlinearity: str = "tanh") -> tuple:
+    """Gradients of the layer's inputs as recorded ops (``create_graph=True``): the layer is
+    recomputed by ``_unrolled`` from the saved inputs and differentiated by the engine."""
+    inputs = ctx.saved_tensors
+    need = ctx.needs_input_grad
+    wrt = [k for k, t in enumerate(inputs) if t is not None and need[k]]
+    if not wrt:
+        return (None,) * len(need)
+    c0 = inputs[6] if kind == "lstm" else None
+    outs = _unrolled(kind, *inputs[:6], c0, nonlinearity, ctx.reverse)
+    got = autograd.grad(outs, [inputs[k] for k in wrt], grads, create_graph=True,
+                        allow_unused=True)
+    result = [None] * len(need)
+    for k, g in zip(wrt, got):
+        result[k] = g if g is not None else _t(np.zeros(inputs[k].shape, inputs[k].dtype))
+    return tuple(result)
+
+
 class LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse):
@@ -64,13 +119,15 @@ class LSTMLayer(Function):
         xw = _project(_c(x.data), w_ih.data, bias)
         hs, cs, gates = K.lstm_forward(xw, _c(w_hh.data), _c(h0.data), _c(c0.data), reverse)
         ctx.saved = (x.data, w_ih.data, w_hh.data, h0.data, c0.data, hs, cs, gates)
+        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0)   # for a recorded backward
         ctx.reverse = reverse
         last = _last(reverse)
         return hs, hs[last].copy(), cs[last].copy()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g_hs, g_hn, g_cn):
+        if is_grad_enabled():
+            return _recorded_backward(ctx, "lstm", (g_hs, g_hn, g_cn))
         x, w_ih, w_hh, h0, c0, hs, cs, gates = ctx.saved
         g_xw, g_whh, g_h0, g_c0 = K.lstm_backward(_c(g_hs.data), _c(g_hn.data), _c(g_cn.data),
                                                   w_hh, h0, c0, hs, cs, gates, ctx.reverse)
@@ -85,12 +142,14 @@ class GRULayer(Function):
         b = np.zeros(w_hh.data.shape[0], x.data.dtype) if b_hh is None else b_hh.data
         hs, saved = K.gru_forward(xw, _c(w_hh.data), b, _c(h0.data), reverse)
         ctx.saved = (x.data, w_ih.data, w_hh.data, b, h0.data, hs, saved)
+        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0)
         ctx.reverse = reverse
         return hs, hs[_last(reverse)].copy()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g_hs, g_hn):
+        if is_grad_enabled():
+            return _recorded_backward(ctx, "gru", (g_hs, g_hn))
         x, w_ih, w_hh, b, h0, hs, saved = ctx.saved
         g_xw, g_whh, g_bhh, g_h0 = K.gru_backward(_c(g_hs.data), _c(g_hn.data), w_hh, b, h0,
                                                   hs, saved, ctx.reverse)
@@ -105,12 +164,15 @@ class RNNLayer(Function):
         xw = _project(_c(x.data), w_ih.data, bias)
         hs = K.rnn_forward(xw, _c(w_hh.data), _c(h0.data), nonlinearity, reverse)
         ctx.saved = (x.data, w_ih.data, w_hh.data, h0.data, hs)
+        ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0)
         ctx.args = (nonlinearity, reverse)
+        ctx.reverse = reverse
         return hs, hs[_last(reverse)].copy()
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, g_hs, g_hn):
+        if is_grad_enabled():
+            return _recorded_backward(ctx, "rnn", (g_hs, g_hn), ctx.args[0])
         x, w_ih, w_hh, h0, hs = ctx.saved
         nonlinearity, reverse = ctx.args
         g_xw, g_whh, g_h0 = K.rnn_backward(_c(g_hs.data), _c(g_hn.data), w_hh, h0, hs,

@@ -1,4 +1,4 @@
-"""OpInfo entries for the fused recurrent layers (once differentiable)."""
+"""OpInfo entries for the fused recurrent layers (double backward by recomputation)."""
 from __future__ import annotations
 
 import numpy as np
@@ -70,8 +70,8 @@ def rnn_samples(gates: int, cell_state: bool = False, nonlinearity: bool = False
 
 
 register(OpInfo("lstm_layer", R.lstm_layer, np_lstm, rnn_samples(4, cell_state=True),
-                (R.LSTMLayer,), None, once_differentiable=True, fast_mode_above=150))
+                (R.LSTMLayer,), None, fast_mode_above=150))
 register(OpInfo("gru_layer", R.gru_layer, np_gru, rnn_samples(3), (R.GRULayer,), None,
-                once_differentiable=True, fast_mode_above=150))
+                fast_mode_above=150))
 register(OpInfo("rnn_layer", R.rnn_layer, np_rnn, rnn_samples(1, nonlinearity=True),
-                (R.RNNLayer,), None, once_differentiable=True, fast_mode_above=150))
+                (R.RNNLayer,), None, fast_mode_above=150))

@@ -78,13 +78,31 @@ def test_layer_gradcheck_float64(mode):
     assert gradcheck(f, (x,) + tuple(m.parameters()), fast_mode=True)
 
 
-def test_fused_layer_double_backward_is_a_clear_error():
-    m = LSTM(2, 2).double()
-    x = tl.randn(3, 1, 2, dtype=tl.float64, requires_grad=True)
-    out, _ = m(x)
-    (g,) = tl.autograd.grad(out.sum(), x, create_graph=True)
-    with pytest.raises(RuntimeError, match="once_differentiable"):
-        g.sum().backward()
+@pytest.mark.parametrize("mode", ["RNN", "LSTM", "GRU"])
+def test_fused_layers_double_backward_matches_pytorch(mode):
+    torch = _torch()
+    # Gradients of gradients (a gradient penalty on the input and on h_0) through two
+    # bidirectional layers: the recorded backward recomputes the layer step by step.
+    tm = getattr(torch.nn, mode)(3, 4, num_layers=2, bidirectional=True).double()
+    m = {"RNN": RNN, "LSTM": LSTM, "GRU": GRU}[mode](3, 4, num_layers=2,
+                                                  bidirectional=True).double()
+    m.load_state_dict({k: v.detach().numpy() for k, v in tm.state_dict().items()})
+    rng = np.random.default_rng(3)
+    x_np, h_np = rng.standard_normal((5, 2, 3)), rng.standard_normal((4, 2, 4))
+    results = []
+    for lib, mod in ((tl, m), (torch, tm)):
+        x = lib.tensor(x_np, requires_grad=True)
+        h0 = lib.tensor(h_np, requires_grad=True)
+        state = (h0, lib.tensor(np.zeros((4, 2, 4)))) if mode == "LSTM" else h0
+        out, _ = mod(x, state)
+        loss = (out * out).sum()
+        params = list(mod.parameters())
+        gx, gh = (tl.autograd.grad if lib is tl else torch.autograd.grad)(
+            loss, [x, h0], create_graph=True)
+        ((gx * gx).sum() + (gh * gh).sum()).backward()
+        results.append([x.grad, h0.grad] + [p.grad for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-7, atol=1e-9)
 
 
 def test_unbatched_input_and_errors():
