@@ -33,6 +33,7 @@ __all__ = [
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "normalize", "cosine_similarity", "pairwise_distance",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -840,3 +841,79 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if weight is not None:
         loss = loss * weight.to(input.dtype)
     return _reduce(op, loss, reduction)
+
+
+# ---------------------------------------------------------------------------------------
+# normalize, cosine_similarity, pairwise_distance: compositions of differentiable ops
+# ---------------------------------------------------------------------------------------
+def _float_number(op: str, name: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+            value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {name} must be a real number, got {type(value).__name__} "
+                        f"{value!r:.40}")
+    return float(value)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  # noqa: A002
+              out: Any = None) -> Tensor:
+    """``input / max(||input||_p, eps)`` along ``dim``: unit vectors, a zero vector stays
+    zero. As PyTorch, the gradient where the norm is below ``eps`` does not flow through
+    the norm."""
+    from tensorlite._checks import normalize_dim
+    from tensorlite.ops.linalg import vector_norm
+    op = "normalize"
+    if out is not None:
+        raise TypeError(f"{op}: out= is not supported")
+    _check_tensor(op, "input", input)
+    eps = _float_number(op, "eps", eps)
+    dim = normalize_dim(op, dim, input.ndim)
+    denom = vector_norm(input, p, dim, True, _op=op).clamp(min=eps)
+    return input / denom
+
+
+def _straight_clamp(n: Tensor, eps: float) -> Tensor:
+    # max(n, eps) whose gradient is that of n itself: PyTorch's cosine_similarity clamps
+    # the norms in place under no_grad, so the clamp is invisible to autograd.
+    lifted = np.maximum(n.data, eps) - n.data
+    return n + _const(lifted.astype(n.data.dtype, copy=False))
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between ``x1`` and ``x2`` along ``dim`` (they broadcast):
+    ``sum(x1 / max(||x1||, eps) * x2 / max(||x2||, eps))``, PyTorch's formula."""
+    from tensorlite._checks import normalize_dim
+    from tensorlite.ops.broadcast import promote
+    from tensorlite.ops.linalg import vector_norm
+    op = "cosine_similarity"
+    _check_tensor(op, "x1", x1)
+    _check_tensor(op, "x2", x2)
+    eps = _float_number(op, "eps", eps)
+    dt = promote(x1, x2)
+    if dt.kind != "f":
+        raise TypeError(f"{op}: expected floating-point inputs, got dtypes {x1.dtype} and "
+                        f"{x2.dtype}")
+    shape = broadcast_shape(op, x1.shape, x2.shape)
+    dim = normalize_dim(op, dim, len(shape))
+    x1 = x1.to(dt)
+    x2 = x2.to(dt)
+    if tuple(x1.shape) != shape:
+        x1 = x1.expand(shape)
+    if tuple(x2.shape) != shape:
+        x2 = x2.expand(shape)
+    n1 = _straight_clamp(vector_norm(x1, 2, dim, True, _op=op), eps)
+    n2 = _straight_clamp(vector_norm(x2, 2, dim, True, _op=op), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6,
+                      keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dimension (the inputs broadcast), as PyTorch."""
+    from tensorlite.ops.linalg import vector_norm
+    op = "pairwise_distance"
+    _check_tensor(op, "x1", x1)
+    _check_tensor(op, "x2", x2)
+    eps = _float_number(op, "eps", eps)
+    broadcast_shape(op, x1.shape, x2.shape)
+    diff = x1 - x2 + eps
+    return vector_norm(diff, p, max(x1.ndim, x2.ndim) - 1 if diff.ndim else None, keepdim,
+                       _op=op)

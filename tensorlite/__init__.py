@@ -30,9 +30,26 @@ from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, chunk, cl
                   sin, softmax, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose,
                   unbind, unsqueeze, var, where)
 # -- more elementwise math --
+from .ops import (acos, allclose, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cosh,
+                  equal, expm1, fix, floor, fmod, frac, hypot, isclose, isinf, isneginf,
+                  isposinf, lerp, log1p, log2, log10, logaddexp, nan_to_num, reciprocal, round,
+                  rsqrt, sinh, tan, trunc)
 # -- more reductions, scans and sorting --
+from .ops import (aminmax, argsort, count_nonzero, cummax, cummin, cumprod, cumsum, kthvalue,
+                  logcumsumexp, masked_select, median, msort, nonzero, norm, prod, sort, topk,
+                  unique)
 # -- more shape and indexing ops, creation helpers --
+from .ops import (broadcast_shapes, broadcast_tensors, broadcast_to, concat, concatenate, diag,
+                  diagonal, index_select, masked_fill, meshgrid, moveaxis, movedim, narrow,
+                  repeat_interleave, roll, scatter, scatter_add, swapaxes, swapdims,
+                  take_along_dim, tile, tril, triu, unflatten)
+from .creation import is_tensor, logspace, numel, tril_indices, triu_indices
 # -- more linear algebra and random sampling --
+from .ops import addmm, addmv, baddbmm, bmm, dot, einsum, ger, mm, mv, outer, tensordot
+from .random import bernoulli, multinomial, normal
+from .ops.linalg import linalg_namespace as linalg
+import sys as _sys
+_sys.modules.setdefault("tensorlite.linalg", linalg)  # import tensorlite.linalg works
 
 bool = bool_  # noqa: A001  (tl.bool, as torch.bool)
 float = float32  # noqa: A001

@@ -197,3 +197,104 @@ def full_like(x: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool
 
 def randint_like(x: Tensor, low: int, high: Optional[int] = None, dtype: Any = None) -> Tensor:
     return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype)
+
+
+# -- helpers that make a tensor "like" another, as PyTorch's Tensor.new_* methods --------
+def _new_dtype(op: str, x: Tensor, dtype: Any, requires_grad: bool) -> np.dtype:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    dt = x.data.dtype if dtype is None else as_dtype(dtype, op)
+    if requires_grad and dt.kind != "f":
+        raise RuntimeError(f"{op}: only floating-point tensors can require gradients, got "
+                           f"dtype {dt}")
+    return dt
+
+
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros of ``size`` with x's dtype (unless ``dtype`` is given)."""
+    dt = _new_dtype("new_zeros", x, dtype, requires_grad)
+    return _finish(np.zeros(_shape("new_zeros", size), dt), requires_grad)
+
+
+def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    dt = _new_dtype("new_ones", x, dtype, requires_grad)
+    return _finish(np.ones(_shape("new_ones", size), dt), requires_grad)
+
+
+def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    dt = _new_dtype("new_empty", x, dtype, requires_grad)
+    return _finish(np.empty(_shape("new_empty", size), dt), requires_grad)
+
+
+def new_full(x: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``size`` filled with ``fill_value``, of x's dtype unless ``dtype`` is given (a float
+    fill of an integer tensor truncates, as PyTorch)."""
+    dt = _new_dtype("new_full", x, dtype, requires_grad)
+    return full(size, fill_value, dtype=dt, requires_grad=requires_grad)
+
+
+def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A copy of ``data`` as a tensor of x's dtype (unless ``dtype`` is given), as PyTorch:
+    ``float64_tensor.new_tensor([1, 2])`` is float64."""
+    dt = _new_dtype("new_tensor", x, dtype, requires_grad)
+    return Tensor(data, dtype=dt, requires_grad=requires_grad)
+
+
+def type_as(x: Tensor, other: Tensor) -> Tensor:
+    """x converted to other's dtype (x itself when they already agree)."""
+    if not isinstance(other, Tensor):
+        raise TypeError(f"type_as: expected a Tensor, got {type(other).__name__}")
+    return x.to(other.data.dtype)
+
+
+def cpu(x: Tensor) -> Tensor:
+    """x itself: tensors live in host memory (PyTorch's .cpu() of a CPU tensor)."""
+    return x
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(x: Tensor) -> int:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"numel: expected a Tensor, got {type(x).__name__}")
+    return int(x.data.size)
+
+
+def logspace(start: Any, end: Any, steps: int, base: float = 10.0, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """``steps`` points ``base ** linspace(start, end, steps)``."""
+    check_int("logspace", "steps", steps, 0)
+    for name, v in (("start", start), ("end", end), ("base", base)):
+        if isinstance(v, Tensor):
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise TypeError(f"logspace: {name} must be a number, got {type(v).__name__} "
+                            f"{v!r:.40}")
+    start, end, base = (v.item() if isinstance(v, Tensor) else v for v in (start, end, base))
+    dt = _float(dtype, "logspace")
+    with np.errstate(over="ignore"):
+        vals = np.power(float(base), np.linspace(float(start), float(end), steps))
+    return _finish(vals.astype(dt), requires_grad)
+
+
+def _tri_indices(op: str, row: Any, col: Any, offset: Any, dtype: Any, upper: bool) -> Tensor:
+    row = check_int(op, "row", row, 0)
+    col = check_int(op, "col", col, 0)
+    offset = check_int(op, "offset", offset)
+    dt = int64 if dtype is None else as_dtype(dtype, op)
+    mask = np.triu(np.ones((row, col), bool), offset) if upper else \
+        np.tril(np.ones((row, col), bool), offset)
+    return _finish(np.stack(np.nonzero(mask)).astype(dt).reshape(2, -1), False)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, dtype: Any = None) -> Tensor:
+    """The (2, N) row/column coordinates of the lower triangle of a row x col matrix, in
+    row-major order."""
+    return _tri_indices("tril_indices", row, col, offset, dtype, False)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, dtype: Any = None) -> Tensor:
+    return _tri_indices("triu_indices", row, col, offset, dtype, True)

@@ -11,6 +11,23 @@ from .shape import (cat, chunk, contiguous, expand, flatten, flip, getitem, pad,
 from .linalg import matmul
 from .activation import log_softmax, softmax
 # -- more elementwise math --
+from .elementwise import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cosh,
+                          expm1, fix, floor, fmod, frac, hypot, lerp, log1p, log2, log10,
+                          logaddexp, nan_to_num, reciprocal, round, rsqrt, sinh, tan, trunc)
+from .compare import allclose, equal, isclose, isinf, isneginf, isposinf
 # -- more reductions, scans and sorting --
+from .reduce import aminmax, count_nonzero, norm, prod
+from .sort import (argsort, cummax, cummin, cumprod, cumsum, kthvalue, logcumsumexp, masked_select,
+                   median, msort, nonzero, sort, topk, unique)
 # -- more shape and indexing ops --
+from .shape import (broadcast_shapes, broadcast_tensors, broadcast_to, concat, concatenate, diag,
+                    diagonal, index_select, masked_fill, meshgrid, moveaxis, movedim, narrow,
+                    repeat, repeat_interleave, roll, scatter, scatter_add, swapaxes, swapdims,
+                    take_along_dim, tile, tril, triu, unflatten)
+from ..creation import (cpu, is_tensor, new_empty, new_full, new_ones, new_tensor, new_zeros,
+                        numel, type_as)
 # -- more linear algebra --
+from .linalg import (addmm, addmv, baddbmm, bmm, dot, einsum, ger, mm, mv, outer, tensordot,
+                     vector_norm)
+from ..random import (bernoulli, bernoulli_, exponential_, multinomial, normal, normal_,
+                      random_, uniform_)

@@ -166,3 +166,102 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     dt = promote(a, b)
     from .elementwise import cast
     return Where.apply(cond, cast(a, dt), cast(b, dt))
+
+
+# ---------------------------------------------------------------------------------------
+# isinf / isposinf / isneginf, isclose / allclose, equal
+# ---------------------------------------------------------------------------------------
+def _tensor_arg(name: str, what: str, t: Any) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__} {t!r:.40}")
+
+
+def isinf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
+    """True where ``input`` is +inf or -inf (never for integer or bool tensors)."""
+    _tensor_arg("isinf", "input", input)
+    a = input.data
+    if a.dtype.kind != "f":
+        return _bool(np.zeros(a.shape, np.bool_))
+    return _bool(np.isinf(a))
+
+
+def isposinf(input: Tensor) -> Tensor:  # noqa: A002
+    _tensor_arg("isposinf", "input", input)
+    a = input.data
+    if a.dtype.kind != "f":
+        return _bool(np.zeros(a.shape, np.bool_))
+    return _bool(np.isposinf(a))
+
+
+def isneginf(input: Tensor) -> Tensor:  # noqa: A002
+    _tensor_arg("isneginf", "input", input)
+    a = input.data
+    if a.dtype.kind != "f":
+        return _bool(np.zeros(a.shape, np.bool_))
+    return _bool(np.isneginf(a))
+
+
+def _tolerance(name: str, what: str, v: Any) -> float:
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name}: {what} must be a number, got {type(v).__name__} {v!r:.40}")
+    if not v >= 0:  # also refuses nan
+        raise ValueError(f"{name}: {what} must be greater than or equal to zero, got {v}")
+    return float(v)
+
+
+def _isclose(name: str, input: Any, other: Any, rtol: Any, atol: Any, equal_nan: bool) -> np.ndarray:
+    _tensor_arg(name, "input", input)
+    _tensor_arg(name, "other", other)
+    a, b = input.data, other.data
+    if a.dtype is not b.dtype:
+        # As PyTorch, no promotion: float32 0.1 and float64 0.1 are not "close" by accident
+        raise TypeError(f"{name}: input and other must have the same dtype, got {a.dtype} and "
+                        f"{b.dtype}")
+    rtol = _tolerance(name, "rtol", rtol)
+    atol = _tolerance(name, "atol", atol)
+    if a.shape != b.shape:
+        broadcast_shape(name, a.shape, b.shape)
+    close = np.equal(a, b)
+    kind = a.dtype.kind
+    if equal_nan and kind == "f":
+        close |= np.isnan(a) & np.isnan(b)
+    if rtol == 0 and atol == 0:
+        return close
+    # PyTorch's arithmetic: floats in their own precision; integers and bools in the
+    # default float dtype (float32), so int64 values 2**24 + 1 and 2**24 are close even
+    # with atol=0.5 there, and -2**63 vs 2**63 - 1 does not wrap around.
+    if kind != "f":
+        from ..tensor import _DEFAULT_FLOAT
+        a, b = a.astype(_DEFAULT_FLOAT), b.astype(_DEFAULT_FLOAT)
+    with np.errstate(invalid="ignore", over="ignore"):
+        allowed = atol + np.abs(rtol * b)
+        actual = np.abs(a - b)
+        close |= np.isfinite(actual) & (actual <= allowed)
+    return close
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+            equal_nan: bool = False) -> Tensor:
+    """True where |input - other| <= atol + rtol * |other| (or equal, infinities included);
+    NaNs are equal only with ``equal_nan``. Both tensors must have the same dtype."""
+    return _bool(_isclose("isclose", input, other, rtol, atol, equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08,  # noqa: A002
+             equal_nan: bool = False) -> bool:
+    """Whether ``isclose`` holds everywhere, as a Python bool."""
+    return bool(_isclose("allclose", input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """True if both tensors have the same shape and the same values (compared in the
+    promoted dtype, so an int64 1 equals a float64 1.0); NaN equals nothing."""
+    _tensor_arg("equal", "input", input)
+    _tensor_arg("equal", "other", other)
+    a, b = input.data, other.data
+    if a.shape != b.shape:
+        return False
+    if a.dtype is not b.dtype:
+        dt = promote(input, other)
+        a, b = a.astype(dt, copy=False), b.astype(dt, copy=False)
+    return bool(np.array_equal(a, b))

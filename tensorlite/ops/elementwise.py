@@ -666,4 +666,582 @@ def sign(x: Tensor) -> Tensor:
     return Sign.apply(x)
 
 
+# ---------------------------------------------------------------------------------------
+# More unary math: reciprocal, rsqrt, log1p, expm1, log2, log10, tan, asin, acos, atan,
+# sinh, cosh. Integer and bool inputs compute in the default float dtype, as PyTorch.
+# Each backward is PyTorch's formula (derivatives.yaml) in differentiable ops, so the
+# values at the edges (inf, 0, +-1) and the gradients of gradients agree with it.
+# ---------------------------------------------------------------------------------------
+_LN2 = 0.6931471805599453
+_LN10 = 2.3025850929940456
+
+
+class Reciprocal(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):  # 1 / 0 = inf, as PyTorch
+            y = np.reciprocal(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return -g * (y * y)
+
+
+class Rsqrt(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore", invalid="ignore"):  # rsqrt(0) = inf, rsqrt(-1) = nan
+            y = np.reciprocal(np.sqrt(x.data))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return (g * -0.5) * (y * y * y)
+
+
+class Log1p(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Expm1(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(over="ignore"):
+            y = np.expm1(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log2(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN2)
+
+
+class Log10(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN10)
+
+
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):  # tan(inf) = nan
+            y = np.tan(x.data)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y * y + 1)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):  # |x| > 1 is nan
+            return np.arcsin(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * rsqrt(-x * x + 1)  # inf at |x| = 1, as PyTorch
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccos(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * -rsqrt(-x * x + 1)
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * x + 1)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):
+            return np.sinh(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cosh(x)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):
+            return np.cosh(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * sinh(x)
+
+
+def reciprocal(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
+    return Reciprocal.apply(_float_input(input, "reciprocal"))
+
+
+def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
+    return Rsqrt.apply(_float_input(input, "rsqrt"))
+
+
+def log1p(input: Tensor) -> Tensor:  # noqa: A002
+    return Log1p.apply(_float_input(input, "log1p"))
+
+
+def expm1(input: Tensor) -> Tensor:  # noqa: A002
+    return Expm1.apply(_float_input(input, "expm1"))
+
+
+def log2(input: Tensor) -> Tensor:  # noqa: A002
+    return Log2.apply(_float_input(input, "log2"))
+
+
+def log10(input: Tensor) -> Tensor:  # noqa: A002
+    return Log10.apply(_float_input(input, "log10"))
+
+
+def tan(input: Tensor) -> Tensor:  # noqa: A002
+    return Tan.apply(_float_input(input, "tan"))
+
+
+def asin(input: Tensor) -> Tensor:  # noqa: A002
+    return Asin.apply(_float_input(input, "asin"))
+
+
+def acos(input: Tensor) -> Tensor:  # noqa: A002
+    return Acos.apply(_float_input(input, "acos"))
+
+
+def atan(input: Tensor) -> Tensor:  # noqa: A002
+    return Atan.apply(_float_input(input, "atan"))
+
+
+def sinh(input: Tensor) -> Tensor:  # noqa: A002
+    return Sinh.apply(_float_input(input, "sinh"))
+
+
+def cosh(input: Tensor) -> Tensor:  # noqa: A002
+    return Cosh.apply(_float_input(input, "cosh"))
+
+
+arcsin, arccos, arctan = asin, acos, atan  # PyTorch's numpy-style aliases
+
+
+# ---------------------------------------------------------------------------------------
+# Rounding: floor, ceil, trunc, round(decimals=), frac
+# ---------------------------------------------------------------------------------------
+class _Rounding(Function):
+    """A step function: its gradient is 0 everywhere (PyTorch's zeros_like(grad)), a
+    constant, so there is no gradient of it either."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return _const(np.zeros(g.data.shape, g.data.dtype))
+
+
+class Floor(_Rounding):
+    @staticmethod
+    def forward(ctx, x):
+        return np.floor(x.data)
+
+
+class Ceil(_Rounding):
+    @staticmethod
+    def forward(ctx, x):
+        return np.ceil(x.data)
+
+
+class Trunc(_Rounding):
+    @staticmethod
+    def forward(ctx, x):
+        return np.trunc(x.data)
+
+
+class Round(_Rounding):
+    @staticmethod
+    def forward(ctx, x, decimals):
+        xd = x.data
+        if decimals == 0:
+            return np.rint(xd)  # half to even, as PyTorch's nearbyint
+        # PyTorch's kernel: 10^|decimals| in double, then in the tensor's dtype; multiply
+        # (or divide for negative decimals), round half to even, undo. Huge |decimals|
+        # overflow the power to inf and give nan, as there.
+        with np.errstate(over="ignore", invalid="ignore"):
+            p = np.power(np.float64(10.0), np.float64(-decimals if decimals < 0 else decimals))
+            p = np.asarray(p).astype(xd.dtype)
+            if decimals > 0:
+                return np.rint(xd * p) / p
+            return np.rint(xd / p) * p
+
+
+class Frac(Function):
+    """x - trunc(x) (sign of x kept); the gradient is 1, as PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):  # frac(inf) = inf - inf = nan
+            return x.data - np.trunc(x.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def _rounding_input(x: Any, name: str) -> Any:
+    """None for a float tensor (round it); a copy for an integer one (already whole, and
+    PyTorch keeps its dtype); bool tensors are refused, as PyTorch."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
+    kind = x.data.dtype.kind
+    if kind == "f":
+        return None
+    if kind == "b":
+        raise TypeError(f"{name}: not implemented for bool tensors; convert first, e.g. .long()")
+    return _const(x.data.copy())
+
+
+def floor(input: Tensor) -> Tensor:  # noqa: A002
+    same = _rounding_input(input, "floor")
+    return Floor.apply(input) if same is None else same
+
+
+def ceil(input: Tensor) -> Tensor:  # noqa: A002
+    same = _rounding_input(input, "ceil")
+    return Ceil.apply(input) if same is None else same
+
+
+def trunc(input: Tensor) -> Tensor:  # noqa: A002
+    same = _rounding_input(input, "trunc")
+    return Trunc.apply(input) if same is None else same
+
+
+fix = trunc  # PyTorch's alias
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001,A002
+    """Round half to even, to ``decimals`` decimal places (negative: to tens, hundreds...)."""
+    if isinstance(decimals, (bool, np.bool_)) or not isinstance(decimals, (int, np.integer)):
+        raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__} "
+                        f"{decimals!r:.40}")
+    same = _rounding_input(input, "round")
+    if same is not None:
+        if decimals != 0:
+            raise TypeError(f"round: decimals={decimals} is not implemented for integer tensors "
+                            f"(dtype {input.dtype}), as in PyTorch; convert to float first")
+        return same
+    return Round.apply(input, int(decimals))
+
+
+def frac(input: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"frac: expected a Tensor, got {type(input).__name__}")
+    if input.data.dtype.kind != "f":
+        raise TypeError(f"frac: only floating-point tensors are supported, got dtype "
+                        f"{input.dtype}")
+    return Frac.apply(input)
+
+
+# ---------------------------------------------------------------------------------------
+# More binary math: atan2, hypot, logaddexp, fmod, lerp
+# ---------------------------------------------------------------------------------------
+class Atan2(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.data.shape, b.data.shape)
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        # PyTorch's atan2_backward: 1 / (a^2 + b^2), set to 0 where that is inf, so at
+        # (0, 0) (and where a^2 + b^2 underflows) both gradients are 0, not nan.
+        den = a * a + b * b
+        recip = reciprocal(den)
+        inf = np.isinf(recip.data)
+        if inf.any():
+            recip = where(_const(inf), 0.0, recip)
+        ga = unbroadcast(g * b * recip, ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(g * -a * recip, ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+class Hypot(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.data.shape, b.data.shape)
+        out = np.hypot(a.data, b.data)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        # PyTorch's formula: nan at (0, 0), where hypot has no derivative.
+        ga = unbroadcast(g * a / out, ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(g * b / out, ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+class Logaddexp(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.data.shape, b.data.shape)
+        ctx.save_for_backward(a, b)
+        return np.logaddexp(a.data, b.data)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        # PyTorch's formula; nan where both are the same infinity, as there.
+        ga = unbroadcast(g / (exp(b - a) + 1), ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(g / (exp(a - b) + 1), ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+class Fmod(Function):
+    """C's fmod: the remainder of a / b truncated towards 0 (sign of a)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.data.shape, b.data.shape)
+        ad, bd = a.data, b.data
+        with np.errstate(divide="ignore", invalid="ignore"):  # fmod(x, 0) = nan
+            if ctx.needs_input_grad[1]:
+                # d/db = -trunc(a / b), PyTorch's (a constant: no second derivative).
+                ctx.quotient = np.trunc(ad / bd)
+            return np.fmod(ad, bd)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+def _tensor_pair(input: Any, other: Any, name: str) -> tuple:
+    # PyTorch's atan2/hypot/logaddexp take two tensors (a number is a TypeError there too).
+    for what, v in (("input", input), ("other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"{name}: {what} must be a Tensor, got {type(v).__name__} "
+                            f"{v!r:.40}")
+    return _pair(input, other, name)
+
+
+def _float_pair(input: Any, other: Any, name: str, ints: bool) -> tuple:
+    a, b = _tensor_pair(input, other, name)
+    if a.data.dtype.kind != "f":
+        if not ints:
+            raise TypeError(f"{name}: not implemented for {a.dtype} tensors (PyTorch has no "
+                            "integer version); convert to float first")
+        a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
+    return a, b
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The angle of the point (other, input), in (-pi, pi]; integers compute in float32."""
+    return Atan2.apply(*_float_pair(input, other, "atan2", True))
+
+
+arctan2 = atan2
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    return Hypot.apply(*_float_pair(input, other, "hypot", False))
+
+
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """log(exp(input) + exp(other)) without overflow."""
+    return Logaddexp.apply(*_float_pair(input, other, "logaddexp", False))
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """The remainder of input / other with the sign of input (C's fmod; ``remainder`` takes
+    the sign of other). ``other`` is a Tensor or a number; dtypes promote."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod: input must be a Tensor, got {type(input).__name__}")
+    a, b = _pair(input, other, "fmod")
+    if a.data.dtype.kind == "b":
+        raise TypeError("fmod: not implemented for two bool operands; convert one first, e.g. "
+                        ".long()")
+    if a.data.dtype.kind in "iu" and not b.data.all():
+        raise ZeroDivisionError(f"fmod: integer division by zero (divisor of shape "
+                                f"{tuple(b.shape)})")
+    return Fmod.apply(a, b)
+
+
+class Lerp(Function):
+    """start + weight * (end - start), by PyTorch's two-sided formula: from start where
+    |weight| < 0.5, from end otherwise (exact at weight = 0 and 1). PyTorch's CPU kernel
+    fuses the multiply-add, so where the result cancels the two may differ in the last
+    bit of the operands' magnitude."""
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        s, e = start.data, end.data
+        w_t = isinstance(weight, Tensor)
+        w = weight.data if w_t else np.asarray(weight, s.dtype)
+        ctx.shapes = (s.shape, e.shape, w.shape)
+        ctx.save_for_backward(start if ctx.needs_input_grad[2] else None,
+                              end if ctx.needs_input_grad[2] else None,
+                              weight if w_t else None)
+        ctx.weight = None if w_t else weight
+        diff = e - s
+        if not w_t:
+            if np.abs(w) < 0.5:
+                return s + w * diff
+            return e - diff * (1 - w)
+        small = np.abs(w) < 0.5
+        return np.where(small, s + w * diff, e - diff * (1 - w))
+
+    @staticmethod
+    def backward(ctx, g):
+        start, end, weight = ctx.saved_tensors
+        w = ctx.weight if weight is None else weight
+        need_s, need_e, need_w = ctx.needs_input_grad
+        gs = unbroadcast(g * (1 - w), ctx.shapes[0]) if need_s else None
+        ge = unbroadcast(g * w, ctx.shapes[1]) if need_e else None
+        gw = unbroadcast(g * (end - start), ctx.shapes[2]) if need_w else None
+        return gs, ge, gw
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
+    """``input + weight * (end - input)``; ``weight`` a number or a Tensor, all broadcast.
+
+    As PyTorch: input and end must have the same floating-point dtype, and so must a
+    weight tensor with dimensions (a 0-d weight tensor is converted to it)."""
+    for what, v in (("input", input), ("end", end)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"lerp: {what} must be a Tensor, got {type(v).__name__} {v!r:.40}")
+    dt = input.data.dtype
+    if dt.kind != "f":
+        raise TypeError(f"lerp: only floating-point tensors are supported, got dtype {dt}")
+    if end.data.dtype is not dt:
+        raise TypeError(f"lerp: expected dtype {dt} for end (as input), got {end.dtype}")
+    shapes = [input.data.shape, end.data.shape]
+    if isinstance(weight, Tensor):
+        if weight.data.ndim and weight.data.dtype is not dt:
+            raise TypeError(f"lerp: expected dtype {dt} for weight (as input), got "
+                            f"{weight.dtype}")
+        shapes.append(weight.data.shape)
+        if weight.data.dtype is not dt:
+            weight = cast(weight, dt)
+    elif isinstance(weight, (bool, np.bool_)) or isinstance(weight, _NUMBER):
+        weight = float(weight)
+    else:
+        raise TypeError(f"lerp: weight must be a number or a Tensor, got "
+                        f"{type(weight).__name__} {weight!r:.40}")
+    if shapes[0] != shapes[1] or len(shapes) == 3:
+        broadcast_shape("lerp", *shapes)
+    return Lerp.apply(input, end, weight)
+
+
+# ---------------------------------------------------------------------------------------
+# nan_to_num
+# ---------------------------------------------------------------------------------------
+class NanToNum(Function):
+    @staticmethod
+    def forward(ctx, x, nan, posinf, neginf):
+        xd = x.data
+        out = xd.copy()
+        np.copyto(out, nan, where=np.isnan(xd))
+        np.copyto(out, posinf, where=np.isposinf(xd))
+        np.copyto(out, neginf, where=np.isneginf(xd))
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        # PyTorch's grad * isfinite(x): a multiplication, so a nan gradient stays nan.
+        return g * _const(np.isfinite(x.data).astype(g.data.dtype))
+
+
+def nan_to_num(input: Tensor, nan: Any = 0.0, posinf: Any = None,  # noqa: A002
+               neginf: Any = None) -> Tensor:
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf``; the infinities
+    default to the dtype's largest and smallest finite values. Integer and bool tensors
+    are returned as a copy."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"nan_to_num: expected a Tensor, got {type(input).__name__}")
+    for what, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if v is not None and (isinstance(v, (bool, np.bool_)) or not isinstance(v, _NUMBER)):
+            raise TypeError(f"nan_to_num: {what} must be a number or None, got "
+                            f"{type(v).__name__} {v!r:.40}")
+    dt = input.data.dtype
+    if dt.kind != "f":
+        return _const(input.data.copy())
+    info = np.finfo(dt)
+    values = []
+    for v, default in ((nan, 0.0), (posinf, info.max), (neginf, info.min)):
+        # In the tensor's dtype: a float64 number beyond float32's range becomes +-inf,
+        # as in PyTorch.
+        with np.errstate(over="ignore"):
+            values.append(np.asarray(default if v is None else v, np.float64).astype(dt))
+    return NanToNum.apply(input, *values)
+
+
 from .compare import Where, where  # noqa: E402  (compare imports this module's helpers)

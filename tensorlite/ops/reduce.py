@@ -329,3 +329,208 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
         x = x[tuple(slice(0, n) if i != d else slice(None)
                     for i, n in enumerate(index.data.shape))]
     return Gather.apply(x, d, index)
+
+
+# ---------------------------------------------------------------------------------------
+# prod, norm, count_nonzero, aminmax
+# ---------------------------------------------------------------------------------------
+def _const(a: Any) -> Tensor:
+    return _make(_array(a), False, None, 0, None)
+
+
+def _integral_to_int64(x: Tensor) -> Tensor:
+    """PyTorch's rule for sum-like reductions and scans: bool and integer inputs give int64."""
+    if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        from .elementwise import cast
+        return cast(x, np.int64)
+    return x
+
+
+class Prod(Function):
+    """The product over ``dims`` (one dim, or every dim).
+
+    Backward: result / x without zeros; with zeros, the product of the other elements as
+    (exclusive cumprod from the left) * (exclusive cumprod from the right), which is right
+    for one zero, several zeros, and differentiable again (PyTorch's prod_safe_zeros)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim):
+        out = _array(np.prod(x.data, axis=dims, keepdims=keepdim))
+        ctx.dims = dims
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        if x.data.ndim == 0:
+            return g
+        shape = _keep_shape(x.data.shape, ctx.dims)
+        if g.data.shape != shape:
+            g = g.reshape(shape)
+            out = out.reshape(shape)
+        if x.data.size == 0:
+            return g.expand(x.data.shape)
+        zeros = x.data == 0
+        if not zeros.any():
+            return g * (out / x)
+        if len(ctx.dims) == 1:
+            return _prod_safe_zeros_backward(g, x, ctx.dims[0])
+        from ..autograd import is_grad_enabled
+        if not is_grad_enabled() and np.count_nonzero(zeros) > 1:
+            # Two zeros: every partial product has a zero factor.
+            return _const(np.zeros(x.data.shape, g.data.dtype))
+        flat = x.reshape(-1)
+        return _prod_safe_zeros_backward(g.reshape(1), flat, 0).reshape(x.data.shape)
+
+
+def _prod_safe_zeros_backward(g: Tensor, x: Tensor, dim: int) -> Tensor:
+    """g * prod_{j != i} x_j along ``dim`` with no division (x may hold zeros)."""
+    from .shape import cat, flip
+    from .sort import cumprod
+    n = x.data.shape[dim]
+    if n == 1:
+        return g
+    ones_shape = list(x.data.shape)
+    ones_shape[dim] = 1
+    ones = _const(np.ones(ones_shape, x.data.dtype))
+    lead = (slice(None),) * dim
+    left = cumprod(cat([ones, x[lead + (slice(0, n - 1),)]], dim), dim)
+    right = flip(cumprod(cat([ones, flip(x[lead + (slice(1, n),)], dim)], dim), dim), dim)
+    return g * (left * right)
+
+
+def prod(x: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
+         dtype: Any = None) -> Tensor:
+    """The product of all elements, or along one ``dim`` (PyTorch's prod takes one int)."""
+    if dtype is not None:
+        x = _cast_to("prod", x, dtype)
+    x = _integral_to_int64(x)
+    if dim is None:
+        if keepdim:
+            raise TypeError("prod: keepdim=True needs a dim (prod over every element returns "
+                            "a 0-d tensor)")
+        return Prod.apply(x, tuple(range(x.data.ndim)), False)
+    d = normalize_dim("prod", dim, x.data.ndim)
+    return Prod.apply(x, (d,) if x.data.ndim else (), keepdim)
+
+
+class Norm(Function):
+    """The vector p-norm over ``dims``; backward as PyTorch's norm_backward, written with
+    differentiable ops (so its second derivative is PyTorch's too)."""
+
+    @staticmethod
+    def forward(ctx, x, p, dims, keepdim):
+        a = np.abs(x.data)
+        if p == 2:
+            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+        elif p == 1:
+            out = np.sum(a, axis=dims, keepdims=keepdim)
+        elif p == np.inf:
+            out = np.max(a, axis=dims, keepdims=keepdim)
+        elif p == -np.inf:
+            out = np.min(a, axis=dims, keepdims=keepdim)
+        elif p == 0:
+            out = np.sum(a != 0, axis=dims, keepdims=keepdim).astype(a.dtype)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                out = np.sum(a ** p, axis=dims, keepdims=keepdim) ** (1 / p)
+        out = _array(out).astype(x.data.dtype, copy=False)
+        ctx.p, ctx.dims = p, dims
+        if ctx.needs_input_grad[0]:
+            ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        from .compare import where
+        from .elementwise import sign
+        x, out = ctx.saved_tensors
+        p, dims = ctx.p, ctx.dims
+        shape = _keep_shape(x.data.shape, dims)
+        if g.data.shape != shape:
+            g = g.reshape(shape)
+            out = out.reshape(shape)
+        if p == 0:
+            return None  # a count: no gradient (PyTorch's undefined gradient)
+        if p == 1:
+            return sign(x) * g
+        at_zero = _const(out.data == 0)
+        if p == 2:
+            return g * where(at_zero, 0, x / out)
+        if p in (np.inf, -np.inf):
+            # The elements that attain the norm share the gradient (NaNs, if any, win).
+            a = np.abs(x.data)
+            mask = (a == out.data) | np.isnan(a)
+            count = mask.sum(axis=dims, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                weights = _const((mask / count).astype(x.data.dtype))
+            return sign(x) * (g * weights)
+        ax = x.abs()
+        if p < 1:
+            scaled = sign(x) * where(_const(x.data == 0), 0, ax ** (p - 1))
+            return scaled * g * out ** (1 - p)
+        scaled = sign(x) * ax ** (p - 1) if p < 2 else x * ax ** (p - 2)
+        return scaled * where(at_zero, 0, g / out ** (p - 1))
+
+
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+         dtype: Any = None) -> Tensor:
+    """PyTorch's torch.norm: the vector p-norm of the elements over ``dim`` (every dim by
+    default). ``p`` is a number (inf, -inf, 0 and negative included) or 'fro' (= 2 over
+    at most two dims)."""
+    if isinstance(p, str):
+        ndims = 1 if dim is None or isinstance(dim, (int, np.integer)) else len(dim)
+        if p == "fro" and (dim is None or ndims <= 2):
+            p = 2.0
+        elif p == "fro":
+            raise ValueError(f"norm: p='fro' is a matrix norm over 2 dims, got dim {dim!r}")
+        elif p == "nuc":
+            raise NotImplementedError("norm: p='nuc' (the nuclear norm) is not supported")
+        else:
+            raise ValueError(f"norm: unknown p {p!r} (expected 'fro', 'nuc' or a number)")
+    elif p is None:
+        p = 2.0
+    elif isinstance(p, (int, float, np.integer, np.floating)):
+        p = float(p)
+    else:
+        raise TypeError(f"norm: p must be a number or 'fro', got {type(p).__name__} {p!r}")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"norm: input must be a floating-point tensor, got dtype {x.dtype} "
+                        "(use .double() first)")
+    if dtype is not None:
+        from ..tensor import as_dtype
+        dt = as_dtype(dtype, "norm")
+        if dt.kind != "f":
+            raise TypeError(f"norm: dtype must be floating point, got {dt}")
+        if dt.itemsize < x.data.dtype.itemsize:
+            raise TypeError(f"norm: the input dtype {x.dtype} cannot be narrowed to dtype {dt}")
+        x = _cast_to("norm", x, dt)
+    dims = _dims("norm", dim, x.data.ndim)
+    if (p < 0 or p == np.inf) and builtins.any(x.data.shape[d] == 0 for d in dims):
+        raise RuntimeError(f"norm: cannot compute the {p} norm over a dim of size 0 (input of "
+                           f"shape {tuple(x.shape)}, dim {dim}): it has no identity")
+    return Norm.apply(x, p, dims, keepdim)
+
+
+def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
+    """The number of non-zero elements (NaN counts) over ``dim``, as int64."""
+    dims = _dims("count_nonzero", dim, x.data.ndim)
+    return _const(np.sum(x.data != 0, axis=dims, dtype=np.int64))
+
+
+MinMax = namedtuple("aminmax", ["min", "max"])
+
+
+def aminmax(x: Tensor, *, dim: Optional[int] = None, keepdim: bool = False) -> Any:
+    """(min, max) over every element or along ``dim``; ties share the gradient as amin/amax."""
+    if dim is None:
+        if x.data.size == 0:
+            raise RuntimeError(f"aminmax: cannot reduce an empty tensor of shape "
+                               f"{tuple(x.shape)} (the operation has no identity)")
+        dims = tuple(range(x.data.ndim))
+    else:
+        dims = (normalize_dim("aminmax", dim, x.data.ndim),) if x.data.ndim else ()
+        _nonempty_dims("aminmax", x, dims)
+    return MinMax(_Extreme.apply(x, dims, keepdim, False), _Extreme.apply(x, dims, keepdim, True))

@@ -64,7 +64,13 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     if shape == x.data.shape:
         return x
     _check_shape("reshape", x, shape)
-    return _as_view(Reshape.apply(x, shape), x)
+    out = Reshape.apply(x, shape)
+    if not np.may_share_memory(out.data, x.data):
+        # numpy copied (x was transposed, say): the copy is not a view, so an in-place
+        # change of it must not look like a change of x to x's saved uses.
+        out._version = [0]
+        return out
+    return _as_view(out, x)
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -661,3 +667,656 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
 def unbind(x: Tensor, dim: int = 0) -> tuple:
     d = normalize_dim("unbind", dim, x.data.ndim)
     return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.data.shape[d]))
+
+
+# ---------------------------------------------------------------------------------------
+# More shape and indexing ops: masked_fill, index_select, repeat/tile, repeat_interleave,
+# scatter/scatter_add, take_along_dim, narrow, roll, tril/triu, diag/diagonal, movedim,
+# unflatten, broadcast_to/broadcast_tensors/broadcast_shapes, meshgrid.
+# ---------------------------------------------------------------------------------------
+_NUMBERS = (bool, int, float, np.bool_, np.integer, np.floating)
+
+
+def _int_index(op: str, index: Any, name: str = "index") -> np.ndarray:
+    """An index tensor's array: signed integers only (bool or float indices are a bug)."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor of int64 (or int32), got "
+                        f"{type(index).__name__}")
+    a = index.data
+    if a.dtype.kind != "i":
+        raise TypeError(f"{op}: {name} must be an int64 (or int32) tensor, got dtype {a.dtype}")
+    return a
+
+
+def _check_range(op: str, idx: np.ndarray, size: int, dim: int, negative: bool = False) -> None:
+    """Indices in [0, size) (or [-size, size) where the op wraps negatives), checked before
+    any array is read or written."""
+    if not idx.size:
+        return
+    lo, hi = int(idx.min()), int(idx.max())
+    low = -size if negative else 0
+    if lo < low or hi >= size:
+        bad = lo if lo < low else hi
+        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} of size {size} "
+                         f"(expected {low}..{size - 1})")
+
+
+def _check_size(op: str, shape: Sequence[int], dtype: np.dtype) -> None:
+    """Refuse a result too large to address; numpy's own error would not name the op."""
+    n = 1
+    for k in shape:
+        n *= int(k)  # Python ints: no overflow on the way
+    if n * dtype.itemsize > np.iinfo(np.intp).max:
+        raise RuntimeError(f"{op}: the result of shape {shape_str(shape)} would be too large "
+                           f"({n} elements)")
+
+
+def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``value`` where ``mask`` is True, ``x`` elsewhere; ``mask`` (bool) broadcasts with x.
+
+    ``value`` is a number or a 0-d tensor, converted to x's dtype as PyTorch does (1.7 into
+    an int64 tensor is 1); a 0-d value tensor receives the sum of the gradient over the
+    filled positions."""
+    if not isinstance(mask, Tensor):
+        raise TypeError(f"masked_fill: mask must be a bool Tensor, got {type(mask).__name__}")
+    if mask.data.dtype.kind != "b":
+        raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
+    broadcast_shape("masked_fill", x.data.shape, mask.data.shape)
+    dt = x.data.dtype
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
+                               f"tensor of shape {shape_str(value.shape)}")
+        if value.data.dtype != dt:
+            from .elementwise import cast
+            value = cast(value, dt)
+    elif isinstance(value, _NUMBERS):
+        with np.errstate(over="ignore", invalid="ignore"):  # 1e300 into float32 is inf
+            value = _make(np.asarray(value).astype(dt), False, None, 0, None)
+    else:
+        raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                        f"{type(value).__name__} {value!r:.40}")
+    from .compare import where
+    return where(mask, value, x)
+
+
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of ``x`` at positions ``index`` (a vector) along ``dim``; a copy."""
+    nd = x.data.ndim
+    d = normalize_dim("index_select", dim, nd)
+    idx = _int_index("index_select", index)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select: index must be a vector (0-d or 1-D), got shape "
+                         f"{shape_str(idx.shape)}")
+    n = x.data.shape[d] if nd else 1
+    _check_range("index_select", idx, n, d)
+    if nd == 0:
+        if idx.size != 1:
+            raise IndexError(f"index_select: a 0-d input takes exactly one index, got "
+                             f"{idx.size}")
+        return x.clone()
+    # A copy of the indices: changing `index` in place later must not move the gradient.
+    return GetItem.apply(x, (slice(None),) * d + (idx.reshape(-1).astype(np.intp),))
+
+
+class Repeat(Function):
+    """np.tile: the input (its shape padded with leading 1s) repeated ``reps[i]`` times
+    along dim i; the gradient sums the copies."""
+
+    @staticmethod
+    def forward(ctx, x, reps):
+        ctx.in_shape, ctx.reps = x.data.shape, reps
+        return np.tile(x.data, reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        reps, shape = ctx.reps, (1,) * (len(ctx.reps) - len(ctx.in_shape)) + ctx.in_shape
+        # dim i of the output is (reps[i], shape[i]) flattened, the copy index outermost
+        split = tuple(n for pair in zip(reps, shape) for n in pair)
+        summed = g.reshape(split).sum(tuple(range(0, 2 * len(reps), 2)))
+        return summed.reshape(ctx.in_shape)
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """``x.repeat(2, 3)``: tile x 2 times along dim 0 and 3 times along dim 1 (PyTorch's
+    repeat; numpy's tile). ``sizes`` needs at least x.ndim entries; extra ones add dims."""
+    if not sizes:
+        raise TypeError("repeat: missing the repeat counts (x.repeat(2, 3) or "
+                        "x.repeat((2, 3)))")
+    reps = _shape_arg("repeat", sizes)
+    if len(reps) < x.data.ndim:
+        raise RuntimeError(f"repeat: {len(reps)} repeat counts {reps} for a tensor with "
+                           f"{x.data.ndim} dims (shape {shape_str(x.data.shape)}); give at "
+                           "least one per dim")
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"repeat: repeat counts must be non-negative, got {reps}")
+    _check_size("repeat", _tiled_shape(x.data.shape, reps), x.data.dtype)
+    return Repeat.apply(x, reps)
+
+
+def _tiled_shape(shape: tuple, reps: tuple) -> tuple:
+    shape = (1,) * (len(reps) - len(shape)) + shape
+    return tuple(r * n for r, n in zip(reps, shape))
+
+
+def tile(x: Tensor, *dims: Any) -> Tensor:
+    """PyTorch's tile: repeat, with missing leading counts taken as 1."""
+    reps = _shape_arg("tile", dims)
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"tile: repeat counts must be non-negative, got {reps}")
+    reps = (1,) * (x.data.ndim - len(reps)) + reps
+    _check_size("tile", _tiled_shape(x.data.shape, reps), x.data.dtype)
+    return Repeat.apply(x, reps)
+
+
+def repeat_interleave(x: Tensor, repeats: Any = None, dim: Any = None, *,
+                      output_size: Any = None) -> Tensor:
+    """Repeat each entry ``repeats`` times (an int, or an integer tensor with one count per
+    entry) along ``dim`` (of the flattened input when dim is None). With only an integer
+    tensor, ``repeat_interleave(r)`` repeats 0, 1, ... r[i] times each, as PyTorch."""
+    op = "repeat_interleave"
+    if repeats is None:
+        counts = _int_index(op, x, "repeats")
+        if counts.ndim != 1:
+            raise RuntimeError(f"{op}: repeats must be a 1-D tensor, got shape "
+                               f"{shape_str(counts.shape)}")
+        if counts.size and counts.min() < 0:
+            raise RuntimeError(f"{op}: repeats must be non-negative, got {int(counts.min())}")
+        return _make(np.repeat(np.arange(counts.size, dtype=counts.dtype), counts), False,
+                     None, 0, None)
+    if dim is None:
+        x, d = flatten(x), 0
+    else:
+        if x.data.ndim == 0:
+            raise IndexError(f"{op}: dim {dim} is out of range for a 0-d tensor (use "
+                             "dim=None)")
+        d = normalize_dim(op, dim, x.data.ndim)
+    n = x.data.shape[d]
+    if isinstance(repeats, Tensor):
+        counts = _int_index(op, repeats, "repeats")
+        if counts.ndim > 1:
+            raise RuntimeError(f"{op}: repeats must be a 0-d or 1-D tensor, got shape "
+                               f"{shape_str(counts.shape)}")
+        counts = counts.reshape(-1)
+        if counts.size != 1 and counts.size != n:
+            raise RuntimeError(f"{op}: repeats has {counts.size} entries but the input has "
+                               f"{n} along dim {d}")
+    else:
+        counts = np.asarray(check_int(op, "repeats", repeats))
+    if counts.size and counts.min() < 0:
+        raise RuntimeError(f"{op}: repeats must be non-negative, got {int(counts.min())}")
+    total = int(np.sum(counts, dtype=np.float64)) * (n if counts.size == 1 else 1)
+    _check_size(op, x.data.shape[:d] + (total,) + x.data.shape[d + 1:], x.data.dtype)
+    src = np.repeat(np.arange(n), counts)
+    if output_size is not None and check_int(op, "output_size", output_size) != src.size:
+        raise RuntimeError(f"{op}: output_size is {output_size} but the repeats give "
+                           f"{src.size}")
+    return GetItem.apply(x, (slice(None),) * d + (src,))
+
+
+def _scatter_positions(index: np.ndarray, dim: int) -> tuple:
+    """The positions out[...] that index addresses: index along dim, its own coordinates
+    along the other dims."""
+    pos = list(np.indices(index.shape, sparse=True))
+    pos[dim] = index
+    return tuple(pos)
+
+
+def _check_scatter(op: str, x: Tensor, dim: Any, index: Any, src: Any) -> tuple:
+    """dim normalized and a private copy of the index, after every check PyTorch makes
+    (plus the bounds it leaves to the kernel)."""
+    nd = x.data.ndim
+    d = normalize_dim(op, dim, nd)
+    idx = _int_index(op, index)
+    if idx.ndim != nd:
+        raise RuntimeError(f"{op}: index must have as many dims as the input ({nd}), got "
+                           f"shape {shape_str(idx.shape)}")
+    if src is not None:
+        if src.data.ndim != nd:
+            raise RuntimeError(f"{op}: src must have as many dims as the input ({nd}), got "
+                               f"shape {shape_str(src.shape)}")
+        if src.data.dtype != x.data.dtype:
+            raise TypeError(f"{op}: src dtype {src.dtype} differs from the input's {x.dtype}")
+    if idx.size:
+        xs = x.data.shape
+        if any(i != d and a > b for i, (a, b) in enumerate(zip(idx.shape, xs))) or (
+                src is not None and any(a > b for a, b in zip(idx.shape, src.data.shape))):
+            raise RuntimeError(
+                f"{op}: index of shape {shape_str(idx.shape)} must be no larger than the input "
+                f"{shape_str(xs)} outside dim {d}" + (
+                    f" and no larger than src {shape_str(src.shape)}" if src is not None else ""))
+        _check_range(op, idx, xs[d] if nd else 1, d)
+    return d, np.array(idx, dtype=np.intp)
+
+
+class Scatter(Function):
+    """``x`` with src's values written at ``index`` along ``dim``. With repeated positions
+    the last write wins (as PyTorch on CPU; the order is unspecified there)."""
+
+    @staticmethod
+    def forward(ctx, x, src, dim, index):
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.data.shape
+        out = x.data.copy()
+        if index.size:
+            part = src.data[tuple(slice(0, n) for n in index.shape)] if src.data.ndim else \
+                src.data
+            out[_scatter_positions(index, dim)] = part
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, need_src = ctx.needs_input_grad[:2]
+        gx = gsrc = None
+        index = _make(ctx.index, False, None, 0, None)
+        if need_x:
+            keep = np.ones(g.data.shape, g.data.dtype)
+            if ctx.index.size:
+                keep[_scatter_positions(ctx.index, ctx.dim)] = 0
+            gx = g * _make(keep, False, None, 0, None)
+        if need_src:
+            from .reduce import Gather
+            # Every src entry addressed by index gets its position's gradient, repeated
+            # positions included (PyTorch's gather); entries past index's shape get zero.
+            gsrc = Gather.apply(g, ctx.dim, index) if g.data.shape == ctx.index.shape else \
+                _gather_part(g, ctx.dim, index)
+            if gsrc.data.shape != ctx.src_shape:
+                gsrc = Pad.apply(gsrc, tuple((0, s - n) for s, n in
+                                             zip(ctx.src_shape, gsrc.data.shape)), 0.0)
+        return gx, gsrc, None, None
+
+
+def _gather_part(g: Tensor, dim: int, index: Tensor) -> Tensor:
+    from .reduce import Gather
+    sl = tuple(slice(0, n) if i != dim else slice(None) for i, n in enumerate(index.shape))
+    return Gather.apply(GetItem.apply(g, sl), dim, index)
+
+
+def _scatter_src(op: str, x: Tensor, index: Any, src: Any, value: Any) -> Tensor:
+    if src is not None and value is not None:
+        raise TypeError(f"{op}: give either src or value, not both")
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError(f"{op}: missing src (a tensor) or value (a number)")
+    if isinstance(src, Tensor):
+        if src.data.ndim == 0 and isinstance(index, Tensor) and index.data.ndim:
+            # a 0-d src fills every addressed position (its gradient sums over them)
+            if src.data.dtype != x.data.dtype:
+                raise TypeError(f"{op}: src dtype {src.dtype} differs from the input's "
+                                f"{x.dtype}")
+            return src.expand(index.shape)
+        return src
+    if not isinstance(src, _NUMBERS):
+        raise TypeError(f"{op}: src must be a Tensor or value a number, got "
+                        f"{type(src).__name__} {src!r:.40}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _make(np.asarray(src).astype(x.data.dtype), False, None, 0, None)
+
+
+def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None,
+            reduce: Any = None) -> Tensor:
+    """A copy of ``x`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (dim 0), or the
+    number ``value`` at each such position: PyTorch's scatter."""
+    if reduce is not None:
+        if reduce != "add":
+            raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r} (use "
+                             "scatter_add for sums)")
+        src = _scatter_src("scatter", x, index, src, value)
+        if src.data.ndim == 0:
+            src = src.expand(index.shape) if isinstance(index, Tensor) else src
+        return scatter_add(x, dim, index, src)
+    src = _scatter_src("scatter", x, index, src, value)
+    scalar = src.data.ndim == 0 and not src.requires_grad and x.data.ndim
+    d, idx = _check_scatter("scatter", x, dim, index, None if scalar else src)
+    if x.data.ndim == 0:
+        out = Scatter.apply(x.reshape(1), src.reshape(1), 0, idx.reshape(1))
+        return out.reshape(())
+    return Scatter.apply(x, src, d, idx)
+
+
+def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """A copy of ``x`` with ``src[i][j]`` added at ``[index[i][j]][j]`` (dim 0); repeated
+    positions sum."""
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+    d, idx = _check_scatter("scatter_add", x, dim, index, src)
+    if x.data.ndim == 0:
+        return scatter_add(x.reshape(1), 0, _make(idx.reshape(1), False, None, 0, None),
+                           src.reshape(1)).reshape(())
+    if idx.shape != src.data.shape:
+        src = getitem(src, tuple(slice(0, n) for n in idx.shape))
+    from .reduce import ScatterAdd
+    # ScatterAdd (gather's adjoint) wants an index as large as its output outside dim: add
+    # into that block, then pad it with zeros to x's shape.
+    block = idx.shape[:d] + (x.data.shape[d],) + idx.shape[d + 1:]
+    added = ScatterAdd.apply(src, d, _make(idx, False, None, 0, None), block)
+    if block != x.data.shape:
+        added = Pad.apply(added, tuple((0, n - b) for n, b in zip(x.data.shape, block)), 0)
+    return x + added
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: Any = None) -> Tensor:
+    """``out[i][j] = x[indices[i][j]][j]`` for dim 0, x and indices broadcast against each
+    other outside ``dim``; with dim None, the flattened x at the flattened indices."""
+    op = "take_along_dim"
+    idx = _int_index(op, indices, "indices")
+    if dim is None or x.data.ndim == 0 and idx.ndim == 0:
+        _check_range(op, idx, x.data.size, 0)
+        out = GetItem.apply(reshape(x, -1), (idx.reshape(-1).astype(np.intp),))
+        return out if dim is None else out.reshape(())
+    d = normalize_dim(op, dim, x.data.ndim)
+    if idx.ndim != x.data.ndim:
+        raise RuntimeError(f"{op}: input and indices must have the same number of dims, got "
+                           f"input {shape_str(x.data.shape)} and indices "
+                           f"{shape_str(idx.shape)}")
+    n = x.data.shape[d]
+    # PyTorch reads out of bounds (no check) when the indices are broadcast: refused here.
+    _check_range(op, idx, n, d)
+    xs, ishape = list(x.data.shape), list(idx.shape)
+    xs[d] = ishape[d] = 1
+    common = list(broadcast_shape(op, xs, ishape))
+    common[d] = n
+    xb = expand(x, tuple(common))
+    common[d] = idx.shape[d]
+    # a private copy: changing `indices` in place later must not move the gradient
+    full = np.array(np.broadcast_to(idx, tuple(common)), dtype=np.intp)
+    from .reduce import Gather
+    return Gather.apply(xb, d, _make(full, False, None, 0, None))
+
+
+def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """The view ``x[..., start:start + length, ...]`` along ``dim`` (start may be negative)."""
+    if x.data.ndim == 0:
+        raise RuntimeError("narrow: cannot be applied to a 0-d tensor")
+    d = normalize_dim("narrow", dim, x.data.ndim)
+    if isinstance(start, Tensor):
+        if start.data.ndim or start.data.dtype.kind not in "iu":
+            raise TypeError(f"narrow: start must be an int or a 0-d integer tensor, got a "
+                            f"tensor of shape {shape_str(start.shape)} and dtype {start.dtype}")
+        start = int(start.data)
+    start = check_int("narrow", "start", start)
+    length = check_int("narrow", "length", length)
+    n = x.data.shape[d]
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for dim {d} of size {n} "
+                         f"(expected {-n}..{n})")
+    if start < 0:
+        start += n
+    if length < 0:
+        raise RuntimeError(f"narrow: length must be non-negative, got {length}")
+    if start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds the size {n} "
+                           f"of dim {d}")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+class Roll(Function):
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        return np.roll(x.data, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, g):
+        shifts = -ctx.shifts if isinstance(ctx.shifts, int) else tuple(-s for s in ctx.shifts)
+        return Roll.apply(g, shifts, ctx.dims)
+
+
+def _int_tuple(op: str, name: str, value: Any) -> tuple:
+    items = (value,) if is_int(value) else value
+    if not isinstance(items, (tuple, list)) or not all(is_int(v) for v in items):
+        raise TypeError(f"{op}: {name} must be an int or a tuple of ints, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift entries circularly by ``shifts`` along ``dims``; without dims, over the
+    flattened tensor (the shape is kept)."""
+    shifts = _int_tuple("roll", "shifts", shifts)
+    dims = () if dims is None else _int_tuple("roll", "dims", dims)
+    if not dims:
+        if len(shifts) != 1:
+            raise RuntimeError(f"roll: {len(shifts)} shifts {shifts} need as many dims")
+        return Roll.apply(x, shifts[0], None)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    if x.data.ndim == 0:
+        raise IndexError(f"roll: dims {dims} given for a 0-d tensor")
+    dims = tuple(normalize_dim("roll", d, x.data.ndim) for d in dims)
+    return Roll.apply(x, shifts, dims)
+
+
+class Triangle(Function):
+    """tril / triu of the last two dims: the entries kept pass their gradient, the others
+    get zero (the same mask applied to the gradient)."""
+
+    @staticmethod
+    def forward(ctx, x, k, upper):
+        ctx.k, ctx.upper = k, upper
+        return np.triu(x.data, k) if upper else np.tril(x.data, k)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Triangle.apply(g, ctx.k, ctx.upper)
+
+
+def _triangle(op: str, x: Tensor, diagonal: Any, upper: bool) -> Tensor:
+    k = check_int(op, "diagonal", diagonal)
+    if x.data.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dims, got shape "
+                           f"{shape_str(x.data.shape)}")
+    return Triangle.apply(x, k, upper)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The lower triangle (on and below the ``diagonal``-th diagonal) of the last two dims."""
+    return _triangle("tril", x, diagonal, False)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """The upper triangle (on and above the ``diagonal``-th diagonal) of the last two dims."""
+    return _triangle("triu", x, diagonal, True)
+
+
+def _diag_view(a: np.ndarray, offset: int, d1: int, d2: int) -> np.ndarray:
+    """A strided view of a's diagonal (dims d1, d2 removed, the diagonal last), writable
+    when ``a`` is: numpy's own diagonal() is read-only, PyTorch's is a writable view."""
+    n1, n2 = a.shape[d1], a.shape[d2]
+    length = max(min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2), 0)
+    rest = [i for i in range(a.ndim) if i not in (d1, d2)]
+    shape = tuple(a.shape[i] for i in rest) + (length,)
+    strides = tuple(a.strides[i] for i in rest) + (a.strides[d1] + a.strides[d2],)
+    if length:
+        # start the view at the diagonal's first entry
+        if offset >= 0:
+            a = a[(slice(None),) * d2 + (slice(offset, None),)]
+        else:
+            a = a[(slice(None),) * d1 + (slice(-offset, None),)]
+    return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=a.flags.writeable)
+
+
+class Diagonal(Function):
+    _shares_version = True
+
+    @staticmethod
+    def forward(ctx, x, offset, d1, d2):
+        ctx.args = (x.data.shape, offset, d1, d2)
+        return _diag_view(x.data, offset, d1, d2)
+
+    @staticmethod
+    def backward(ctx, g):
+        return DiagEmbed.apply(g, *ctx.args)
+
+
+class DiagEmbed(Function):
+    """zeros(shape) with ``src`` on the diagonal (dims d1, d2, offset): diagonal's adjoint."""
+
+    @staticmethod
+    def forward(ctx, src, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        out = np.zeros(shape, src.data.dtype)
+        _diag_view(out, offset, d1, d2)[...] = src.data
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return Diagonal.apply(g, *ctx.args)
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The view of the ``offset``-th diagonal of dims ``dim1``/``dim2`` (moved last); writes
+    through it reach x, as in PyTorch."""
+    offset = check_int("diagonal", "offset", offset)
+    d1 = normalize_dim("diagonal", dim1, x.data.ndim)
+    d2 = normalize_dim("diagonal", dim2, x.data.ndim)
+    if x.data.ndim < 2:
+        raise IndexError(f"diagonal: input must have at least 2 dims, got shape "
+                         f"{shape_str(x.data.shape)}")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal: dim1 and dim2 are the same dim ({d1})")
+    return _as_view(Diagonal.apply(x, offset, d1, d2), x)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D input: a square matrix with x on its ``diagonal``-th diagonal. 2-D input: a copy
+    of that diagonal."""
+    k = check_int("diag", "diagonal", diagonal)
+    nd = x.data.ndim
+    if nd == 1:
+        size = x.data.shape[0] + abs(k)
+        _check_size("diag", (size, size), x.data.dtype)
+        return DiagEmbed.apply(x, (size, size), k, 0, 1)
+    if nd == 2:
+        from .elementwise import clone
+        return clone(Diagonal.apply(x, k, 0, 1))
+    raise RuntimeError(f"diag: input must be 1-D or 2-D, got shape {shape_str(x.data.shape)}")
+
+
+def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
+    """Move dims ``source`` to positions ``destination``; the others keep their order."""
+    src = _int_tuple("movedim", "source", source)
+    dst = _int_tuple("movedim", "destination", destination)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: source {src} and destination {dst} must have the same "
+                           "number of dims")
+    nd = x.data.ndim
+    src = tuple(normalize_dim("movedim", d, nd) for d in src)
+    dst = tuple(normalize_dim("movedim", d, nd) for d in dst)
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise RuntimeError(f"movedim: repeated dim in {name} {dims}")
+    if nd == 0:
+        return x
+    order = [-1] * nd
+    for s, t in zip(src, dst):
+        order[t] = s
+    rest = iter(i for i in range(nd) if i not in src)
+    return permute(x, [o if o >= 0 else next(rest) for o in order])
+
+
+moveaxis = movedim
+
+
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    return transpose(x, axis0, axis1)
+
+
+def swapdims(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    return transpose(x, dim0, dim1)
+
+
+def unflatten(x: Tensor, dim: int, sizes: Any) -> Tensor:
+    """Split dim ``dim`` into ``sizes`` (one of which may be -1); a view where possible."""
+    if x.data.ndim == 0:
+        raise RuntimeError("unflatten: cannot unflatten a 0-d tensor")
+    d = normalize_dim("unflatten", dim, x.data.ndim)
+    if isinstance(sizes, Tensor) or not isinstance(sizes, (tuple, list)) or not all(
+            is_int(s) for s in sizes):
+        raise TypeError(f"unflatten: sizes must be a tuple of ints, got {sizes!r}")
+    sizes = [int(s) for s in sizes]
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    n = x.data.shape[d]
+    known = int(np.prod([s for s in sizes if s != -1]))
+    if sizes.count(-1) > 1 or any(s < -1 for s in sizes) or (
+            -1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
+        raise RuntimeError(f"unflatten: sizes {tuple(sizes)} do not multiply up to the size "
+                           f"{n} of dim {d} (input shape {shape_str(x.data.shape)})")
+    if -1 in sizes:
+        sizes[sizes.index(-1)] = n // known
+    shape = x.data.shape
+    return reshape(x, shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
+def broadcast_to(x: Tensor, *shape: Any) -> Tensor:
+    """expand() under NumPy's name: a read-only view of x at ``shape`` (-1 keeps a size)."""
+    try:
+        return expand(x, *shape)
+    except (RuntimeError, TypeError) as e:
+        raise type(e)(str(e).replace("expand:", "broadcast_to:", 1)) from None
+
+
+def broadcast_shapes(*shapes: Any) -> tuple:
+    """The shape that ``shapes`` broadcast to (an int counts as a 1-D shape)."""
+    norm = []
+    for s in shapes:
+        s = (s,) if is_int(s) else s
+        if isinstance(s, Tensor) or not isinstance(s, (tuple, list)) or not all(
+                is_int(n) for n in s):
+            raise TypeError(f"broadcast_shapes: each shape must be an int or a tuple of ints, "
+                            f"got {s!r}")
+        if any(n < 0 for n in s):
+            raise RuntimeError(f"broadcast_shapes: negative size in shape {tuple(s)}")
+        norm.append(tuple(int(n) for n in s))
+    return tuple(int(n) for n in broadcast_shape("broadcast_shapes", *norm))
+
+
+def broadcast_tensors(*tensors: Tensor) -> tuple:
+    """The tensors expanded to their common shape (read-only views, as expand)."""
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"broadcast_tensors: expected Tensors, got {type(t).__name__} at "
+                            f"position {k}")
+    shape = broadcast_shape("broadcast_tensors", *(t.data.shape for t in tensors))
+    return tuple(expand(t, shape) for t in tensors)
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
+    """Coordinate grids from 1-D tensors: with 'ij', output k varies along dim k; with 'xy'
+    (Cartesian), the first two dims are swapped, as numpy's meshgrid."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    for k, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"meshgrid: expected Tensors, got {type(t).__name__} at position {k}")
+        if t.data.ndim > 1:
+            raise RuntimeError(f"meshgrid: expected 0-d or 1-D tensors, got shape "
+                               f"{shape_str(t.shape)} at position {k}")
+        if t.data.dtype != tensors[0].data.dtype:
+            raise TypeError(f"meshgrid: all tensors must have the same dtype, got "
+                            f"{tensors[0].dtype} and {t.dtype} (position {k})")
+    if not tensors:
+        raise ValueError("meshgrid: expected at least one tensor")
+    swap = indexing == "xy" and len(tensors) > 1
+    ts = list(tensors)
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    n = len(ts)
+    shape = tuple(t.data.size for t in ts)
+    grids = [expand(reshape(t, (1,) * k + (-1,) + (1,) * (n - k - 1)), shape)
+             for k, t in enumerate(ts)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def concat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """cat under another of PyTorch's names."""
+    return cat(tensors, dim)
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0, *, dim: Any = None) -> Tensor:
+    """cat under NumPy's name (``axis``; ``dim`` accepted too, as PyTorch)."""
+    return cat(tensors, axis if dim is None else dim)
