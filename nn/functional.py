@@ -60,9 +60,8 @@ def _check_same_dtype(op: str, input: Tensor, name: str, t: Tensor) -> None:
 def _legacy_reduction(size_average: Optional[bool], reduce: Optional[bool],
                       reduction: str) -> str:
     """PyTorch's deprecated size_average/reduce flags turned into a ``reduction`` (they win
-    over it when given, with PyTorch's warning). The losses take them by keyword only: in
-    PyTorch they sit before ``ignore_index``/``reduction``, a position this library's
-    signatures gave to those arguments first."""
+    over it when given, with PyTorch's warning). The losses take them where PyTorch does,
+    before ``reduction``, so positional calls written for PyTorch mean the same here."""
     if size_average is None and reduce is None:
         return reduction
     size_average = True if size_average is None else size_average
@@ -750,9 +749,9 @@ def _renorm_rows(idx: np.ndarray, weight: Tensor, max_norm: float, norm_type: fl
 # Losses
 # ---------------------------------------------------------------------------------------
 def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
-                  ignore_index: int = -100, reduction: str = "mean",
-                  label_smoothing: float = 0.0, *, size_average: Optional[bool] = None,
-                  reduce: Optional[bool] = None) -> Tensor:
+                  size_average: Optional[bool] = None, ignore_index: int = -100,
+                  reduce: Optional[bool] = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy of logits (N, C, d1, ...) against class indices (N, d1, ...) or class
     probabilities (the input's shape)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -761,17 +760,17 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
-             ignore_index: int = -100, reduction: str = "mean", *,
-             size_average: Optional[bool] = None, reduce: Optional[bool] = None) -> Tensor:
+             size_average: Optional[bool] = None, ignore_index: int = -100,
+             reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities (N, C, d1, ...) at class indices."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
     from tensorlite.ops.loss import nll_loss as _nll_loss
     return _nll_loss(input, target, weight, ignore_index, reduction)
 
 
-def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", *,
-             weight: Optional[Tensor] = None, size_average: Optional[bool] = None,
-             reduce: Optional[bool] = None) -> Tensor:
+def mse_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+             reduce: Optional[bool] = None, reduction: str = "mean",
+             weight: Optional[Tensor] = None) -> Tensor:
     """(input - target)^2, reduced by 'mean' (default), 'sum' or 'none'.
 
     ``weight`` (the input's shape) scales each squared error; its 'mean' is then the
@@ -806,10 +805,10 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean", *,
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
-                                     weight: Optional[Tensor] = None, reduction: str = "mean",
-                                     pos_weight: Optional[Tensor] = None, *,
+                                     weight: Optional[Tensor] = None,
                                      size_average: Optional[bool] = None,
-                                     reduce: Optional[bool] = None) -> Tensor:
+                                     reduce: Optional[bool] = None, reduction: str = "mean",
+                                     pos_weight: Optional[Tensor] = None) -> Tensor:
     """-[pos_weight * y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed stably as
     (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), i.e. max(x, 0) - x y + log(1 + e^-|x|)
     without pos_weight; ``weight`` rescales each element."""

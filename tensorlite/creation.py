@@ -7,6 +7,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ._checks import check_int, is_int
+from .device import check_device
 from .random import generator
 from .tensor import Tensor, _make, _DEFAULT_FLOAT, _supported, as_dtype, int64
 
@@ -30,8 +31,10 @@ def _finish(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
+           device: Any = None) -> Tensor:
     """A new tensor holding a copy of ``data`` (Python floats -> float32, ints -> int64)."""
+    check_device(device, "tensor")
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
@@ -45,7 +48,8 @@ def from_numpy(a: np.ndarray) -> Tensor:
     return _make(a, False, None, 0, None)
 
 
-def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == as_dtype(dtype)):
         return data
     if isinstance(data, np.ndarray) and (dtype is None or data.dtype == as_dtype(dtype)):
@@ -57,19 +61,26 @@ def _float(dtype: Any, op: str = "dtype") -> np.dtype:
     return _DEFAULT_FLOAT if dtype is None else as_dtype(dtype, op)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
+    check_device(device, "zeros")
     return _finish(np.zeros(_shape("zeros", size), _float(dtype, "zeros")), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
+    check_device(device, "ones")
     return _finish(np.ones(_shape("ones", size), _float(dtype, "ones")), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
+    check_device(device, "empty")
     return _finish(np.empty(_shape("empty", size), _float(dtype, "empty")), requires_grad)
 
 
-def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+         device: Any = None) -> Tensor:
+    check_device(device, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if not isinstance(fill_value, (bool, int, float, np.bool_, np.integer, np.floating)):
@@ -84,7 +95,9 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
                    requires_grad)
 
 
-def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False,
+        device: Any = None) -> Tensor:
+    check_device(device, "eye")
     check_int("eye", "n", n, 0)
     if m is not None:
         check_int("eye", "m", m, 0)
@@ -92,8 +105,9 @@ def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool 
 
 
 def arange(start: Any = None, end: Any = None, step: Any = 1, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+           requires_grad: bool = False, device: Any = None) -> Tensor:
     """``arange(end)``, ``arange(start, end, step)``; ``arange(end=n)`` too, as in PyTorch."""
+    check_device(device, "arange")
     if end is None:
         if start is None:
             raise TypeError("arange: missing the end of the range (arange(end) or "
@@ -120,7 +134,8 @@ def arange(start: Any = None, end: Any = None, step: Any = 1, dtype: Any = None,
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, device: Any = None) -> Tensor:
+    check_device(device, "linspace")
     check_int("linspace", "steps", steps, 0)
     return _finish(np.linspace(start, end, steps, dtype=_float(dtype, "linspace")),
                    requires_grad)
@@ -135,21 +150,25 @@ def _random_float(op: str, dtype: Any) -> np.dtype:
     return dt
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Uniform on [0, 1), drawn from the library generator (see ``manual_seed``)."""
+    check_device(device, "rand")
     dt = _random_float("rand", dtype)
     return _finish(generator().random(_shape("rand", size)).astype(dt), requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
+          device: Any = None) -> Tensor:
     """Standard normal, drawn from the library generator."""
+    check_device(device, "randn")
     dt = _random_float("randn", dtype)
     return _finish(generator().standard_normal(_shape("randn", size)).astype(dt), requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None,
-            requires_grad: bool = False) -> Tensor:
+            requires_grad: bool = False, device: Any = None) -> Tensor:
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    check_device(device, "randint")
     if isinstance(high, (tuple, list)):
         # PyTorch's randint(high, size) form: the second positional argument is the size
         low, high, size = 0, low, high
@@ -168,14 +187,17 @@ def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None,
     return _finish(arr.astype(dt), requires_grad)
 
 
-def randperm(n: int, dtype: Any = None) -> Tensor:
+def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
+    check_device(device, "randperm")
     check_int("randperm", "n", n, 0)
     dt = int64 if dtype is None else as_dtype(dtype, "randperm")
     return _finish(generator().permutation(n).astype(dt), False)
 
 
 def _like(fn: Any) -> Any:
-    def like(x: Tensor, *args: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def like(x: Tensor, *args: Any, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+        check_device(device, fn.__name__ + "_like")
         return fn(*args, x.shape, dtype=x.dtype if dtype is None else dtype,
                   requires_grad=requires_grad) if args else fn(
             x.shape, dtype=x.dtype if dtype is None else dtype, requires_grad=requires_grad)
@@ -190,12 +212,16 @@ rand_like = _like(rand)
 randn_like = _like(randn)
 
 
-def full_like(x: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(x: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
+    check_device(device, "full_like")
     return full(x.shape, fill_value, dtype=x.dtype if dtype is None else dtype,
                 requires_grad=requires_grad)
 
 
-def randint_like(x: Tensor, low: int, high: Optional[int] = None, dtype: Any = None) -> Tensor:
+def randint_like(x: Tensor, low: int, high: Optional[int] = None, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    check_device(device, "randint_like")
     return randint(low, high, x.shape, dtype=x.dtype if dtype is None else dtype)
 
 
@@ -210,33 +236,42 @@ def _new_dtype(op: str, x: Tensor, dtype: Any, requires_grad: bool) -> np.dtype:
     return dt
 
 
-def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
     """Zeros of ``size`` with x's dtype (unless ``dtype`` is given)."""
+    check_device(device, "new_zeros")
     dt = _new_dtype("new_zeros", x, dtype, requires_grad)
     return _finish(np.zeros(_shape("new_zeros", size), dt), requires_grad)
 
 
-def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    check_device(device, "new_ones")
     dt = _new_dtype("new_ones", x, dtype, requires_grad)
     return _finish(np.ones(_shape("new_ones", size), dt), requires_grad)
 
 
-def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False,
+              device: Any = None) -> Tensor:
+    check_device(device, "new_empty")
     dt = _new_dtype("new_empty", x, dtype, requires_grad)
     return _finish(np.empty(_shape("new_empty", size), dt), requires_grad)
 
 
 def new_full(x: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, device: Any = None) -> Tensor:
     """``size`` filled with ``fill_value``, of x's dtype unless ``dtype`` is given (a float
     fill of an integer tensor truncates, as PyTorch)."""
+    check_device(device, "new_full")
     dt = _new_dtype("new_full", x, dtype, requires_grad)
     return full(size, fill_value, dtype=dt, requires_grad=requires_grad)
 
 
-def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False,
+               device: Any = None) -> Tensor:
     """A copy of ``data`` as a tensor of x's dtype (unless ``dtype`` is given), as PyTorch:
     ``float64_tensor.new_tensor([1, 2])`` is float64."""
+    check_device(device, "new_tensor")
     dt = _new_dtype("new_tensor", x, dtype, requires_grad)
     return Tensor(data, dtype=dt, requires_grad=requires_grad)
 
@@ -264,8 +299,9 @@ def numel(x: Tensor) -> int:
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, dtype: Any = None,
-             requires_grad: bool = False) -> Tensor:
+             requires_grad: bool = False, device: Any = None) -> Tensor:
     """``steps`` points ``base ** linspace(start, end, steps)``."""
+    check_device(device, "logspace")
     check_int("logspace", "steps", steps, 0)
     for name, v in (("start", start), ("end", end), ("base", base)):
         if isinstance(v, Tensor):
@@ -290,11 +326,15 @@ def _tri_indices(op: str, row: Any, col: Any, offset: Any, dtype: Any, upper: bo
     return _finish(np.stack(np.nonzero(mask)).astype(dt).reshape(2, -1), False)
 
 
-def tril_indices(row: int, col: int, offset: int = 0, dtype: Any = None) -> Tensor:
+def tril_indices(row: int, col: int, offset: int = 0, dtype: Any = None,
+                 device: Any = None) -> Tensor:
     """The (2, N) row/column coordinates of the lower triangle of a row x col matrix, in
     row-major order."""
+    check_device(device, "tril_indices")
     return _tri_indices("tril_indices", row, col, offset, dtype, False)
 
 
-def triu_indices(row: int, col: int, offset: int = 0, dtype: Any = None) -> Tensor:
+def triu_indices(row: int, col: int, offset: int = 0, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    check_device(device, "triu_indices")
     return _tri_indices("triu_indices", row, col, offset, dtype, True)

@@ -75,3 +75,21 @@ def test_inference_mode_is_no_grad():
     assert not f().requires_grad and not g().requires_grad and tl.is_grad_enabled()
     with pytest.raises(TypeError, match="inference_mode"):
         tl.inference_mode("yes")
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: tl.tensor([1.0], device=d), lambda d: tl.as_tensor([1.0], device=d),
+    lambda d: tl.zeros(2, device=d), lambda d: tl.ones(2, device=d),
+    lambda d: tl.empty(2, device=d), lambda d: tl.full((2,), 1.0, device=d),
+    lambda d: tl.eye(2, device=d), lambda d: tl.arange(3, device=d),
+    lambda d: tl.linspace(0, 1, 3, device=d), lambda d: tl.rand(2, device=d),
+    lambda d: tl.randn(2, device=d), lambda d: tl.randint(0, 3, (2,), device=d),
+    lambda d: tl.randperm(3, device=d), lambda d: tl.zeros_like(tl.ones(2), device=d),
+    lambda d: tl.full_like(tl.ones(2), 3.0, device=d), lambda d: tl.ones(2).new_zeros(3, device=d),
+])
+def test_creation_functions_take_a_cpu_device_and_refuse_others(make):
+    assert make("cpu").device == "cpu" and make(tl.device("cpu")).device == "cpu"
+    state = tl.get_rng_state()
+    with pytest.raises(RuntimeError, match="CPU only"):
+        make("cuda")
+    assert str(tl.get_rng_state()) == str(state)     # refused before any draw

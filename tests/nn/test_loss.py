@@ -83,7 +83,7 @@ def test_bce_with_logits_weight_and_pos_weight_match_pytorch(torch, reduction):
     pw = _rng(3).random(4) * 3
 
     def ours(x, y, w, pw):
-        return F.binary_cross_entropy_with_logits(x, y, w, reduction, pw)
+        return F.binary_cross_entropy_with_logits(x, y, w, reduction=reduction, pos_weight=pw)
 
     def theirs(x, y, w, pw):
         return torch.nn.functional.binary_cross_entropy_with_logits(x, y, w, reduction=reduction,
@@ -126,7 +126,7 @@ def test_bce_with_logits_gradcheck_and_gradgradcheck():
     pw = tl.rand(3, dtype=tl.float64, requires_grad=True)
 
     def fn(x, y, w, pw):
-        return F.binary_cross_entropy_with_logits(x, y, w, "mean", pw)
+        return F.binary_cross_entropy_with_logits(x, y, w, reduction="mean", pos_weight=pw)
 
     assert gradcheck(fn, (x, y, w, pw))
     assert gradgradcheck(fn, (x, y, w, pw))
@@ -236,4 +236,18 @@ def test_loss_modules_take_pytorchs_positional_order(torch):
     got = nn.CrossEntropyLoss(tl.tensor(w), None, 1, None, "sum", 0.1)(tl.tensor(x), tl.tensor(t))
     want = torch.nn.CrossEntropyLoss(torch.tensor(w), None, 1, None, "sum", 0.1)(
         torch.tensor(x), torch.tensor(t))
+    np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
+
+
+def test_functional_losses_take_pytorchs_positional_order(torch):
+    import inspect
+    for name in ("cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits"):
+        ours = list(inspect.signature(getattr(F, name)).parameters)
+        theirs = list(inspect.signature(getattr(torch.nn.functional, name)).parameters)
+        assert ours == theirs, name
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((6, 3)), np.array([0, 2, 1, 1, 0, 2])
+    got = F.nll_loss(tl.tensor(x).log_softmax(1), tl.tensor(t), None, None, 2, None, "sum")
+    want = torch.nn.functional.nll_loss(torch.tensor(x).log_softmax(1), torch.tensor(t), None,
+                                        None, 2, None, "sum")
     np.testing.assert_allclose(got.item(), want.item(), rtol=1e-12)
