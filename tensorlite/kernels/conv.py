@@ -38,8 +38,12 @@ from numba import njit, uintp
 from ._blas import single_threaded_blas
 from ._threads import num_threads, parallel_chunks
 
-# Below this many multiply-adds a second thread costs more (launch + sync) than it saves.
-_SERIAL_MACS = 200_000
+# Below this many multiply-adds a second thread costs more than it saves. Handing a chunk
+# to the worker thread means waking it; on this 2-vCPU VM an idle worker wakes slowly when
+# the machine is shared, and LeNet-5's convolutions (7.5M and 15M multiply-adds per batch
+# of 64) ran a training step in 10.7 ms threaded against 6.9 ms serial (PyTorch ~5-7 ms,
+# measured interleaved in one process). The benchmark convolutions (28M, 302M) still pay.
+_SERIAL_MACS = 20_000_000
 # Columns per GEMM to aim for when batching images: narrower GEMMs lose BLAS efficiency,
 # wider ones push the per-thread buffers out of the cache (measured: N64 32->64 16x16
 # k3 is 20% slower with 4-16 images per GEMM than with one).

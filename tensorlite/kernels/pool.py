@@ -26,8 +26,10 @@ from numba import njit
 
 from ._threads import num_threads, parallel_chunks
 
-# Below this many cells a second thread costs more (launch ~20 us + sync) than it saves.
-_SERIAL_ELEMENTS = 50_000
+# Below this many cells a second thread costs more than it saves: besides the launch
+# (~20 us) and the sync, waking an idle worker is slow on a shared 2-vCPU machine (see
+# conv.py's _SERIAL_MACS); LeNet-5's pools (301k and 102k cells) run faster serially.
+_SERIAL_ELEMENTS = 500_000
 
 
 def _out_size(n: int, k: int, s: int, p: int) -> int:

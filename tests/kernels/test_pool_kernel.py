@@ -195,8 +195,9 @@ def test_max_pool_keeps_dtype(dtype):
     assert K.max_pool2d_backward(y, argmax, (6, 6), (2, 2), (2, 2), (0, 0)).dtype == dtype
 
 
-def test_max_pool_threaded_path_matches_reference():
+def test_max_pool_threaded_path_matches_reference(monkeypatch):
     # Above the serial threshold the planes are split over threads.
+    monkeypatch.setattr(K, "_SERIAL_ELEMENTS", 1000)
     x = _random((4, 8, 40, 40), ties=True)
     assert x.size >= K._SERIAL_ELEMENTS
     k, s, p = (3, 3), (2, 2), (1, 1)
@@ -232,7 +233,8 @@ def test_avg_pool_counts_padding_in_divisor():
     assert y[0, 0, 1, 1] == pytest.approx(1.0)
 
 
-def test_avg_pool_threaded_path_matches_reference():
+def test_avg_pool_threaded_path_matches_reference(monkeypatch):
+    monkeypatch.setattr(K, "_SERIAL_ELEMENTS", 1000)
     x = _random((4, 8, 40, 40))
     for k, s, p in [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)), ((4, 5), (3, 2), (1, 2))]:
         y = K.avg_pool2d_forward(x, k, s, p)
