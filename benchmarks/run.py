@@ -216,6 +216,8 @@ Written by `python -m benchmarks --markdown docs/performance.md` on {date}
 (torch {torch}, numpy {numpy}, 2 cores). Each workload is forward + backward (training
 steps include the optimizer), float32, timed for ours and PyTorch alternately in one
 process; figures are medians of the rounds. Ratio = ours / PyTorch (below 1 is faster).
+On the shared 2-vCPU development machine both columns move by up to a third from one run
+to the next (PyTorch's as much as ours), so compare ratios across a few runs.
 
 | workload | ours ms | PyTorch ms | ratio |
 |---|---|---|---|
