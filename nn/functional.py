@@ -887,6 +887,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     _check_tensor(op, "x1", x1)
     _check_tensor(op, "x2", x2)
     eps = _float_number(op, "eps", eps)
+    if not eps >= 0:
+        # a negative floor would let a zero vector's norm clamp to a negative divisor
+        raise ValueError(f"{op}: eps must be non-negative, got {eps}")
     dt = promote(x1, x2)
     if dt.kind != "f":
         raise TypeError(f"{op}: expected floating-point inputs, got dtypes {x1.dtype} and "

@@ -12,7 +12,7 @@ from .random import generator
 from .tensor import Tensor, _make, _DEFAULT_FLOAT, _supported, as_dtype, int64
 
 
-def _shape(op: str, size: tuple) -> tuple:
+def _shape(op: str, size: tuple, dtype: Any = None) -> tuple:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     # int() would accept 2.5 (truncating) and "3" (parsing): sizes must be integers
@@ -21,6 +21,9 @@ def _shape(op: str, size: tuple) -> tuple:
     shape = tuple(int(s) for s in size)
     if any(s < 0 for s in shape):
         raise ValueError(f"{op}: negative dimension in size {shape}")
+    from .ops.shape import _check_size
+    # the random draws are made in 64 bits before any cast: 8 bytes an entry by default
+    _check_size(op, shape, np.float64 if dtype is None else dtype)
     return shape
 
 
@@ -64,35 +67,44 @@ def _float(dtype: Any, op: str = "dtype") -> np.dtype:
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False,
           device: Any = None) -> Tensor:
     check_device(device, "zeros")
-    return _finish(np.zeros(_shape("zeros", size), _float(dtype, "zeros")), requires_grad)
+    return _finish(np.zeros(_shape("zeros", size, _float(dtype, "zeros")), _float(dtype, "zeros")), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     check_device(device, "ones")
-    return _finish(np.ones(_shape("ones", size), _float(dtype, "ones")), requires_grad)
+    return _finish(np.ones(_shape("ones", size, _float(dtype, "ones")), _float(dtype, "ones")), requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False,
           device: Any = None) -> Tensor:
     check_device(device, "empty")
-    return _finish(np.empty(_shape("empty", size), _float(dtype, "empty")), requires_grad)
+    return _finish(np.empty(_shape("empty", size, _float(dtype, "empty")), _float(dtype, "empty")), requires_grad)
 
 
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False,
-         device: Any = None) -> Tensor:
-    check_device(device, "full")
+         device: Any = None, *, _op: str = "full") -> Tensor:
+    check_device(device, _op)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     if not isinstance(fill_value, (bool, int, float, np.bool_, np.integer, np.floating)):
         # np.full would parse "1.5" or fail with its own wording
-        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__} "
+        raise TypeError(f"{_op}: fill_value must be a number, got {type(fill_value).__name__} "
                         f"{fill_value!r:.40}")
     if dtype is None:
         dtype = (np.bool_ if isinstance(fill_value, (bool, np.bool_)) else
                  int64 if isinstance(fill_value, (int, np.integer)) else _DEFAULT_FLOAT)
     size = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return _finish(np.full(_shape("full", size), fill_value, as_dtype(dtype, "full")),
-                   requires_grad)
+    dt = as_dtype(dtype, "full")
+    if dt.kind in "iu" and not isinstance(fill_value, (bool, np.bool_)):
+        # numpy's unsafe cast would store garbage for NaN, inf or an out-of-range value
+        info = np.iinfo(dt)
+        # Python ints compared as such: a float() of 10**30 could itself round or overflow
+        ok = (info.min <= fill_value <= info.max if isinstance(fill_value, (int, np.integer))
+              else math.isfinite(fill_value) and info.min <= int(fill_value) <= info.max)
+        if not ok:
+            raise RuntimeError(f"{_op}: fill_value {fill_value!r} cannot be converted to {dt} "
+                               "without overflow")
+    return _finish(np.full(_shape(_op, size, dt), fill_value, dt), requires_grad)
 
 
 def eye(n: int, m: Optional[int] = None, dtype: Any = None, requires_grad: bool = False,
@@ -241,21 +253,21 @@ def new_zeros(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = Fa
     """Zeros of ``size`` with x's dtype (unless ``dtype`` is given)."""
     check_device(device, "new_zeros")
     dt = _new_dtype("new_zeros", x, dtype, requires_grad)
-    return _finish(np.zeros(_shape("new_zeros", size), dt), requires_grad)
+    return _finish(np.zeros(_shape("new_zeros", size, dt), dt), requires_grad)
 
 
 def new_ones(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False,
              device: Any = None) -> Tensor:
     check_device(device, "new_ones")
     dt = _new_dtype("new_ones", x, dtype, requires_grad)
-    return _finish(np.ones(_shape("new_ones", size), dt), requires_grad)
+    return _finish(np.ones(_shape("new_ones", size, dt), dt), requires_grad)
 
 
 def new_empty(x: Tensor, *size: Any, dtype: Any = None, requires_grad: bool = False,
               device: Any = None) -> Tensor:
     check_device(device, "new_empty")
     dt = _new_dtype("new_empty", x, dtype, requires_grad)
-    return _finish(np.empty(_shape("new_empty", size), dt), requires_grad)
+    return _finish(np.empty(_shape("new_empty", size, dt), dt), requires_grad)
 
 
 def new_full(x: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
@@ -264,7 +276,7 @@ def new_full(x: Tensor, size: Any, fill_value: Any, *, dtype: Any = None,
     fill of an integer tensor truncates, as PyTorch)."""
     check_device(device, "new_full")
     dt = _new_dtype("new_full", x, dtype, requires_grad)
-    return full(size, fill_value, dtype=dt, requires_grad=requires_grad)
+    return full(size, fill_value, dtype=dt, requires_grad=requires_grad, _op="new_full")
 
 
 def new_tensor(x: Tensor, data: Any, dtype: Any = None, requires_grad: bool = False,
@@ -311,6 +323,7 @@ def logspace(start: Any, end: Any, steps: int, base: float = 10.0, dtype: Any = 
                             f"{v!r:.40}")
     start, end, base = (v.item() if isinstance(v, Tensor) else v for v in (start, end, base))
     dt = _float(dtype, "logspace")
+    _shape("logspace", (steps,), np.float64)
     with np.errstate(over="ignore"):
         vals = np.power(float(base), np.linspace(float(start), float(end), steps))
     return _finish(vals.astype(dt), requires_grad)
@@ -321,6 +334,9 @@ def _tri_indices(op: str, row: Any, col: Any, offset: Any, dtype: Any, upper: bo
     col = check_int(op, "col", col, 0)
     offset = check_int(op, "offset", offset)
     dt = int64 if dtype is None else as_dtype(dtype, op)
+    if dt.kind not in "iu":
+        raise TypeError(f"{op}: dtype must be an integer type, got {dt}")
+    _shape(op, (row, col), np.bool_)  # the mask built below
     mask = np.triu(np.ones((row, col), bool), offset) if upper else \
         np.tril(np.ones((row, col), bool), offset)
     return _finish(np.stack(np.nonzero(mask)).astype(dt).reshape(2, -1), False)

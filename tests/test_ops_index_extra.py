@@ -641,3 +641,48 @@ def test_reshape_copy_has_its_own_version_counter(torch):
     v = x.reshape(4, 3)       # a real view still shares the counter
     v.add_(1)
     assert x._version_count == 1
+
+
+# -- probe review: hostile inputs ----------------------------------------------------------
+HUGE = [("repeat", lambda x: x.repeat(10**6, 10**6)),
+        ("tile", lambda x: tl.tile(x, (10**12, 1))),
+        ("repeat_interleave", lambda x: tl.repeat_interleave(x, 10**12, dim=0)),
+        ("repeat_interleave", lambda x: tl.repeat_interleave(
+            x, tl.tensor(np.array([10**12, 1, 1])), dim=0)),
+        ("new_zeros", lambda x: x.new_zeros(10**6, 10**6)),
+        ("new_ones", lambda x: x.new_ones(10**12)),
+        ("new_empty", lambda x: x.new_empty((10**12,))),
+        ("new_full", lambda x: x.new_full((10**6, 10**6), 1.5)),
+        ("zeros", lambda x: tl.zeros(10**12)),
+        ("logspace", lambda x: tl.logspace(0, 2, 10**12)),
+        ("tril_indices", lambda x: tl.tril_indices(10**6, 10**6)),
+        ("triu_indices", lambda x: tl.triu_indices(10**6, 10**6))]
+
+
+@pytest.mark.parametrize("op,fn", HUGE, ids=[f"{op}{k}" for k, (op, _) in enumerate(HUGE)])
+def test_results_larger_than_memory_are_refused_naming_the_op(op, fn):
+    # numpy would raise a MemoryError without the op's name (or, for zeros, hand out lazily
+    # mapped pages that kill the process when touched)
+    with pytest.raises(RuntimeError, match=rf"^{op}: the result of shape .* would be too large"):
+        fn(tl.tensor(X))
+
+
+@pytest.mark.parametrize("fill", [float("nan"), float("inf"), 10**30, -2.0**70])
+def test_new_full_refuses_an_integer_fill_that_overflows_as_torch(torch, fill):
+    with pytest.raises((RuntimeError, OverflowError)):
+        torch.zeros(2, dtype=torch.int64).new_full((3,), fill)
+    with pytest.raises(RuntimeError, match="new_full: fill_value .* cannot be converted to int64"):
+        tl.zeros(2, dtype=tl.int64).new_full((3,), fill)
+    # in range: truncated as PyTorch
+    np.testing.assert_array_equal(tl.zeros(2, dtype=tl.int64).new_full((3,), -2.7).numpy(),
+                                  torch.zeros(2, dtype=torch.int64).new_full((3,), -2.7).numpy())
+
+
+def test_tri_indices_refuse_a_float_dtype_as_torch(torch):
+    with pytest.raises(NotImplementedError):
+        torch.tril_indices(3, 3, dtype=torch.float64)
+    for fn in (tl.tril_indices, tl.triu_indices):
+        with pytest.raises(TypeError, match="_indices: dtype must be an integer type"):
+            fn(3, 3, dtype=tl.float64)
+    np.testing.assert_array_equal(tl.tril_indices(3, 4, 1, dtype=tl.int32).numpy(),
+                                  torch.tril_indices(3, 4, 1, dtype=torch.int32).numpy())

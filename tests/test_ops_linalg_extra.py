@@ -677,3 +677,49 @@ def test_linalg_namespace(torch):
                       lambda t: torch.linalg.vector_norm(t, 3, dim=-1, keepdim=True), x)
     assert_like_torch(torch, lambda a, b: tl.linalg.matmul(a, b),
                       lambda a, b: torch.linalg.matmul(a, b), x, rnd(4, 2))
+
+
+# -- probe review: hostile inputs ----------------------------------------------------------
+@pytest.mark.parametrize("ord", [-1, -0.5, -INF, INF])
+def test_vector_norm_without_identity_over_empty_dim_is_refused_as_torch(torch, ord):
+    # (sum |x|^p)^(1/p) of nothing is 1/0 for p < 0: PyTorch refuses, we must not answer inf
+    a = np.zeros((0, 4))
+    with pytest.raises(RuntimeError):
+        torch.linalg.vector_norm(torch.tensor(a), ord, dim=0)
+    with pytest.raises(ValueError, match=r"vector_norm.*dimension 0 of size 0"):
+        vector_norm(tl.tensor(a), ord, dim=0)
+    # reducing a non-empty dim of an empty tensor is fine in both
+    ours = vector_norm(tl.tensor(a), ord, dim=1)
+    theirs = torch.linalg.vector_norm(torch.tensor(a), ord, dim=1)
+    assert ours.shape == tuple(theirs.shape) == (0,)
+
+
+def test_vector_norm_ord0_has_zero_gradient_as_torch(torch):
+    a = np.array([[0.0, 1.5, -2.0], [3.0, 0.0, 0.0]])
+    for dim in (None, 1):
+        x, xt = tl.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        out, out_t = vector_norm(x, 0, dim), torch.linalg.vector_norm(xt, 0, dim)
+        np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+        out.sum().backward()  # runs, as PyTorch's, and leaves no gradient
+        out_t.sum().backward()
+        assert x.grad is None and xt.grad is None
+        out, out_t = vector_norm(x, 0, dim), torch.linalg.vector_norm(xt, 0, dim)
+        (out.sum() + (x * x).sum()).backward()
+        (out_t.sum() + (xt * xt).sum()).backward()
+        np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+
+
+def test_cosine_similarity_refuses_negative_eps_as_torch(torch):
+    a = np.zeros((2, 3))
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.cosine_similarity(torch.tensor(a), torch.tensor(a), eps=-1.0)
+    with pytest.raises(ValueError, match="cosine_similarity: eps must be non-negative"):
+        F.cosine_similarity(tl.tensor(a), tl.tensor(a), eps=-1.0)
+
+
+def test_normal_with_more_entries_than_memory_is_a_clear_error():
+    state = tl.random.get_rng_state()
+    with pytest.raises(RuntimeError, match=r"normal: the result of shape \(1000000000000,\) "
+                                           "would be too large"):
+        tl.normal(0.0, 1.0, (10**12,))
+    assert repr(tl.random.get_rng_state()) == repr(state)

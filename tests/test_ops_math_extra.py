@@ -581,3 +581,14 @@ def test_inplace_through_a_view_writes_the_base():
     np.testing.assert_array_equal(x.data, [[0.5, 2.0], [2.0, 3.0]])
     x[:, 0].reciprocal_()
     np.testing.assert_array_equal(x.data, [[2.0, 2.0], [0.5, 3.0]])
+
+
+@pytest.mark.parametrize("name", ["isclose", "allclose"])
+@pytest.mark.parametrize("equal_nan", [1, None, "yes"])
+def test_isclose_equal_nan_must_be_a_bool(torch, name, equal_nan):
+    # A truthy non-bool must not silently decide how NaNs compare.
+    a = [1.0, NAN]
+    with pytest.raises(TypeError):
+        getattr(torch, name)(torch.tensor(a), torch.tensor(a), equal_nan=equal_nan)
+    with pytest.raises(TypeError, match=f"{name}: equal_nan"):
+        getattr(tl, name)(tl.tensor(a), tl.tensor(a), equal_nan=equal_nan)

@@ -664,3 +664,80 @@ def test_errors_leave_inputs_untouched():
             bad()
     np.testing.assert_array_equal(x.data, before)
     assert x.grad is None and x._version[0] == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile arguments: each refused with the op's name (as PyTorch refuses them), or, where
+# PyTorch accepts them, the same result.
+# ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["prod", "norm", "count_nonzero", "aminmax", "msort"])
+@pytest.mark.parametrize("bad", [None, [1.0, 2.0], np.ones(2), 3.0])
+def test_reductions_refuse_a_non_tensor_input_by_name(torch, name, bad):
+    with pytest.raises((TypeError, AttributeError)):  # torch.norm: AttributeError
+        getattr(torch, name)(bad)
+    with pytest.raises(TypeError, match=name):
+        getattr(tl, name)(bad)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.prod(x, 0, None),
+    lambda lib, x: lib.norm(x, 2, 0, "yes"),
+    lambda lib, x: lib.aminmax(x, dim=0, keepdim="yes"),
+    lambda lib, x: lib.kthvalue(x, 1, 0, None),
+    lambda lib, x: lib.kthvalue(x, 1, 0, 1),
+    lambda lib, x: lib.median(x, 0, None),
+    lambda lib, x: lib.median(x, 0, 1),
+])
+def test_keepdim_must_be_a_bool(torch, call):
+    x, xt = _pair(torch, [[3.0, 1.0], [2.0, 0.0]])
+    with pytest.raises(TypeError):
+        call(torch, xt)
+    with pytest.raises(TypeError, match="keepdim"):
+        call(tl, x)
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, x: lib.unique(x, sorted="x"),
+    lambda lib, x: lib.unique(x, return_inverse=None),
+    lambda lib, x: lib.unique(x, return_counts=1),
+    lambda lib, x: lib.nonzero(x, as_tuple=None),
+])
+def test_flag_arguments_must_be_bools(torch, call):
+    x, xt = _pair(torch, [3, 1, 3, 0], "int64")
+    with pytest.raises(TypeError):
+        call(torch, xt)
+    with pytest.raises(TypeError, match="unique|nonzero"):
+        call(tl, x)
+
+
+@pytest.mark.parametrize("dim", [1, -2, 1.0, True, (0,), "a"])
+def test_aminmax_checks_dim_on_a_0d_tensor(torch, dim):
+    x, xt = _pair(torch, 2.5)
+    with pytest.raises((IndexError, TypeError)):
+        torch.aminmax(xt, dim=dim)
+    with pytest.raises((IndexError, TypeError), match="aminmax"):
+        tl.aminmax(x, dim=dim)
+    # 0 and -1 are the 0-d tensor's one dim
+    _same(tl.aminmax(x, dim=-1).max, torch.aminmax(xt, dim=-1).max)
+
+
+@pytest.mark.parametrize("p", ["fro", "nuc"])
+def test_norm_matrix_p_with_a_float_dim_is_refused_by_name(p):
+    with pytest.raises(TypeError, match="norm"):
+        tl.norm(tl.ones(2, 3), p, 1.0)
+
+
+def test_sort_stable_none_and_topk_tensor_k_as_pytorch(torch):
+    x, xt = _pair(torch, [[3.0, 1.0, 3.0], [2.0, 0.0, -1.0]])
+    for ours, theirs in zip(tl.sort(x, stable=None), torch.sort(xt, stable=None)):
+        _same(ours, theirs)
+    with pytest.raises(TypeError):  # argsort's stable is a plain bool in PyTorch
+        torch.argsort(xt, stable=None)
+    with pytest.raises(TypeError, match="argsort"):
+        tl.argsort(x, stable=None)
+    for ours, theirs in zip(tl.topk(x, tl.tensor(2)), torch.topk(xt, torch.tensor(2))):
+        _same(ours, theirs)
+    for ours, theirs in zip(tl.kthvalue(x, tl.tensor(2)), torch.kthvalue(xt, torch.tensor(2))):
+        _same(ours, theirs)
+    with pytest.raises(TypeError, match="topk"):
+        tl.topk(x, tl.tensor(2.0))

@@ -219,6 +219,10 @@ def _isclose(name: str, input: Any, other: Any, rtol: Any, atol: Any, equal_nan:
                         f"{b.dtype}")
     rtol = _tolerance(name, "rtol", rtol)
     atol = _tolerance(name, "atol", atol)
+    if not isinstance(equal_nan, (bool, np.bool_)):
+        # A truthy None/int/str would silently choose how NaNs compare; PyTorch refuses.
+        raise TypeError(f"{name}: equal_nan must be a bool, got {type(equal_nan).__name__} "
+                        f"{equal_nan!r:.40}")
     if a.shape != b.shape:
         broadcast_shape(name, a.shape, b.shape)
     close = np.equal(a, b)

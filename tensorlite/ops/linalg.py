@@ -575,7 +575,9 @@ class VectorNorm(Function):
         # saved for backward, which then sees it as this node's output and differentiates
         # through it under create_graph.
         a = np.abs(x.data)
-        if p == 2:
+        if p == 0:
+            out = np.sum(a != 0, axis=dims, keepdims=True)
+        elif p == 2:
             out = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
         elif p == 1:
             out = np.sum(a, axis=dims, keepdims=True)
@@ -595,6 +597,10 @@ class VectorNorm(Function):
     def backward(ctx, g):
         x, norm = ctx.saved_tensors
         p, dims = ctx.p, ctx.dims
+        if p == 0:
+            # the count of non-zero entries is piecewise constant: no gradient flows, but
+            # (as PyTorch) the result is a graph node, so a backward through it runs
+            return None
         zero = _const(np.zeros((), x.data.dtype))
         one = _const(np.ones((), x.data.dtype))
         if p == 1:
@@ -645,15 +651,13 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
     if type(dim) in (tuple, list) and not dim:
         dim = None
     dims = normalize_dims(_op, dim, x.data.ndim)
-    if abs(p) == np.inf and x.data.size == 0:
+    # max |x| and the negative-order norms (min |x| for -inf; (sum |x|^p)^(1/p) is 1/0 for
+    # p < 0) have no value over an empty dim: refused, as PyTorch
+    if (p < 0 or p == np.inf) and x.data.size == 0:
         for d in dims:
             if x.data.shape[d] == 0:
                 raise ValueError(f"{_op}: cannot compute the {ord} norm over dimension {d} of "
                                  f"size 0 (shape {shape_str(x.shape)}): it has no identity")
-    if p == 0:
-        # The count of non-zero elements is piecewise constant: no gradient, as PyTorch.
-        out = np.sum(x.data != 0, axis=dims, keepdims=keepdim).astype(x.data.dtype)
-        return _const(np.asarray(out))
     out = VectorNorm.apply(x, p, dims)
     if keepdim:
         return out

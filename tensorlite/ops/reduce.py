@@ -338,6 +338,22 @@ def _const(a: Any) -> Tensor:
     return _make(_array(a), False, None, 0, None)
 
 
+def _check_input(name: str, x: Any) -> None:
+    # Without this a list or array fails deep inside with "'list' object has no attribute
+    # 'data'", which names neither the op nor the argument.
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__} {x!r:.40}")
+
+
+def _check_keepdim(name: str, keepdim: Any) -> bool:
+    # PyTorch takes only a bool; None or a string would otherwise fail inside numpy (or, as
+    # a truthy value, silently keep the dims).
+    if not isinstance(keepdim, (bool, np.bool_)):
+        raise TypeError(f"{name}: keepdim must be a bool, got {type(keepdim).__name__} "
+                        f"{keepdim!r:.40}")
+    return bool(keepdim)
+
+
 def _integral_to_int64(x: Tensor) -> Tensor:
     """PyTorch's rule for sum-like reductions and scans: bool and integer inputs give int64."""
     if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
@@ -404,6 +420,8 @@ def _prod_safe_zeros_backward(g: Tensor, x: Tensor, dim: int) -> Tensor:
 def prod(x: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """The product of all elements, or along one ``dim`` (PyTorch's prod takes one int)."""
+    _check_input("prod", x)
+    keepdim = _check_keepdim("prod", keepdim)
     if dtype is not None:
         x = _cast_to("prod", x, dtype)
     x = _integral_to_int64(x)
@@ -480,7 +498,13 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     """PyTorch's torch.norm: the vector p-norm of the elements over ``dim`` (every dim by
     default). ``p`` is a number (inf, -inf, 0 and negative included) or 'fro' (= 2 over
     at most two dims)."""
+    _check_input("norm", x)
+    keepdim = _check_keepdim("norm", keepdim)
     if isinstance(p, str):
+        # The dims are checked (type, range) before p='fro' counts them: len() of a float
+        # dim would fail with Python's message, naming neither norm nor dim.
+        if dim is not None:
+            _dims("norm", dim, x.data.ndim)
         ndims = 1 if dim is None or isinstance(dim, (int, np.integer)) else len(dim)
         if p == "fro" and (dim is None or ndims <= 2):
             p = 2.0
@@ -516,6 +540,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 
 def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
     """The number of non-zero elements (NaN counts) over ``dim``, as int64."""
+    _check_input("count_nonzero", x)
     dims = _dims("count_nonzero", dim, x.data.ndim)
     return _const(np.sum(x.data != 0, axis=dims, dtype=np.int64))
 
@@ -525,12 +550,16 @@ MinMax = namedtuple("aminmax", ["min", "max"])
 
 def aminmax(x: Tensor, *, dim: Optional[int] = None, keepdim: bool = False) -> Any:
     """(min, max) over every element or along ``dim``; ties share the gradient as amin/amax."""
+    _check_input("aminmax", x)
+    keepdim = _check_keepdim("aminmax", keepdim)
     if dim is None:
         if x.data.size == 0:
             raise RuntimeError(f"aminmax: cannot reduce an empty tensor of shape "
                                f"{tuple(x.shape)} (the operation has no identity)")
         dims = tuple(range(x.data.ndim))
     else:
-        dims = (normalize_dim("aminmax", dim, x.data.ndim),) if x.data.ndim else ()
+        # Checked for a 0-d input too (PyTorch accepts only 0 and -1 there).
+        d = normalize_dim("aminmax", dim, x.data.ndim)
+        dims = (d,) if x.data.ndim else ()
         _nonempty_dims("aminmax", x, dims)
     return MinMax(_Extreme.apply(x, dims, keepdim, False), _Extreme.apply(x, dims, keepdim, True))

@@ -6,6 +6,7 @@ seen by every saved tensor that aliases the same memory.
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import numpy as np
@@ -701,14 +702,31 @@ def _check_range(op: str, idx: np.ndarray, size: int, dim: int, negative: bool =
                          f"(expected {low}..{size - 1})")
 
 
-def _check_size(op: str, shape: Sequence[int], dtype: np.dtype) -> None:
-    """Refuse a result too large to address; numpy's own error would not name the op."""
+@functools.lru_cache(maxsize=None)
+def _memory_limit() -> int:
+    """The bytes one array may take: the machine's physical memory (an array larger than
+    that can never be filled), or the address space when the OS does not say."""
+    limit = int(np.iinfo(np.intp).max)
+    try:
+        import os
+        limit = min(limit, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    return limit
+
+
+def _check_size(op: str, shape: Sequence[int], dtype: Any) -> None:
+    """Refuse a result larger than the machine's memory before allocating it: numpy would
+    raise a MemoryError without the op's name (or, for zeros, hand out lazily mapped pages
+    that kill the process when touched)."""
     n = 1
     for k in shape:
         n *= int(k)  # Python ints: no overflow on the way
-    if n * dtype.itemsize > np.iinfo(np.intp).max:
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes > _memory_limit():
         raise RuntimeError(f"{op}: the result of shape {shape_str(shape)} would be too large "
-                           f"({n} elements)")
+                           f"({n} elements, {nbytes / 2**30:.1f} GiB, more than this machine's "
+                           "memory)")
 
 
 def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:

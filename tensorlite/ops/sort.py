@@ -16,8 +16,8 @@ import numpy as np
 from .._checks import broadcast_shape, check_int, normalize_dim
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _make
-from .reduce import (Gather, ReturnValues, _array, _cast_to, _integral_to_int64,
-                     _nonempty_dims, prod)
+from .reduce import (Gather, ReturnValues, _array, _cast_to, _check_keepdim,
+                     _integral_to_int64, _nonempty_dims, prod)
 
 
 def _const(a: Any) -> Tensor:
@@ -33,6 +33,13 @@ def _check_bool(name: str, arg: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: {arg} must be a bool, got {type(value).__name__} {value!r}")
     return bool(value)
+
+
+def _check_k(name: str, k: Any) -> int:
+    # PyTorch also takes k as a 0-d integer tensor (e.g. a count computed on tensors).
+    if isinstance(k, Tensor) and k.data.ndim == 0 and k.data.dtype.kind in "iu":
+        k = int(k.data)
+    return check_int(name, "k", k)
 
 
 def _scalar_pair(x: Tensor) -> ReturnValues:
@@ -261,7 +268,8 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *,
     _check_tensor("sort", x)
     d = normalize_dim("sort", dim, x.data.ndim)
     descending = _check_bool("sort", "descending", descending)
-    _check_bool("sort", "stable", stable)
+    if stable is not None:  # PyTorch's stable is Optional[bool]
+        _check_bool("sort", "stable", stable)
     if x.data.ndim == 0:
         return _scalar_pair(x)
     idx = _const(_argsort(x.data, d, descending))
@@ -273,7 +281,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, *,
     _check_tensor("argsort", x)
     d = normalize_dim("argsort", dim, x.data.ndim)
     descending = _check_bool("argsort", "descending", descending)
-    _check_bool("argsort", "stable", stable)
+    _check_bool("argsort", "stable", stable)  # a bool here, unlike sort's Optional[bool]
     if x.data.ndim == 0:
         return _const(np.zeros((), np.int64))
     return _const(_argsort(x.data, d, descending))
@@ -281,6 +289,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, *,
 
 def msort(x: Tensor) -> Tensor:
     """sort along dim 0, values only."""
+    _check_tensor("msort", x)
     return sort(x, 0).values
 
 
@@ -290,7 +299,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
     order (also for ``sorted=False``, where any order is allowed)."""
     _check_tensor("topk", x)
     d = normalize_dim("topk", dim, x.data.ndim)
-    k = check_int("topk", "k", k)
+    k = _check_k("topk", k)
     largest = _check_bool("topk", "largest", largest)
     _check_bool("topk", "sorted", sorted)
     n = x.data.shape[d] if x.data.ndim else 1
@@ -320,7 +329,8 @@ def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ReturnV
     """The k-th smallest element along ``dim`` (k from 1) and its index."""
     _check_tensor("kthvalue", x)
     d = normalize_dim("kthvalue", dim, x.data.ndim)
-    k = check_int("kthvalue", "k", k)
+    k = _check_k("kthvalue", k)
+    keepdim = _check_keepdim("kthvalue", keepdim)
     _nonempty_dims("kthvalue", x, (d,) if x.data.ndim else ())
     n = x.data.shape[d] if x.data.ndim else 1
     if not 1 <= k <= n:
@@ -352,6 +362,7 @@ def median(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:
     _check_tensor("median", x)
     if x.data.dtype.kind == "b":
         raise TypeError("median: not supported for bool tensors (as in PyTorch)")
+    keepdim = _check_keepdim("median", keepdim)
     a = x.data
     if dim is None:
         if keepdim:
@@ -395,6 +406,9 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
     ascending order; optionally where each input element went, and how often each occurs.
     Each NaN is distinct (NaN != NaN), as in PyTorch. Not differentiable."""
     _check_tensor("unique", x)
+    for what, v in (("sorted", sorted), ("return_inverse", return_inverse),
+                    ("return_counts", return_counts)):
+        _check_bool("unique", what, v)
     a = x.data
     if dim is None:
         keys = a.reshape(-1, 1)
@@ -436,6 +450,7 @@ def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one
     1-D tensor per dim (a 0-d input counts as 1-D there, as in PyTorch)."""
     _check_tensor("nonzero", x)
+    as_tuple = _check_bool("nonzero", "as_tuple", as_tuple)
     a = x.data
     if as_tuple:
         if a.ndim == 0:
