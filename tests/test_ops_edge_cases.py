@@ -509,3 +509,16 @@ def test_division_and_pow_by_zero_give_inf_or_nan_without_warnings(torch, expr):
 
 def test_division_by_zero_matches_pytorch_values_and_gradients(torch):
     _assert_same(torch, lambda a, b: a / b, lambda a, b: a / b, [1.0, 0.0, -1.0], [0.0, 0.0, 2.0])
+
+
+def test_reductions_accept_numpys_axis_and_keepdims_as_pytorch(torch):
+    x = np.arange(12.0).reshape(3, 4)
+    t, tt = tl.tensor(x), torch.tensor(x)
+    for name in ("sum", "mean", "amax", "amin", "std", "var", "logsumexp", "prod", "argmax"):
+        got = getattr(t, name)(axis=1, keepdims=True)
+        want = getattr(tt, name)(axis=1, keepdims=True)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), err_msg=name)
+    np.testing.assert_allclose(tl.sum(t, axis=0).numpy(), x.sum(0))
+    np.testing.assert_allclose(t.max(axis=0).values.numpy(), x.max(0))
+    with pytest.raises(TypeError, match="sum: got both dim= and its alias axis="):
+        t.sum(dim=0, axis=1)

@@ -6,6 +6,7 @@ with size 1, as in PyTorch.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections import namedtuple
 from typing import Any, Optional
 
@@ -16,6 +17,22 @@ from ..autograd import Function
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
 
 ReturnValues = namedtuple("ReturnValues", ["values", "indices"])
+
+
+def _numpy_names(fn: Any) -> Any:
+    """Accept numpy's ``axis=`` / ``keepdims=`` for ``dim`` / ``keepdim``, as PyTorch's
+    reductions do (``x.sum(axis=0)``); the plain call pays one dict test."""
+    @functools.wraps(fn)
+    def reduction(*args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            for alias, name in (("axis", "dim"), ("keepdims", "keepdim")):
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(f"{fn.__name__}: got both {name}= and its alias "
+                                        f"{alias}=")
+                    kwargs[name] = kwargs.pop(alias)
+        return fn(*args, **kwargs)
+    return reduction
 
 
 def _keep_shape(shape: tuple, dims: tuple) -> tuple:
@@ -58,6 +75,7 @@ def _cast_to(name: str, x: Tensor, dtype: Any) -> Tensor:
     return cast(x, as_dtype(dtype, name))
 
 
+@_numpy_names
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         dtype: Any = None) -> Tensor:
     dims = _dims("sum", dim, x.data.ndim)
@@ -69,6 +87,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
     return Sum.apply(x, dims, keepdim)
 
 
+@_numpy_names
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = _cast_to("mean", x, dtype)
@@ -139,6 +158,7 @@ def _extreme(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     return ReturnValues(values, _make(idx.astype(np.int64), False, None, 0, None))
 
 
+@_numpy_names
 def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     """Without ``dim``: the maximum (a 0-d tensor). With ``dim``: (values, indices).
     With a tensor in place of ``dim``: the elementwise maximum, as torch.max(a, b)."""
@@ -148,6 +168,7 @@ def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _extreme(x, dim, keepdim, True)
 
 
+@_numpy_names
 def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     if isinstance(dim, Tensor):
         from .elementwise import minimum
@@ -166,20 +187,24 @@ def _nonempty_dims(name: str, x: Tensor, dims: tuple) -> tuple:
     return dims
 
 
+@_numpy_names
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     dims = _nonempty_dims("amax", x, _dims("amax", dim, x.data.ndim))
     return _Extreme.apply(x, dims, keepdim, True)
 
 
+@_numpy_names
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     dims = _nonempty_dims("amin", x, _dims("amin", dim, x.data.ndim))
     return _Extreme.apply(x, dims, keepdim, False)
 
 
+@_numpy_names
 def argmax(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
     return _arg(np.argmax, "argmax", x, dim, keepdim)
 
 
+@_numpy_names
 def argmin(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tensor:
     return _arg(np.argmin, "argmin", x, dim, keepdim)
 
@@ -199,6 +224,7 @@ def _arg(fn: Any, name: str, x: Tensor, dim: Optional[int], keepdim: bool) -> Te
     return _make(np.asarray(out, dtype=np.int64), False, None, 0, None)
 
 
+@_numpy_names
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
         unbiased: Optional[bool] = None) -> Tensor:
     """Variance with Bessel's ``correction`` (1 = unbiased, PyTorch's default)."""
@@ -244,11 +270,13 @@ class _StdSqrt(Function):
         return where(zero, 0, g / (2 * where(zero, 1, y)))
 
 
+@_numpy_names
 def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
         unbiased: Optional[bool] = None) -> Tensor:
     return _StdSqrt.apply(_var("std", x, dim, correction, keepdim, unbiased))
 
 
+@_numpy_names
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed stably: the max is subtracted first and added back."""
     if x.data.dtype.kind != "f":
@@ -264,11 +292,13 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return out
 
 
+@_numpy_names
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     dims = normalize_dims("any", dim, x.data.ndim)
     return _make(_array(np.any(x.data, axis=dims, keepdims=keepdim)), False, None, 0, None)
 
 
+@_numpy_names
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     dims = normalize_dims("all", dim, x.data.ndim)
     return _make(_array(np.all(x.data, axis=dims, keepdims=keepdim)), False, None, 0, None)
@@ -417,6 +447,7 @@ def _prod_safe_zeros_backward(g: Tensor, x: Tensor, dim: int) -> Tensor:
     return g * (left * right)
 
 
+@_numpy_names
 def prod(x: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
          dtype: Any = None) -> Tensor:
     """The product of all elements, or along one ``dim`` (PyTorch's prod takes one int)."""
@@ -493,6 +524,7 @@ class Norm(Function):
         return scaled * where(at_zero, 0, g / out ** (p - 1))
 
 
+@_numpy_names
 def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
          dtype: Any = None) -> Tensor:
     """PyTorch's torch.norm: the vector p-norm of the elements over ``dim`` (every dim by
@@ -538,6 +570,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
     return Norm.apply(x, p, dims, keepdim)
 
 
+@_numpy_names
 def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
     """The number of non-zero elements (NaN counts) over ``dim``, as int64."""
     _check_input("count_nonzero", x)
