@@ -163,9 +163,15 @@ class Context:
         """
         self._saved = items
         versions = []
-        for t in items:
+        for k, t in enumerate(items):
             if isinstance(t, Tensor):
                 versions.append(t._version[0])
+            elif t is not None and not isinstance(t, (np.ndarray, np.generic)):
+                # As PyTorch: only tensors (here also forward's arrays) or None; other
+                # values go on ctx as attributes (ctx.k = k).
+                raise TypeError(f"{self.name()}: save_for_backward can only save tensors, arrays "
+                                f"or None, but argument {k} is of type {type(t).__name__}; store "
+                                "other values as attributes of ctx")
             else:
                 versions.append(None)
                 if t is not None:
@@ -275,7 +281,11 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args: Any) -> Any:
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            # As PyTorch: keyword arguments are bound to forward's parameters and count as
+            # inputs in its order (backward returns a gradient for each).
+            args = _bind_args(cls, args, kwargs)
         ctx = _new_ctx(Context)
         ctx.fn = cls
         ctx._saved = None
@@ -299,33 +309,51 @@ class Function:
             a = result.data if isinstance(result, Tensor) else result
             if type(a) is not np.ndarray:
                 a = np.asarray(a)
+            # A forward returning one of its inputs unchanged gives an alias of it (PyTorch
+            # makes it a view): an in-place change of either must be seen by the other's
+            # saved-tensor check, so they share the version counter.
+            alias = isinstance(result, Tensor) and any(result is x for x in args)
+            if alias:
+                version = result._version
+            elif cls._shares_version:
+                version = args[0]._version
+            else:
+                version = None
             if not track:
-                return _make(a, False, None, 0, args[0]._version if cls._shares_version else None)
+                return _make(a, False, None, 0, version)
             ctx.next_edges = tuple([((t.grad_fn, t._out_nr) if t.grad_fn is not None
                                      else (t, -1)) if n else None
                                     for t, n in zip(args, needs)])
             ctx._n_outputs = 1
             ctx._out_meta = ((a.shape, a.dtype),)
             diff = a.dtype.kind == "f" and (ctx._non_diff is None or id(a) not in ctx._non_diff)
-            out = _make(a, diff, ctx if diff else None, 0,
-                        args[0]._version if cls._shares_version else None)
+            out = _make(a, diff, ctx if diff else None, 0, version)
+            if alias:
+                out._base = result
             if ctx._has_arrays:
                 _bind_saved_outputs(ctx, (result,), [a], [out])
             return out
 
         results = result
         arrays = [r.data if isinstance(r, Tensor) else r for r in results]
+        # Outputs that are neither tensors nor arrays (None, a Python int, a string) come
+        # back unchanged, as in PyTorch, and their gradient in backward is None.
+        plain = [not isinstance(r, (np.ndarray, np.generic)) for r in arrays]
         for k, r in enumerate(arrays):
-            if not isinstance(r, np.ndarray):
+            if isinstance(r, np.generic):
                 arrays[k] = np.asarray(r)
         if not track:
-            return tuple([_make(a, False, None, 0, None) for a in arrays])
+            return tuple([r if p else _make(a, False, None, 0, None)
+                          for r, a, p in zip(results, arrays, plain)])
         ctx.next_edges = tuple([_edge(a) if n else None for a, n in zip(args, needs)])
         ctx._n_outputs = len(arrays)
-        ctx._out_meta = tuple((a.shape, a.dtype) for a in arrays)
+        ctx._out_meta = tuple(None if p else (a.shape, a.dtype) for a, p in zip(arrays, plain))
         non_diff = ctx._non_diff
         outs = []
         for nr, a in enumerate(arrays):
+            if plain[nr]:
+                outs.append(results[nr])
+                continue
             diff = a.dtype.kind == "f" and (non_diff is None or id(a) not in non_diff)
             outs.append(_make(a, diff, ctx if diff else None, nr, None))
         if ctx._saved is not None:
@@ -334,6 +362,21 @@ class Function:
 
 
 _new_ctx = object.__new__
+
+
+def _bind_args(cls: type, args: tuple, kwargs: dict) -> tuple:
+    """``args`` and ``kwargs`` of ``cls.apply`` as one positional tuple, in the order of
+    ``cls.forward``'s parameters (after ctx); a clear TypeError when they do not fit."""
+    import inspect
+    try:
+        bound = inspect.signature(cls.forward).bind(None, *args, **kwargs)
+    except TypeError as err:
+        raise TypeError(f"{cls.__name__}.apply: the arguments do not fit {cls.__name__}.forward: "
+                        f"{err}") from None
+    if bound.kwargs:
+        raise TypeError(f"{cls.__name__}.apply: keyword-only parameters of forward "
+                        f"({', '.join(bound.kwargs)}) are not supported; make them positional")
+    return tuple(bound.args[1:])
 
 
 def _edge(t: Any) -> tuple:
@@ -684,7 +727,7 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                     continue
                 for k in range(n_out):
                     if grads[k] is None:
-                        if node.materialize_grads:
+                        if node.materialize_grads and node._out_meta[k] is not None:
                             shape, dtype = node._out_meta[k]
                             grads[k] = _make(np.zeros(shape, dtype), False, None, 0, None)
                         continue
@@ -875,8 +918,9 @@ def _tensor_tuple(value: Any, who: str, what: str) -> tuple:
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,
-             create_graph: bool = False) -> None:
-    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``."""
+             create_graph: bool = False, inputs: Any = None) -> None:
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``; with ``inputs``, only into
+    the ``.grad`` of those tensors (leaves or not), as PyTorch's ``inputs=`` argument."""
     if isinstance(tensors, Tensor):
         grad_tensors = (grad_tensors,)
     tensors = _tensor_tuple(tensors, "autograd.backward", "tensors")
@@ -892,15 +936,59 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
                 f"backward: element {k} of tensors does not require grad and does not have a "
                 f"grad_fn (shape {tuple(t.shape)}); did you compute it under no_grad or from "
                 "tensors without requires_grad=True?")
+    if inputs is not None:
+        inputs = _tensor_tuple(inputs, "backward", "inputs")
+        if not inputs:
+            raise RuntimeError("backward: the `inputs` argument cannot be empty")
+        for k, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"backward: element {k} of inputs (shape {tuple(t.shape)}) "
+                                   "does not require grad")
+    if len(grad_tensors) != len(tensors):
+        raise RuntimeError(f"backward: got {len(grad_tensors)} grad_tensors for {len(tensors)} "
+                           "tensors")
     seeds = [_seed(t, g, "backward") for t, g in zip(tensors, grad_tensors)]
-    _execute(tensors, seeds, retain_graph, create_graph)
+    if inputs is None:
+        _execute(tensors, seeds, retain_graph, create_graph)
+        return
+    # Only the graph between `tensors` and `inputs` runs, and only the inputs' .grad changes
+    # (the other leaves are left alone): autograd.grad's capture, then accumulation.
+    capture: dict = {}
+    for t in inputs:
+        if t.grad_fn is not None:
+            # As PyTorch: a non-leaf input is made to retain its grad (for good), and its
+            # retain_grad hook stores the gradient when the node is reached.
+            _retain_grad(t)
+        capture[(t.grad_fn, t._out_nr) if t.grad_fn is not None else (t, -1)] = None
+    _execute(tensors, seeds, retain_graph, create_graph, capture)
+    done = set()
+    for t in inputs:
+        if t.grad_fn is not None:
+            continue
+        g = capture[(t, -1)]
+        if g is None or id(t) in done:
+            continue
+        done.add(id(t))
+        # Every captured array counts as seen: .grad gets its own copy, never a shared one.
+        _store_leaf_grad(t, g, create_graph, {id(g.data)})
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple:
-    """Gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; ``.grad`` untouched."""
+         create_graph: bool = False, allow_unused: Optional[bool] = None,
+         materialize_grads: bool = False) -> tuple:
+    """Gradients of ``outputs`` w.r.t. ``inputs``, returned as a tuple; ``.grad`` untouched.
+
+    ``materialize_grads=True`` gives zeros (not None) for inputs the outputs do not depend
+    on; ``allow_unused`` then defaults to True (PyTorch's rule)."""
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad: expected allow_unused to be True or not passed when "
+                         "materialize_grads=True")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs, "autograd.grad", "outputs")
     inputs = _tensor_tuple(inputs, "autograd.grad", "inputs")
+    if not inputs:
+        raise RuntimeError("autograd.grad: the `inputs` argument cannot be empty")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = (grad_outputs,) * len(outputs) if grad_outputs is None else (grad_outputs,)
     elif not isinstance(grad_outputs, (tuple, list)):
@@ -933,7 +1021,8 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
                 raise RuntimeError(
                     f"grad: input {k} (shape {tuple(t.shape)}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it")
-            result.append(None)
+            result.append(_make(np.zeros(t.data.shape, t.data.dtype), False, None, 0, None)
+                          if materialize_grads else None)
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)

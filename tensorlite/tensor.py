@@ -200,8 +200,12 @@ class Tensor:
 
     # -- autograd ------------------------------------------------------------------------
     def backward(self, gradient: Any = None, retain_graph: Optional[bool] = None,
-                 create_graph: bool = False) -> None:
-        """Accumulate the gradient of this tensor into every leaf's ``.grad``."""
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate the gradient of this tensor into every leaf's ``.grad`` (with
+        ``inputs``, only into those tensors' ``.grad``)."""
+        if inputs is not None:
+            _ag.backward(self, gradient, retain_graph, create_graph, inputs)
+            return
         if not self.requires_grad:
             _ag.backward(self)  # raises the clear error
         if (type(gradient) is Tensor and gradient.data.shape == self.data.shape
@@ -227,6 +231,11 @@ class Tensor:
         return _make(self.data, False, None, 0, self._version)
 
     def detach_(self) -> "Tensor":
+        """Cut this tensor from the graph in place. A view is refused (PyTorch's rule): it
+        shares memory and version with its base, so only ``detach()`` can cut it."""
+        if getattr(self, "_base", None) is not None:
+            raise RuntimeError(f"detach_: cannot detach a view (of a tensor of shape "
+                               f"{tuple(self._base.shape)}) in place; use detach() instead")
         self.grad_fn = None
         self.requires_grad = False
         return self
