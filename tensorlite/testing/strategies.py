@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 import numpy as np
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 from hypothesis.extra import numpy as hnp
 
 
@@ -42,12 +42,23 @@ def float_arrays(draw: Any, shape: Sequence[int], lo: float = -3.0, hi: float = 
         vals[k] = float(np.clip(np.round(vals[k]), lo, hi))
     for p in avoid:
         close = np.abs(vals - p) < margin
-        vals[close] = p + np.where(vals[close] >= p, margin, -margin) * 2
+        side = np.where(vals[close] >= p, 1.0, -1.0)
+        # Step off the kink towards the side that stays inside [lo, hi] (avoid=(lo,) must
+        # not push samples out of an op's domain, e.g. below 0 for log).
+        side = np.where((p + 2 * margin * side > hi) | (p + 2 * margin * side < lo), -side, side)
+        vals[close] = p + side * 2 * margin
     if unique and n > 1:
-        # Spread values so no two are within 1e-3 of each other (well above eps = 1e-6).
+        # Spread values so no two are within 1e-3 of each other (well above eps = 1e-6),
+        # then shift the set back inside [lo, hi] if spreading pushed it past hi.
         order = np.argsort(vals)
         gaps = np.maximum(np.diff(vals[order]), 1e-3)
         vals[order] = vals[order][0] + np.concatenate([[0.0], np.cumsum(gaps)])
+        vals -= max(vals.max() - hi, 0.0)
+    # The rare draw the adjustments above could not fix (spreading moved a value back next
+    # to a kink, or the range is too narrow) is rejected rather than returned out of spec.
+    assume(bool(np.all((vals >= lo) & (vals <= hi))))
+    for p in avoid:
+        assume(bool(np.all(np.abs(vals - p) >= margin * (1 - 1e-9))))
     arr = vals.reshape(shape).astype(dtype)
     if noncontiguous is None:
         noncontiguous = draw(st.booleans())
