@@ -2,9 +2,9 @@
 (it sets each group's ``lr`` for epoch 0), call ``optimizer.step()`` during the epoch and
 ``scheduler.step()`` once after it.
 
-Like PyTorch's, ``StepLR`` and ``CosineAnnealingLR`` are *chainable*: each step computes the
-new ``lr`` from the group's current ``lr`` (not from the epoch alone), so two schedules on
-one optimizer compose and a manual change of ``lr`` persists. ``step(epoch)`` (deprecated in
+Like PyTorch's, ``StepLR``, ``MultiStepLR``, ``ExponentialLR`` and ``CosineAnnealingLR`` are
+*chainable*: each step computes the new ``lr`` from the group's current ``lr`` (not from the
+epoch alone), so two schedules on one optimizer compose and a manual change of ``lr`` persists. ``step(epoch)`` (deprecated in
 PyTorch) jumps to an epoch using the closed form instead.
 """
 from __future__ import annotations
@@ -142,6 +142,57 @@ class CosineAnnealingLR(LRScheduler):
     def _get_closed_form_lr(self) -> List[float]:
         c = (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
         return [self.eta_min + (b - self.eta_min) * c for b in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply each group's lr by ``gamma`` at every epoch listed in ``milestones`` (a
+    milestone listed twice multiplies by ``gamma ** 2``, as in PyTorch)."""
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        try:
+            ms = list(milestones)
+        except TypeError:
+            raise TypeError(f"MultiStepLR: milestones must be a sequence of epochs, got "
+                            f"{milestones!r}") from None
+        for m in ms:
+            _check_real("MultiStepLR", "each milestone", m, low=0, integer=True)
+        _check_real("MultiStepLR", "gamma", gamma)
+        # A list of ints (not a Counter) so that state_dict() stays tl.save-able.
+        self.milestones, self.gamma = sorted(int(m) for m in ms), gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        groups = self.optimizer.param_groups
+        # No special case for the construction step: like PyTorch, a milestone at epoch 0
+        # scales the lr right away.
+        hits = self.milestones.count(self.last_epoch)
+        if hits == 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * self.gamma ** hits for g in groups]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        passed = sum(1 for m in self.milestones if m <= self.last_epoch)
+        return [b * self.gamma ** passed for b in self.base_lrs]
+
+
+class ExponentialLR(LRScheduler):
+    """Multiply each group's lr by ``gamma`` every epoch: lr(epoch) = base_lr * gamma**epoch
+    when nothing else changes the lr."""
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        _check_real("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> List[float]:
+        groups = self.optimizer.param_groups
+        if self._is_initial or self.last_epoch == 0:
+            return [g["lr"] for g in groups]
+        return [g["lr"] * self.gamma for g in groups]
+
+    def _get_closed_form_lr(self) -> List[float]:
+        return [b * self.gamma ** self.last_epoch for b in self.base_lrs]
 
 
 class LambdaLR(LRScheduler):
