@@ -18,7 +18,8 @@ import numpy as np
 from ..random import generator
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
-           "DataLoader", "default_collate"]
+           "DataLoader", "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
+           "SubsetRandomSampler", "BatchSampler"]
 
 
 def _wrap(arr: np.ndarray) -> Any:
@@ -248,14 +249,150 @@ def _tensor_rows(dataset: Any) -> Optional[Tuple[Tuple[np.ndarray, ...], Optiona
     return None
 
 
-class DataLoader:
-    """Iterate over a dataset in batches of ``batch_size`` samples.
+# ----------------------------------------------------------------------------- samplers
+class Sampler:
+    """An iterable of dataset indices (PyTorch's ``torch.utils.data.Sampler``)."""
 
-    ``shuffle`` draws a new order every epoch from the library generator; ``drop_last``
-    drops a final smaller batch; ``collate_fn(list_of_samples)`` builds a batch
-    (default: :func:`default_collate`). A TensorDataset (or a Subset of one, as
-    random_split makes) with the default collate is batched by indexing its arrays with
-    all of a batch's indices at once, with no per-sample Python: tens of times faster.
+    def __iter__(self) -> Iterator[int]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} has no length")
+
+
+class SequentialSampler(Sampler):
+    """0, 1, ..., len(data_source) - 1."""
+
+    def __init__(self, data_source: Any) -> None:
+        self.data_source = data_source
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(len(self.data_source)))
+
+    def __len__(self) -> int:
+        return len(self.data_source)
+
+
+class RandomSampler(Sampler):
+    """A random order of the indices (a new one per epoch), or ``num_samples`` draws with
+    replacement; from the library generator (``tl.manual_seed``) or ``generator``, a
+    numpy.random.Generator."""
+
+    def __init__(self, data_source: Any, replacement: bool = False,
+                 num_samples: Optional[int] = None, generator: Any = None) -> None:
+        if not isinstance(replacement, (bool, np.bool_)):
+            raise TypeError(f"RandomSampler: replacement must be a bool, got {replacement!r}")
+        if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(
+                num_samples, (int, np.integer)) or num_samples < 1):
+            raise ValueError(f"RandomSampler: num_samples must be a positive int, got "
+                             f"{num_samples!r}")
+        _check_generator("RandomSampler", generator)
+        self.data_source = data_source
+        self.replacement = bool(replacement)
+        self._num_samples = num_samples
+        self.generator = generator
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.data_source) if self._num_samples is None else int(self._num_samples)
+
+    def __iter__(self) -> Iterator[int]:
+        n, gen = len(self.data_source), self.generator or generator()
+        if self.replacement:
+            return iter(gen.integers(0, n, size=self.num_samples).tolist())
+        # Without replacement and more samples than items: whole permutations, as PyTorch.
+        reps = -(-self.num_samples // n) if n else 0
+        order = np.concatenate([gen.permutation(n) for _ in range(reps)]) if reps else []
+        return iter(np.asarray(order, dtype=np.int64)[:self.num_samples].tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order (a new one per epoch): PyTorch's way to draw a
+    training and a validation split from one dataset."""
+
+    def __init__(self, indices: Sequence[int], generator: Any = None) -> None:
+        _check_generator("SubsetRandomSampler", generator)
+        self.indices = indices
+        self.generator = generator
+
+    def __iter__(self) -> Iterator[int]:
+        gen = self.generator or generator()
+        return iter(int(self.indices[i]) for i in gen.permutation(len(self.indices)))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class BatchSampler(Sampler):
+    """Lists of ``batch_size`` indices from ``sampler``; the last may be smaller unless
+    ``drop_last``."""
+
+    def __init__(self, sampler: Any, batch_size: int, drop_last: bool) -> None:
+        _check_batch_size("BatchSampler", batch_size)
+        if not isinstance(drop_last, (bool, np.bool_)):
+            raise TypeError(f"BatchSampler: drop_last must be a bool, got {drop_last!r}")
+        self.sampler = sampler
+        self.batch_size = int(batch_size)
+        self.drop_last = bool(drop_last)
+
+    def __iter__(self) -> Iterator[List[int]]:
+        batch: List[int] = []
+        for i in self.sampler:
+            batch.append(int(i))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self) -> int:
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def _check_generator(op: str, gen: Any) -> None:
+    if gen is not None and not isinstance(gen, np.random.Generator):
+        raise TypeError(f"{op}: generator must be None (the library generator, seeded by "
+                        f"tl.manual_seed) or a numpy.random.Generator, got "
+                        f"{type(gen).__name__}")
+
+
+def _check_batch_size(op: str, batch_size: Any) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"{op}: batch_size must be a positive int, got {batch_size!r}")
+
+
+def _default_convert(sample: Any) -> Any:
+    """A sample as the loader yields it without batching (batch_size=None): numpy arrays
+    become Tensors, containers are converted item by item (PyTorch's default_convert)."""
+    from ..tensor import Tensor
+    if isinstance(sample, np.ndarray) and sample.dtype.kind in "biuf":
+        return Tensor(sample)
+    if isinstance(sample, Mapping):
+        return {k: _default_convert(v) for k, v in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(_default_convert(v) for v in sample))
+    if isinstance(sample, (list, tuple)):
+        return type(sample)(_default_convert(v) for v in sample)
+    return sample
+
+
+class DataLoader:
+    """Iterate over a dataset in batches of ``batch_size`` samples (PyTorch's arguments, in
+    PyTorch's order).
+
+    ``shuffle`` draws a new order every epoch from the library generator (or
+    ``generator``, a numpy.random.Generator); ``sampler`` gives the order instead (e.g.
+    ``SubsetRandomSampler(train_idx)``), ``batch_sampler`` the batches themselves;
+    ``drop_last`` drops a final smaller batch; ``collate_fn(list_of_samples)`` builds a batch
+    (default: :func:`default_collate`); ``batch_size=None`` yields the samples one by one,
+    unbatched. A TensorDataset (or a Subset of one, as random_split makes) with the default
+    collate is batched by indexing its arrays with all of a batch's indices at once, with
+    no per-sample Python: tens of times faster.
 
     ``num_workers`` and ``pin_memory`` are accepted so that PyTorch code runs unchanged,
     but batches are always built in this process (``num_workers`` > 0 too): the data
@@ -263,54 +400,102 @@ class DataLoader:
     would cost more than building it, and there is no GPU memory to pin for.
     """
 
-    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Optional[Callable] = None,
-                 num_workers: int = 0, pin_memory: bool = False) -> None:
+    def __init__(self, dataset: Any, batch_size: Optional[int] = 1, shuffle: Optional[bool] = None,
+                 sampler: Any = None, batch_sampler: Any = None, num_workers: int = 0,
+                 collate_fn: Optional[Callable] = None, pin_memory: bool = False,
+                 drop_last: bool = False, timeout: float = 0, worker_init_fn: Any = None,
+                 multiprocessing_context: Any = None, generator: Any = None, *,
+                 prefetch_factor: Any = None, persistent_workers: bool = False) -> None:
         if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
                 or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers must be an int >= 0, got "
                              f"{num_workers!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-                or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if batch_size is not None:
+            _check_batch_size("DataLoader", batch_size)
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(f"DataLoader: dataset must define __getitem__ and __len__, got "
                             f"{type(dataset).__name__}")
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError("DataLoader: collate_fn must be callable")
+        _check_generator("DataLoader", generator)
+        # PyTorch's rules for the ways of giving the order.
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None
+                                          or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with "
+                             "batch_size, shuffle, sampler, and drop_last")
+        if batch_size is None and drop_last:
+            raise ValueError("DataLoader: batch_size=None option disables auto-batching and "
+                             "is mutually exclusive with drop_last")
+        for name, s in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if s is not None and not hasattr(s, "__iter__"):
+                raise TypeError(f"DataLoader: {name} must be iterable, got {type(s).__name__}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = bool(shuffle)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
         self.drop_last = bool(drop_last)
-        self.collate_fn = default_collate if collate_fn is None else collate_fn
+        self.generator = generator
+        self.collate_fn = collate_fn
         self.num_workers = int(num_workers)             # recorded only: see the docstring
         self.pin_memory = bool(pin_memory)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    def _order(self) -> Optional[np.ndarray]:
+        """This epoch's sample order (None: 0..n-1)."""
+        if self.sampler is not None:
+            return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
+        if self.shuffle:
+            return (self.generator or generator()).permutation(len(self.dataset))
+        return None
+
     def __iter__(self) -> Iterator[Any]:
-        n = len(self.dataset)
-        order = generator().permutation(n) if self.shuffle else None
-        rows = _tensor_rows(self.dataset) if self.collate_fn is default_collate else None
-        stop = n - n % self.batch_size if self.drop_last else n
-        for start in range(0, stop, self.batch_size):
-            end = min(start + self.batch_size, n)
+        if self.batch_size is None and self.batch_sampler is None:
+            order = self._order()
+            convert = self.collate_fn or _default_convert
+            for i in (range(len(self.dataset)) if order is None else order.tolist()):
+                yield convert(self.dataset[i])
+            return
+        collate = self.collate_fn or default_collate
+        rows = _tensor_rows(self.dataset) if collate is default_collate else None
+        for idx in self._batch_indices():
             if rows is not None:
                 arrays, index = rows
-                if order is None and index is None:
-                    # A copy, as torch.stack makes: the batch owns its memory, so an
-                    # in-place op on it cannot change the dataset.
-                    yield [_wrap(a[start:end].copy()) for a in arrays]
-                    continue
-                idx = np.arange(start, end) if order is None else order[start:end]
+                if isinstance(idx, slice):
+                    if index is None:
+                        # A copy, as torch.stack makes: the batch owns its memory, so an
+                        # in-place op on it cannot change the dataset.
+                        yield [_wrap(a[idx].copy()) for a in arrays]
+                        continue
+                    idx = np.arange(idx.start, idx.stop)
                 if index is not None:
                     idx = index[idx]
                 yield [_wrap(a[idx]) for a in arrays]
             else:
-                idx = range(start, end) if order is None else order[start:end].tolist()
-                yield self.collate_fn([self.dataset[i] for i in idx])
+                items = range(idx.start, idx.stop) if isinstance(idx, slice) else idx.tolist()
+                yield collate([self.dataset[i] for i in items])
+
+    def _batch_indices(self) -> Iterator[Any]:
+        """Each batch's indices: a slice for consecutive ones, else an int64 array."""
+        if self.batch_sampler is not None:
+            for batch in self.batch_sampler:
+                yield np.asarray(list(batch), dtype=np.int64)
+            return
+        order = self._order()
+        n = len(self.dataset) if order is None else len(order)
+        stop = n - n % self.batch_size if self.drop_last else n
+        for start in range(0, stop, self.batch_size):
+            end = min(start + self.batch_size, n)
+            yield slice(start, end) if order is None else order[start:end]
 
     def __repr__(self) -> str:
         return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, batch_size="

@@ -264,3 +264,72 @@ def test_loader_rejects_bad_arguments():
         DataLoader(42)
     with pytest.raises(NotImplementedError, match="must define"):
         len(Dataset())
+
+
+# -- samplers and PyTorch's DataLoader arguments ----------------------------------------------
+def _loader_torch():
+    return pytest.importorskip("torch")
+
+
+def test_dataloader_takes_pytorchs_positional_order():
+    import inspect
+    torch = _loader_torch()
+    ours = list(inspect.signature(DataLoader).parameters)
+    theirs = list(inspect.signature(torch.utils.data.DataLoader).parameters)
+    assert ours == theirs[:len(ours)]
+    assert ours[:9] == ["dataset", "batch_size", "shuffle", "sampler", "batch_sampler",
+                        "num_workers", "collate_fn", "pin_memory", "drop_last"]
+
+
+def test_samplers_match_pytorch_where_the_order_is_determined():
+    from tensorlite.data import BatchSampler, SequentialSampler, SubsetRandomSampler
+    torch = _loader_torch()
+    ds = TensorDataset(tl.arange(10), tl.arange(10) * 2)
+    tds = torch.utils.data.TensorDataset(torch.arange(10), torch.arange(10) * 2)
+    assert list(SequentialSampler(ds)) == list(torch.utils.data.SequentialSampler(tds))
+    bs = BatchSampler(SequentialSampler(ds), 4, drop_last=False)
+    tbs = torch.utils.data.BatchSampler(torch.utils.data.SequentialSampler(tds), 4, False)
+    assert list(bs) == list(tbs) and len(bs) == len(tbs) == 3
+    assert len(BatchSampler(SequentialSampler(ds), 4, drop_last=True)) == 2
+    # the loader with a batch_sampler yields what PyTorch's does
+    ours = [[t.tolist() for t in b] for b in DataLoader(ds, batch_sampler=bs)]
+    theirs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(tds, batch_sampler=tbs)]
+    assert ours == theirs
+    # a subset sampler visits exactly its indices, in an order fixed by the seed
+    tl.manual_seed(3)
+    first = [b[0].tolist() for b in DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(
+        [1, 4, 7, 8]))]
+    tl.manual_seed(3)
+    again = [b[0].tolist() for b in DataLoader(ds, batch_size=2, sampler=SubsetRandomSampler(
+        [1, 4, 7, 8]))]
+    assert first == again and sorted(sum(first, [])) == [1, 4, 7, 8]
+
+
+def test_random_sampler_with_and_without_replacement():
+    from tensorlite.data import RandomSampler
+    ds = TensorDataset(tl.arange(5))
+    tl.manual_seed(0)
+    order = list(RandomSampler(ds))
+    assert sorted(order) == [0, 1, 2, 3, 4]
+    more = list(RandomSampler(ds, num_samples=12))
+    assert len(more) == 12 and sorted(more[:5]) == [0, 1, 2, 3, 4]
+    drawn = list(RandomSampler(ds, replacement=True, num_samples=50))
+    assert len(drawn) == 50 and set(drawn) <= set(range(5))
+    g = np.random.default_rng(1)
+    assert list(RandomSampler(ds, generator=g)) == list(np.random.default_rng(1).permutation(5))
+
+
+def test_unbatched_loading_and_argument_conflicts():
+    ds = TensorDataset(tl.arange(3.0), tl.tensor([0, 1, 0]))
+    items = list(DataLoader(ds, batch_size=None))
+    assert len(items) == 3 and items[1][0].item() == 1.0 and items[1][1].item() == 1
+    assert len(DataLoader(ds, batch_size=None)) == 3
+    from tensorlite.data import SequentialSampler
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        DataLoader(ds, shuffle=True, sampler=SequentialSampler(ds))
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(ds, batch_size=2, batch_sampler=[[0, 1]])
+    with pytest.raises(ValueError, match="batch_size=None"):
+        DataLoader(ds, batch_size=None, drop_last=True)
+    with pytest.raises(TypeError, match="generator must be None"):
+        DataLoader(ds, shuffle=True, generator=123)
