@@ -51,6 +51,10 @@ class Parameter(Tensor):
         if arr.dtype.kind != "f":
             raise TypeError(f"Parameter: only floating-point data can be a parameter, got dtype "
                             f"{arr.dtype}")
+        if arr.dtype.itemsize not in (4, 8):
+            # float16 / longdouble have no kernels; converting would break the shared memory.
+            raise TypeError(f"Parameter: unsupported dtype {arr.dtype} (parameters hold float32 "
+                            "or float64 data; convert it first)")
         self.data = arr
         self.grad = None
         self.grad_fn = None
@@ -63,14 +67,15 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol: int) -> Any:
-        # copy/deepcopy/pickle: rebuild from a copy of the data, keeping requires_grad.
-        return _rebuild_parameter, (self.data, self.requires_grad, self.grad)
+        # copy/deepcopy/pickle: rebuild from a copy of the data, keeping requires_grad. The
+        # gradient is not carried over, as in PyTorch: a deep-copied model starts with
+        # .grad None (a copied target network must not inherit the source's last gradient).
+        return _rebuild_parameter, (self.data, self.requires_grad)
 
 
-def _rebuild_parameter(data: np.ndarray, requires_grad: bool, grad: Any) -> Parameter:
-    p = Parameter(np.array(data), requires_grad)
-    p.grad = grad
-    return p
+def _rebuild_parameter(data: np.ndarray, requires_grad: bool, grad: Any = None) -> Parameter:
+    # `grad` is accepted (and dropped) so that objects pickled by an earlier version load.
+    return Parameter(np.array(data), requires_grad)
 
 
 # ---------------------------------------------------------------------------------------
@@ -136,6 +141,14 @@ def _as_array(value: Any) -> np.ndarray:
     except ValueError:  # a ragged nested list
         raise TypeError(f"expected a Tensor or a numeric array, got a ragged "
                         f"{type(value).__name__}") from None
+    except TypeError as e:
+        # A foreign bfloat16 tensor (common in checkpoints) has no numpy dtype; its float()
+        # widening to float32 is exact, so the values arrive unchanged.
+        widen = getattr(value, "float", None)
+        if not callable(widen):
+            raise TypeError(f"expected a Tensor or a numeric array, got "
+                            f"{type(value).__name__}: {e}") from None
+        arr = np.asarray(widen())
     if arr.dtype.kind not in "fiub":
         raise TypeError(f"expected a Tensor or a numeric array, got {type(value).__name__} of "
                         f"dtype {arr.dtype}")
@@ -155,6 +168,40 @@ def _cast_error(arr: np.ndarray, target: np.ndarray) -> Optional[str]:
             return (f"value {bad[0]} of dtype {arr.dtype} cannot be stored in a {target.dtype} "
                     "tensor without losing it")
     return None
+
+
+def _assign_error(arr: np.ndarray, is_param: bool) -> Optional[str]:
+    """Why ``arr`` cannot become a module's tensor as it is (``load_state_dict(assign=True)``
+    keeps the checkpoint's dtype), or None."""
+    if is_param and arr.dtype.kind != "f":
+        return (f"assign=True would make a parameter of dtype {arr.dtype}; parameters are "
+                "floating point (load without assign to convert)")
+    if arr.dtype.kind == "f" and arr.dtype.itemsize not in (4, 8):
+        return (f"assign=True keeps the checkpoint's dtype {arr.dtype}, which tensors do not "
+                "support (float32 or float64; load without assign to convert)")
+    return None
+
+
+def _writable(arr: np.ndarray) -> np.ndarray:
+    # A read-only array (a broadcast view, a memory-mapped file) could not be trained or
+    # updated in place, so it is copied; anything else is shared, as assign promises.
+    return arr if arr.flags.writeable else arr.copy()
+
+
+def _assigned_parameter(value: Any, arr: np.ndarray, requires_grad: bool) -> Parameter:
+    """The Parameter that ``load_state_dict(assign=True)`` installs for ``value``."""
+    if isinstance(value, Parameter) and value.data is arr:
+        value.requires_grad = requires_grad  # PyTorch keeps the object, with the old flag
+        return value
+    if isinstance(value, Tensor) and value.data is arr and arr.flags.writeable:
+        return Parameter(value, requires_grad)  # shares memory and version counter
+    return Parameter(_writable(arr), requires_grad)
+
+
+def _assigned_buffer(value: Any, arr: np.ndarray) -> Tensor:
+    if isinstance(value, Tensor) and value.data is arr and arr.flags.writeable:
+        return value.detach() if value.requires_grad else value
+    return _make(_writable(arr), False, None, 0, None)
 
 
 def _parse_to_args(args: tuple, kwargs: dict) -> Optional[np.dtype]:
@@ -524,6 +571,24 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
+    def type(self, dst_type: Any) -> "Module":
+        """Convert floating-point parameters and buffers to ``dst_type``, in place (PyTorch's
+        ``Module.type``). Integer buffers such as ``num_batches_tracked`` stay integers, as
+        with ``to``: a counter converted to float would load back as one."""
+        dt = tl.as_dtype(dst_type, "type")
+        if dt.kind != "f":
+            raise TypeError(f"type: only floating-point dtypes are accepted, got {dt}")
+        self._cast_floats(dt)
+        return self
+
+    def half(self) -> "Module":
+        raise TypeError(f"{type(self).__name__}.half: float16 is not supported (tensors hold "
+                        "float32 or float64 data); use float() or double()")
+
+    def bfloat16(self) -> "Module":
+        raise TypeError(f"{type(self).__name__}.bfloat16: bfloat16 is not supported (tensors "
+                        "hold float32 or float64 data); use float() or double()")
+
     def cuda(self, *args: Any, **kwargs: Any) -> "Module":
         from tensorlite.device import no_cuda
         raise no_cuda(type(self).__name__)
@@ -561,14 +626,32 @@ class Module:
                 child.state_dict(out, prefix + name + ".", keep_vars)
         return out
 
-    def load_state_dict(self, state_dict: Mapping[str, Any],
-                        strict: bool = True) -> _IncompatibleKeys:
+    def _state_slots(self, prefix: str = "") -> Iterator[Tuple[str, "Module", str, bool]]:
+        """(state-dict key, owning module, attribute name, is a parameter), in the order
+        and with the names of ``state_dict`` (a shared module appears under each name)."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, self, name, True
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers:
+                yield prefix + name, self, name, False
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_slots(prefix + name + ".")
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> _IncompatibleKeys:
         """Copy values (Tensors or numpy arrays) into the parameters and buffers by name.
 
         Every key and shape is checked before anything is written: on error nothing
         changes. With ``strict`` (default), missing or unexpected keys are errors; either
         way the result lists them as ``(missing_keys, unexpected_keys)``. Values are
         converted to each tensor's dtype.
+
+        With ``assign=True`` (PyTorch's), the checkpoint's arrays become the module's
+        tensors instead of being copied: no copy, the checkpoint's dtype is kept, and the
+        new Parameters keep the old ones' ``requires_grad``. An optimizer built before
+        holds the old Parameter objects, so build it afterwards.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a mapping of names to tensors, got "
@@ -594,28 +677,45 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
+            value = state_dict[key]
             try:
-                arr = _as_array(state_dict[key])
+                arr = _as_array(value)
             except TypeError as e:
                 errors.append(f"bad value for {key}: {e}")
                 continue
             if arr.shape != target.data.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape "
-                              f"{shape_str(arr.shape)} from checkpoint, the shape in current "
-                              f"model is {shape_str(target.data.shape)}.")
-                continue
-            why = _cast_error(arr, target.data)
+                if target.data.ndim == 0 and arr.shape == (1,):
+                    # PyTorch's compatibility rule: old checkpoints saved 0-d entries
+                    # (num_batches_tracked) as 1-element vectors.
+                    arr = arr.reshape(())
+                else:
+                    errors.append(f"size mismatch for {key}: copying a param with shape "
+                                  f"{shape_str(arr.shape)} from checkpoint, the shape in "
+                                  f"current model is {shape_str(target.data.shape)}.")
+                    continue
+            why = (_assign_error(arr, isinstance(target, Parameter)) if assign
+                   else _cast_error(arr, target.data))
             if why is not None:
                 errors.append(f"bad value for {key}: {why}")
                 continue
-            updates.append((target, arr))
+            updates.append((key, target, value, arr))
         if errors:
             raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                                + "\n\t".join(errors))
-        for target, arr in updates:
-            if target.data is not arr:
-                target.data[...] = arr
-            target._version[0] += 1
+        if assign:
+            slots = {key: (mod, name) for key, mod, name, _ in self._state_slots()}
+            for key, target, value, arr in updates:
+                mod, name = slots[key]
+                if isinstance(target, Parameter):
+                    mod._put("_parameters", name, _assigned_parameter(value, arr,
+                                                                      target.requires_grad))
+                else:
+                    mod._put("_buffers", name, _assigned_buffer(value, arr))
+        else:
+            for _, target, _, arr in updates:
+                if target.data is not arr:
+                    target.data[...] = arr
+                target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
     # -- repr -------------------------------------------------------------------------
