@@ -107,8 +107,7 @@ class RNNBase(Module):
             s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
-        if self.mode == "RNN" and self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
+        # PyTorch's RNN repr leaves the nonlinearity out (its cells show it); so does ours.
         for k, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
                            ("bidirectional", False)):
             if getattr(self, k) != default:

@@ -19,6 +19,13 @@ _DTYPE_NAMES = {float32: "float32", float64: "float64", int64: "int64", int32: "
                 bool_: "bool"}
 
 
+# Tensor type names as PyTorch spells them (x.type() -> 'tensorlite.FloatTensor').
+_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+               np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+               np.dtype(np.int16): "ShortTensor", np.dtype(np.int8): "CharTensor",
+               np.dtype(np.uint8): "ByteTensor", np.dtype(np.bool_): "BoolTensor"}
+
+
 def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
     """A numpy dtype from ``tl.float32``, ``np.float64``, ``'int64'``, ``float`` ...
 
@@ -264,8 +271,27 @@ class Tensor:
         out = self if dtype is None else cast(self, as_dtype(dtype, "to"))
         return clone(out) if copy and out is self else out
 
-    def type(self, dtype: Any) -> "Tensor":
+    def type(self, dtype: Any = None) -> Any:
+        """Without an argument the type's name (PyTorch's ``'torch.FloatTensor'`` style, here
+        ``'tensorlite.FloatTensor'``); with a dtype, or a name such as ``'torch.DoubleTensor'``,
+        the tensor converted to it."""
+        if dtype is None:
+            return f"tensorlite.{_TYPE_NAMES.get(self.data.dtype, 'Tensor')}"
+        if isinstance(dtype, str) and dtype.endswith("Tensor"):
+            name = dtype.rsplit(".", 1)[-1]
+            found = [dt for dt, n in _TYPE_NAMES.items() if n == name]
+            if not found:
+                raise TypeError(f"type: unknown tensor type {dtype!r}")
+            dtype = found[0]
         return self.to(dtype)
+
+    def half(self) -> "Tensor":
+        raise TypeError("half: float16 tensors are not supported (no kernels for them); use "
+                        ".float() or .double()")
+
+    def bfloat16(self) -> "Tensor":
+        raise TypeError("bfloat16: bfloat16 tensors are not supported (no kernels for them); "
+                        "use .float() or .double()")
 
     @property
     def device(self) -> Any:

@@ -93,3 +93,14 @@ def test_creation_functions_take_a_cpu_device_and_refuse_others(make):
     with pytest.raises(RuntimeError, match="CPU only"):
         make("cuda")
     assert str(tl.get_rng_state()) == str(state)     # refused before any draw
+
+
+def test_type_names_and_unsupported_half_precision():
+    x = tl.ones(2)
+    assert x.type() == "tensorlite.FloatTensor" and tl.ones(2, dtype=tl.int64).type() == \
+        "tensorlite.LongTensor"
+    assert x.type("torch.DoubleTensor").dtype == tl.float64
+    assert x.type(tl.int64).dtype == tl.int64
+    for call in (x.half, x.bfloat16, lambda: x.type("torch.HalfTensor")):
+        with pytest.raises(TypeError):
+            call()
