@@ -15,7 +15,7 @@ import os as _os
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "1")
 
 from .tensor import Tensor, float32, float64, int64, int32, bool_, as_dtype
-from .random import manual_seed, get_rng_state, set_rng_state
+from .random import Generator, manual_seed, get_rng_state, set_rng_state
 from . import autograd
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
                        inference_mode)

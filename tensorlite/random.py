@@ -25,6 +25,64 @@ def generator() -> np.random.Generator:
     return _state["gen"]
 
 
+class Generator:
+    """PyTorch's ``torch.Generator``: a random stream of its own, for the ``generator=``
+    arguments (DataLoader, the samplers, random_split, the sampling ops, nn.init), so that
+    one part of a program can be reproducible without reseeding the library's generator.
+
+        g = tl.Generator().manual_seed(1)
+        loader = tl.data.DataLoader(data, batch_size=32, shuffle=True, generator=g)
+    """
+
+    _DEFAULT_SEED = 67280421310721   # PyTorch's default seed for a new generator
+
+    def __init__(self, device: Any = "cpu") -> None:
+        from .device import check_device
+        check_device(device, "Generator")
+        self.device = "cpu"
+        self.manual_seed(self._DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> "Generator":
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
+            raise TypeError(f"Generator.manual_seed: seed must be an int, got "
+                            f"{type(seed).__name__}")
+        self._seed = int(seed)
+        self._rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        seed = int(np.random.SeedSequence().entropy % (1 << 63))
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: dict) -> "Generator":
+        self._rng.bit_generator.state = state
+        return self
+
+    def __repr__(self) -> str:
+        return f"<tensorlite.Generator seed={self._seed}>"
+
+
+def as_numpy_generator(op: str, gen: Any) -> np.random.Generator:
+    """The numpy Generator behind a ``generator=`` argument: None means the library's own
+    (seeded by ``manual_seed``); a ``tl.Generator`` or a numpy Generator is used as given."""
+    if gen is None:
+        return _state["gen"]
+    if isinstance(gen, Generator):
+        return gen._rng
+    if isinstance(gen, np.random.Generator):
+        return gen
+    raise TypeError(f"{op}: generator must be None (the library generator), a tl.Generator "
+                    f"or a numpy.random.Generator, got {type(gen).__name__}")
+
+
 def get_rng_state() -> dict:
     return _state["gen"].bit_generator.state
 
@@ -43,12 +101,7 @@ def set_rng_state(state: dict) -> None:
 # call leaves the random stream where it was.
 # ---------------------------------------------------------------------------------------
 def _gen(op: str, gen: Any) -> np.random.Generator:
-    if gen is None:
-        return _state["gen"]
-    if isinstance(gen, np.random.Generator):
-        return gen
-    raise TypeError(f"{op}: generator must be None (the library generator) or a "
-                    f"numpy.random.Generator, got {type(gen).__name__}")
+    return as_numpy_generator(op, gen)
 
 
 def _tensor_arg(op: str, name: str, t: Any) -> None:

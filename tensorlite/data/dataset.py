@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Uni
 
 import numpy as np
 
-from ..random import generator
+from ..random import as_numpy_generator
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
            "DataLoader", "default_collate", "Sampler", "SequentialSampler", "RandomSampler",
@@ -155,10 +155,13 @@ class ConcatDataset(Dataset):
         return int(self.cumulative[-1])
 
 
-def random_split(dataset: Any, lengths: Sequence[Union[int, float]]) -> List[Subset]:
+def random_split(dataset: Any, lengths: Sequence[Union[int, float]],
+                 generator: Any = None) -> List[Subset]:
     """Disjoint random subsets of the given lengths (ints summing to ``len(dataset)``, or
     fractions summing to 1; leftover samples of fractions go round-robin to the first
-    subsets, as in PyTorch). The permutation comes from the library generator."""
+    subsets, as in PyTorch). The permutation comes from the library generator, or from
+    ``generator`` (a tl.Generator or numpy Generator)."""
+    rng = as_numpy_generator("random_split", generator)
     n = len(dataset)
     lengths = list(lengths)
     if lengths and all(isinstance(x, float) for x in lengths):
@@ -175,7 +178,7 @@ def random_split(dataset: Any, lengths: Sequence[Union[int, float]]) -> List[Sub
     if sum(lengths) != n:
         raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)}, but the "
                          f"dataset has {n} samples")
-    perm = generator().permutation(n)
+    perm = rng.permutation(n)
     bounds = np.cumsum([0] + lengths)
     return [Subset(dataset, perm[bounds[k]:bounds[k + 1]]) for k in range(len(lengths))]
 
@@ -275,8 +278,8 @@ class SequentialSampler(Sampler):
 
 class RandomSampler(Sampler):
     """A random order of the indices (a new one per epoch), or ``num_samples`` draws with
-    replacement; from the library generator (``tl.manual_seed``) or ``generator``, a
-    numpy.random.Generator."""
+    replacement; from the library generator (``tl.manual_seed``) or ``generator`` (a
+    tl.Generator or numpy Generator)."""
 
     def __init__(self, data_source: Any, replacement: bool = False,
                  num_samples: Optional[int] = None, generator: Any = None) -> None:
@@ -297,7 +300,7 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else int(self._num_samples)
 
     def __iter__(self) -> Iterator[int]:
-        n, gen = len(self.data_source), self.generator or generator()
+        n, gen = len(self.data_source), as_numpy_generator("RandomSampler", self.generator)
         if self.replacement:
             return iter(gen.integers(0, n, size=self.num_samples).tolist())
         # Without replacement and more samples than items: whole permutations, as PyTorch.
@@ -319,7 +322,7 @@ class SubsetRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
-        gen = self.generator or generator()
+        gen = as_numpy_generator("SubsetRandomSampler", self.generator)
         return iter(int(self.indices[i]) for i in gen.permutation(len(self.indices)))
 
     def __len__(self) -> int:
@@ -354,10 +357,7 @@ class BatchSampler(Sampler):
 
 
 def _check_generator(op: str, gen: Any) -> None:
-    if gen is not None and not isinstance(gen, np.random.Generator):
-        raise TypeError(f"{op}: generator must be None (the library generator, seeded by "
-                        f"tl.manual_seed) or a numpy.random.Generator, got "
-                        f"{type(gen).__name__}")
+    as_numpy_generator(op, gen)   # raises for anything but None or a generator
 
 
 def _check_batch_size(op: str, batch_size: Any) -> None:
@@ -386,8 +386,8 @@ class DataLoader:
     PyTorch's order).
 
     ``shuffle`` draws a new order every epoch from the library generator (or
-    ``generator``, a numpy.random.Generator); ``sampler`` gives the order instead (e.g.
-    ``SubsetRandomSampler(train_idx)``), ``batch_sampler`` the batches themselves;
+    ``generator``, a tl.Generator or numpy Generator); ``sampler`` gives the order instead
+    (e.g. ``SubsetRandomSampler(train_idx)``), ``batch_sampler`` the batches themselves;
     ``drop_last`` drops a final smaller batch; ``collate_fn(list_of_samples)`` builds a batch
     (default: :func:`default_collate`); ``batch_size=None`` yields the samples one by one,
     unbatched. A TensorDataset (or a Subset of one, as random_split makes) with the default
@@ -455,7 +455,8 @@ class DataLoader:
         if self.sampler is not None:
             return np.fromiter((int(i) for i in self.sampler), dtype=np.int64)
         if self.shuffle:
-            return (self.generator or generator()).permutation(len(self.dataset))
+            rng = as_numpy_generator("DataLoader", self.generator)
+            return rng.permutation(len(self.dataset))
         return None
 
     def __iter__(self) -> Iterator[Any]:

@@ -333,3 +333,23 @@ def test_unbatched_loading_and_argument_conflicts():
         DataLoader(ds, batch_size=None, drop_last=True)
     with pytest.raises(TypeError, match="generator must be None"):
         DataLoader(ds, shuffle=True, generator=123)
+
+
+def test_a_generator_of_its_own_makes_loading_reproducible_without_reseeding():
+    ds = TensorDataset(tl.arange(20))
+    g = tl.Generator().manual_seed(7)
+    first = [b[0].tolist() for b in DataLoader(ds, batch_size=5, shuffle=True, generator=g)]
+    tl.randn(3)                                      # the library stream moves; g's does not
+    g.manual_seed(7)
+    again = [b[0].tolist() for b in DataLoader(ds, batch_size=5, shuffle=True, generator=g)]
+    assert first == again and sorted(sum(first, [])) == list(range(20))
+    parts = random_split(ds, [15, 5], generator=tl.Generator().manual_seed(1))
+    parts2 = random_split(ds, [15, 5], generator=tl.Generator().manual_seed(1))
+    assert list(parts[1].indices) == list(parts2[1].indices)
+    assert tl.Generator().initial_seed() == 67280421310721
+    state = g.get_state()
+    a = tl.multinomial(tl.ones(10), 3, generator=g).tolist()
+    g.set_state(state)
+    assert tl.multinomial(tl.ones(10), 3, generator=g).tolist() == a
+    with pytest.raises(RuntimeError, match="CPU only"):
+        tl.Generator(device="cuda")
