@@ -8,11 +8,15 @@ numba kernels, gradient-checked ops.
 """
 import os as _os
 
-# OpenBLAS keeps its worker threads spinning ~0.1 s after each call; a numba parallel
-# kernel launched in that window waits for the cores (measured: LeNet-5 training step
-# 40 ms -> 13 ms with the timeout). OpenBLAS reads this once, when numpy loads it, so it
-# only takes effect when tensorlite is imported before numpy; users can override it.
-_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "1")
+# OpenBLAS keeps its worker threads spinning ~0.1 s (2^28 cycles) after each call; a
+# threaded kernel launched in that window waits for the cores (measured: LeNet-5 training
+# step 40 ms -> 13 ms with a short timeout). Too short a timeout puts them to sleep between
+# the per-step products of a recurrent layer, and waking them costs more than the spin:
+# 2^18 cycles (~0.1 ms) measured 2-layer LSTM 1.35x PyTorch against 1.59x with the
+# shortest timeout (means of five runs), LeNet-5 step 1.10x against 1.28x. OpenBLAS reads
+# this once, when numpy loads it, so it only takes effect when tensorlite is imported
+# before numpy; users can override it.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
 
 from .tensor import Tensor, float32, float64, int64, int32, bool_, as_dtype
 from .random import Generator, manual_seed, get_rng_state, set_rng_state
