@@ -93,6 +93,15 @@ def pair(op: str, name: str, value: Any, minimum: int = 0) -> tuple:
     return value
 
 
+# The Tensor class, set by tensor.py once it is defined (tensor.py imports this module).
+Tensor: Any = None
+
+
+def check_tensor(op: str, name: str, t: Any) -> None:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__} {t!r:.40}")
+
+
 def check_float(op: str, name: str, t: Any) -> None:
     if t.dtype.kind != "f":
         raise TypeError(f"{op}: {name} must be a floating-point tensor, got dtype {t.dtype}")

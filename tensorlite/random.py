@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from ._checks import check_tensor
+
 _state = {"gen": np.random.default_rng(0)}
 
 
@@ -104,12 +106,6 @@ def _gen(op: str, gen: Any) -> np.random.Generator:
     return as_numpy_generator(op, gen)
 
 
-def _tensor_arg(op: str, name: str, t: Any) -> None:
-    from .tensor import Tensor
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__} {t!r:.40}")
-
-
 def _number(op: str, name: str, value: Any) -> float:
     if isinstance(value, (bool, np.bool_)) or not isinstance(
             value, (int, float, np.integer, np.floating)):
@@ -132,7 +128,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
     indices come in the order they were drawn. Returns int64 of shape (num_samples,) or
     (rows, num_samples)."""
     op = "multinomial"
-    _tensor_arg(op, "input", input)
+    check_tensor(op, "input", input)
     from ._checks import check_int, shape_str
     if input.data.ndim not in (1, 2):
         raise ValueError(f"{op}: input must be 1-D or 2-D, got shape {shape_str(input.shape)}")
@@ -207,7 +203,7 @@ def bernoulli(input: Any, p: Any = None, *, generator: Any = None) -> Any:  # no
     """0/1 draws, 1 with probability ``input`` (elementwise), or with the number ``p``
     for every element of ``input``'s shape. The result has ``input``'s dtype."""
     op = "bernoulli"
-    _tensor_arg(op, "input", input)
+    check_tensor(op, "input", input)
     if input.data.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor, got dtype {input.dtype}")
     if p is None:

@@ -6,6 +6,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
+from . import _checks
 from . import autograd as _ag
 
 float32 = np.dtype(np.float32)
@@ -339,6 +340,7 @@ class Tensor:
 
 _new = object.__new__
 _ag.Tensor = Tensor
+_checks.Tensor = Tensor
 _ag._make = _make
 
 

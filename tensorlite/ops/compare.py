@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import broadcast_shape
+from .._checks import broadcast_shape, check_tensor
 from ..autograd import Function
 from ..tensor import Tensor, _make
 from .broadcast import as_operand, promote, scalar_dtype, unbroadcast
@@ -171,14 +171,9 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # isinf / isposinf / isneginf, isclose / allclose, equal
 # ---------------------------------------------------------------------------------------
-def _tensor_arg(name: str, what: str, t: Any) -> None:
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{name}: {what} must be a Tensor, got {type(t).__name__} {t!r:.40}")
-
-
 def isinf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
     """True where ``input`` is +inf or -inf (never for integer or bool tensors)."""
-    _tensor_arg("isinf", "input", input)
+    check_tensor("isinf", "input", input)
     a = input.data
     if a.dtype.kind != "f":
         return _bool(np.zeros(a.shape, np.bool_))
@@ -186,7 +181,7 @@ def isinf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
 
 
 def isposinf(input: Tensor) -> Tensor:  # noqa: A002
-    _tensor_arg("isposinf", "input", input)
+    check_tensor("isposinf", "input", input)
     a = input.data
     if a.dtype.kind != "f":
         return _bool(np.zeros(a.shape, np.bool_))
@@ -194,7 +189,7 @@ def isposinf(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def isneginf(input: Tensor) -> Tensor:  # noqa: A002
-    _tensor_arg("isneginf", "input", input)
+    check_tensor("isneginf", "input", input)
     a = input.data
     if a.dtype.kind != "f":
         return _bool(np.zeros(a.shape, np.bool_))
@@ -210,8 +205,8 @@ def _tolerance(name: str, what: str, v: Any) -> float:
 
 
 def _isclose(name: str, input: Any, other: Any, rtol: Any, atol: Any, equal_nan: bool) -> np.ndarray:
-    _tensor_arg(name, "input", input)
-    _tensor_arg(name, "other", other)
+    check_tensor(name, "input", input)
+    check_tensor(name, "other", other)
     a, b = input.data, other.data
     if a.dtype is not b.dtype:
         # As PyTorch, no promotion: float32 0.1 and float64 0.1 are not "close" by accident
@@ -260,8 +255,8 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """True if both tensors have the same shape and the same values (compared in the
     promoted dtype, so an int64 1 equals a float64 1.0); NaN equals nothing."""
-    _tensor_arg("equal", "input", input)
-    _tensor_arg("equal", "other", other)
+    check_tensor("equal", "input", input)
+    check_tensor("equal", "other", other)
     a, b = input.data, other.data
     if a.shape != b.shape:
         return False

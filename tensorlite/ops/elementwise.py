@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import broadcast_shape
+from .._checks import broadcast_shape, check_tensor
 from ..autograd import Function
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
 from .broadcast import as_operand, promote, promote_all, unbroadcast
@@ -1084,10 +1084,8 @@ class Fmod(Function):
 
 def _tensor_pair(input: Any, other: Any, name: str) -> tuple:
     # PyTorch's atan2/hypot/logaddexp take two tensors (a number is a TypeError there too).
-    for what, v in (("input", input), ("other", other)):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"{name}: {what} must be a Tensor, got {type(v).__name__} "
-                            f"{v!r:.40}")
+    check_tensor(name, "input", input)
+    check_tensor(name, "other", other)
     return _pair(input, other, name)
 
 
@@ -1121,8 +1119,7 @@ def logaddexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
 def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of input (C's fmod; ``remainder`` takes
     the sign of other). ``other`` is a Tensor or a number; dtypes promote."""
-    if not isinstance(input, Tensor):
-        raise TypeError(f"fmod: input must be a Tensor, got {type(input).__name__}")
+    check_tensor("fmod", "input", input)
     a, b = _pair(input, other, "fmod")
     if a.data.dtype.kind == "b":
         raise TypeError("fmod: not implemented for two bool operands; convert one first, e.g. "
@@ -1173,9 +1170,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
 
     As PyTorch: input and end must have the same floating-point dtype, and so must a
     weight tensor with dimensions (a 0-d weight tensor is converted to it)."""
-    for what, v in (("input", input), ("end", end)):
-        if not isinstance(v, Tensor):
-            raise TypeError(f"lerp: {what} must be a Tensor, got {type(v).__name__} {v!r:.40}")
+    check_tensor("lerp", "input", input)
+    check_tensor("lerp", "end", end)
     dt = input.data.dtype
     if dt.kind != "f":
         raise TypeError(f"lerp: only floating-point tensors are supported, got dtype {dt}")

@@ -5,7 +5,8 @@ import numpy as np
 
 from typing import Any
 
-from .._checks import broadcast_shape, normalize_dim, normalize_dims, shape_str
+from .._checks import (broadcast_shape, check_same_dtype, check_tensor, normalize_dim,
+                       normalize_dims, shape_str)
 from ..autograd import Function
 from ..tensor import Tensor, _make
 from .broadcast import as_operand, result_dtype, unbroadcast
@@ -76,35 +77,30 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # mm, bmm, dot, mv, outer: PyTorch's fixed-rank products (checked, then one MatMul node)
 # ---------------------------------------------------------------------------------------
-def _tensor(op: str, name: str, t: Any) -> None:
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__} {t!r:.40}")
-
-
 def _same_dtype(op: str, *named: tuple) -> None:
     # PyTorch's BLAS products refuse mixed dtypes ("expected m1 and m2 to have the same
     # dtype") rather than promoting as matmul's broadcasting path does here.
     for name, t in named:
         if t.data.dtype.kind == "b":
             raise TypeError(f"{op}: bool tensors are not supported (got {name} of dtype bool)")
-    dts = {t.data.dtype for _, t in named}
-    if len(dts) > 1:
-        desc = ", ".join(f"{name} {t.dtype}" for name, t in named)
-        raise TypeError(f"{op}: expected all tensors to have the same dtype, got {desc}")
+    check_same_dtype(op, **dict(named))
 
 
-def _rank(op: str, name: str, t: Tensor, ndim: int) -> None:
-    if t.data.ndim != ndim:
-        raise ValueError(f"{op}: {name} must be a {ndim}-D tensor, got shape {shape_str(t.shape)}")
+def _operands(op: str, *specs: tuple) -> None:
+    """The operands of a fixed-rank product, each ``(name, value, ndim or None)``: Tensors,
+    of those ranks, of one dtype (checked in that order, each over all operands)."""
+    for name, t, _ in specs:
+        check_tensor(op, name, t)
+    for name, t, ndim in specs:
+        if ndim is not None and t.data.ndim != ndim:
+            raise ValueError(f"{op}: {name} must be a {ndim}-D tensor, got shape "
+                             f"{shape_str(t.shape)}")
+    _same_dtype(op, *((name, t) for name, t, _ in specs))
 
 
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
     """``input @ mat2`` for two matrices only: (n, k) @ (k, m) -> (n, m), no broadcasting."""
-    _tensor("mm", "input", input)
-    _tensor("mm", "mat2", mat2)
-    _rank("mm", "input", input, 2)
-    _rank("mm", "mat2", mat2, 2)
-    _same_dtype("mm", ("input", input), ("mat2", mat2))
+    _operands("mm", ("input", input, 2), ("mat2", mat2, 2))
     if input.data.shape[1] != mat2.data.shape[0]:
         raise ValueError(f"mm: shapes {shape_str(input.shape)} and {shape_str(mat2.shape)} cannot "
                          f"be multiplied ({input.data.shape[1]} != {mat2.data.shape[0]})")
@@ -113,11 +109,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """Batched ``(b, n, k) @ (b, k, m) -> (b, n, m)``; the batch sizes must be equal."""
-    _tensor("bmm", "input", input)
-    _tensor("bmm", "mat2", mat2)
-    _rank("bmm", "input", input, 3)
-    _rank("bmm", "mat2", mat2, 3)
-    _same_dtype("bmm", ("input", input), ("mat2", mat2))
+    _operands("bmm", ("input", input, 3), ("mat2", mat2, 3))
     (b, _, k), (b2, k2, _) = input.data.shape, mat2.data.shape
     if b != b2 or k != k2:
         raise ValueError(f"bmm: shapes {shape_str(input.shape)} and {shape_str(mat2.shape)} cannot "
@@ -162,8 +154,8 @@ class Mv(Function):
 
 def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same size (a 0-d tensor)."""
-    _tensor("dot", "input", input)
-    _tensor("dot", "tensor", tensor)
+    check_tensor("dot", "input", input)
+    check_tensor("dot", "tensor", tensor)
     if input.data.ndim != 1 or tensor.data.ndim != 1:
         raise ValueError(f"dot: 1-D tensors expected, got shapes {shape_str(input.shape)} and "
                          f"{shape_str(tensor.shape)}")
@@ -176,11 +168,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """Matrix times vector: (n, m) @ (m,) -> (n,)."""
-    _tensor("mv", "input", input)
-    _tensor("mv", "vec", vec)
-    _rank("mv", "input", input, 2)
-    _rank("mv", "vec", vec, 1)
-    _same_dtype("mv", ("input", input), ("vec", vec))
+    _operands("mv", ("input", input, 2), ("vec", vec, 1))
     if input.data.shape[1] != vec.data.shape[0]:
         raise ValueError(f"mv: shapes {shape_str(input.shape)} and {shape_str(vec.shape)} cannot "
                          f"be multiplied ({input.data.shape[1]} != {vec.data.shape[0]})")
@@ -189,8 +177,8 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """The outer product of two 1-D tensors: (n,) x (m,) -> (n, m); dtypes promote as ``*``."""
-    _tensor("outer", "input", input)
-    _tensor("outer", "vec2", vec2)
+    check_tensor("outer", "input", input)
+    check_tensor("outer", "vec2", vec2)
     for name, t in (("input", input), ("vec2", vec2)):
         if t.data.ndim != 1:
             raise ValueError(f"outer: {name} must be a 1-D tensor, got shape {shape_str(t.shape)}")
@@ -233,12 +221,7 @@ def _add_scaled(input: Tensor, prod: Tensor, beta: Any, alpha: Any) -> Tensor:  
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,  # noqa: A002
           alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to (n, m)."""
-    _tensor("addmm", "input", input)
-    _tensor("addmm", "mat1", mat1)
-    _tensor("addmm", "mat2", mat2)
-    _rank("addmm", "mat1", mat1, 2)
-    _rank("addmm", "mat2", mat2, 2)
-    _same_dtype("addmm", ("input", input), ("mat1", mat1), ("mat2", mat2))
+    _operands("addmm", ("input", input, None), ("mat1", mat1, 2), ("mat2", mat2, 2))
     _check_product("addmm", mat1, mat2, 1, 0)
     _check_addend("addmm", input, (mat1.data.shape[0], mat2.data.shape[1]))
     beta, alpha = _scalars("addmm", input, beta, alpha)
@@ -248,12 +231,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,  # noqa: 
 def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1,  # noqa: A002
           alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts to (n,)."""
-    _tensor("addmv", "input", input)
-    _tensor("addmv", "mat", mat)
-    _tensor("addmv", "vec", vec)
-    _rank("addmv", "mat", mat, 2)
-    _rank("addmv", "vec", vec, 1)
-    _same_dtype("addmv", ("input", input), ("mat", mat), ("vec", vec))
+    _operands("addmv", ("input", input, None), ("mat", mat, 2), ("vec", vec, 1))
     _check_product("addmv", mat, vec, 1, 0)
     _check_addend("addmv", input, (mat.data.shape[0],))
     beta, alpha = _scalars("addmv", input, beta, alpha)
@@ -263,12 +241,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1,  # noqa: A0
 def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # noqa: A002
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to (b, n, m)."""
-    _tensor("baddbmm", "input", input)
-    _tensor("baddbmm", "batch1", batch1)
-    _tensor("baddbmm", "batch2", batch2)
-    _rank("baddbmm", "batch1", batch1, 3)
-    _rank("baddbmm", "batch2", batch2, 3)
-    _same_dtype("baddbmm", ("input", input), ("batch1", batch1), ("batch2", batch2))
+    _operands("baddbmm", ("input", input, None), ("batch1", batch1, 3), ("batch2", batch2, 3))
     if batch1.data.shape[0] != batch2.data.shape[0]:
         raise ValueError(f"baddbmm: batch1 of shape {shape_str(batch1.shape)} and batch2 of shape "
                          f"{shape_str(batch2.shape)} have different batch sizes")
@@ -412,7 +385,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if not operands:
         raise ValueError("einsum: at least one operand is needed")
     for k, t in enumerate(operands):
-        _tensor("einsum", f"operand {k}", t)
+        check_tensor("einsum", f"operand {k}", t)
     dts = [t.data.dtype for t in operands]
     if any(dt != dts[0] for dt in dts):
         desc = ", ".join(f"{dt} (operand {k})" for k, dt in enumerate(dts))
@@ -516,8 +489,8 @@ def _dims_list(value: Any, ndim: int, name: str) -> list:
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Contract ``a``'s dims with ``b``'s: ``dims=n`` pairs a's last n dims with b's first
     n; ``dims=([1, 2], [0, 1])`` names them. The free dims of a, then of b, remain."""
-    _tensor("tensordot", "a", a)
-    _tensor("tensordot", "b", b)
+    check_tensor("tensordot", "a", a)
+    check_tensor("tensordot", "b", b)
     na, nb = a.data.ndim, b.data.ndim
     if isinstance(dims, Tensor):
         dims = dims.item() if dims.data.ndim == 0 else dims.tolist()
@@ -562,75 +535,11 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # vector norms
 # ---------------------------------------------------------------------------------------
-class VectorNorm(Function):
-    """``(sum |x|^p)^(1/p)`` over ``dims``; p = inf / -inf are max / min of ``|x|``.
-
-    The backward is PyTorch's norm_backward: where the norm is 0 the gradient is 0 (the
-    subgradient, not the NaN of 0/0); for p = inf the gradient is shared among the
-    elements that attain the maximum."""
-
-    @staticmethod
-    def forward(ctx, x, p, dims):
-        # The result keeps the reduced dims (the caller reshapes): so it is the very array
-        # saved for backward, which then sees it as this node's output and differentiates
-        # through it under create_graph.
-        a = np.abs(x.data)
-        if p == 0:
-            out = np.sum(a != 0, axis=dims, keepdims=True)
-        elif p == 2:
-            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=True))
-        elif p == 1:
-            out = np.sum(a, axis=dims, keepdims=True)
-        elif p == np.inf:
-            out = np.max(a, axis=dims, keepdims=True)
-        elif p == -np.inf:
-            out = np.min(a, axis=dims, keepdims=True)
-        else:
-            with np.errstate(divide="ignore"):  # 0 ** negative p is inf, as PyTorch
-                out = np.sum(a ** p, axis=dims, keepdims=True) ** (1.0 / p)
-        out = np.asarray(out, dtype=x.data.dtype)
-        ctx.p, ctx.dims = p, dims
-        ctx.save_for_backward(x, out)
-        return out
-
-    @staticmethod
-    def backward(ctx, g):
-        x, norm = ctx.saved_tensors
-        p, dims = ctx.p, ctx.dims
-        if p == 0:
-            # the count of non-zero entries is piecewise constant: no gradient flows, but
-            # (as PyTorch) the result is a graph node, so a backward through it runs
-            return None
-        zero = _const(np.zeros((), x.data.dtype))
-        one = _const(np.ones((), x.data.dtype))
-        if p == 1:
-            return x.sign() * g
-        if abs(p) == np.inf:
-            ax = x.abs()
-            mask = _const((ax.data == norm.data) | np.isnan(ax.data))
-            count = _const(mask.data.sum(axis=dims, keepdims=True).astype(x.data.dtype))
-            return x.sign() * where(mask, g / count, zero)
-        norm_zero = _const(norm.data == 0)
-        safe_norm = where(norm_zero, one, norm)
-        if p == 2:
-            return x * where(norm_zero, zero, g / safe_norm)
-        if p < 1:
-            x_zero = _const(x.data == 0)
-            ax = where(x_zero, one, x.abs())
-            scaled = x.sign() * where(x_zero, zero, ax ** (p - 1))
-            return scaled * g * norm ** (1 - p)
-        if p < 2:
-            scaled = x.sign() * x.abs() ** (p - 1)
-        else:
-            scaled = x * x.abs() ** (p - 2)
-        return scaled * where(norm_zero, zero, g / safe_norm ** (p - 1))
-
-
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,  # noqa: A002
                 dtype: Any = None, _op: str = "linalg.vector_norm") -> Tensor:
     """PyTorch's ``linalg.vector_norm``: the ``ord``-norm of ``x`` over ``dim`` (None: all
     elements). ``ord`` is any real number or +-inf; 0 counts the non-zero elements."""
-    _tensor(_op, "input", x)
+    check_tensor(_op, "input", x)
     if isinstance(ord, (bool, np.bool_)) or not isinstance(ord, (int, float, np.integer,
                                                                  np.floating)):
         raise TypeError(f"{_op}: ord must be a real number, got {type(ord).__name__} {ord!r:.40}")
@@ -658,10 +567,10 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
             if x.data.shape[d] == 0:
                 raise ValueError(f"{_op}: cannot compute the {ord} norm over dimension {d} of "
                                  f"size 0 (shape {shape_str(x.shape)}): it has no identity")
-    out = VectorNorm.apply(x, p, dims)
-    if keepdim:
-        return out
-    return out.reshape(tuple(n for i, n in enumerate(x.data.shape) if i not in dims))
+    # The same Function as torch.norm's vector case (reduce.Norm): one forward, one
+    # backward (PyTorch's norm_backward) for both spellings.
+    from .reduce import Norm
+    return Norm.apply(x, p, dims, bool(keepdim))
 
 
 def _linalg_namespace() -> Any:

@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import normalize_dim, normalize_dims
+from .._checks import check_tensor, normalize_dim, normalize_dims
 from ..autograd import Function
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
 
@@ -371,8 +371,7 @@ def _const(a: Any) -> Tensor:
 def _check_input(name: str, x: Any) -> None:
     # Without this a list or array fails deep inside with "'list' object has no attribute
     # 'data'", which names neither the op nor the argument.
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__} {x!r:.40}")
+    check_tensor(name, "input", x)
 
 
 def _check_keepdim(name: str, keepdim: Any) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import broadcast_shape, check_int, normalize_dim
+from .._checks import broadcast_shape, check_int, check_tensor, normalize_dim
 from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _make
 from .reduce import (Gather, ReturnValues, _array, _cast_to, _check_keepdim,
@@ -22,11 +22,6 @@ from .reduce import (Gather, ReturnValues, _array, _cast_to, _check_keepdim,
 
 def _const(a: Any) -> Tensor:
     return _make(_array(a), False, None, 0, None)
-
-
-def _check_tensor(name: str, x: Any) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
 
 
 def _check_bool(name: str, arg: str, value: Any) -> bool:
@@ -79,7 +74,7 @@ def _reverse_cumsum(g: Tensor, dim: int) -> Tensor:
 
 
 def _scan_input(name: str, x: Any, dim: Any, dtype: Any) -> tuple:
-    _check_tensor(name, x)
+    check_tensor(name, "input", x)
     if dtype is not None:
         x = _cast_to(name, x, dtype)
     d = normalize_dim(name, dim, x.data.ndim)
@@ -179,7 +174,7 @@ def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 # cummax / cummin / logcumsumexp
 # ---------------------------------------------------------------------------------------
 def _cum_extreme(name: str, x: Tensor, dim: int, is_max: bool) -> ReturnValues:
-    _check_tensor(name, x)
+    check_tensor(name, "input", x)
     d = normalize_dim(name, dim, x.data.ndim)
     if x.data.ndim == 0:
         return _scalar_pair(x)
@@ -236,7 +231,7 @@ class LogCumSumExp(Function):
 
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``, computed without overflow."""
-    _check_tensor("logcumsumexp", x)
+    check_tensor("logcumsumexp", "input", x)
     if x.data.dtype.kind != "f":
         raise TypeError(f"logcumsumexp: input must be a floating-point tensor, got dtype "
                         f"{x.dtype}")
@@ -265,7 +260,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *,
          stable: bool = False) -> ReturnValues:
     """(values, indices) sorted along ``dim``. The order is always stable (``stable=False``
     allows any order of ties, so the stable one is a valid answer)."""
-    _check_tensor("sort", x)
+    check_tensor("sort", "input", x)
     d = normalize_dim("sort", dim, x.data.ndim)
     descending = _check_bool("sort", "descending", descending)
     if stable is not None:  # PyTorch's stable is Optional[bool]
@@ -278,7 +273,7 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *,
 
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
-    _check_tensor("argsort", x)
+    check_tensor("argsort", "input", x)
     d = normalize_dim("argsort", dim, x.data.ndim)
     descending = _check_bool("argsort", "descending", descending)
     _check_bool("argsort", "stable", stable)  # a bool here, unlike sort's Optional[bool]
@@ -289,7 +284,7 @@ def argsort(x: Tensor, dim: int = -1, descending: bool = False, *,
 
 def msort(x: Tensor) -> Tensor:
     """sort along dim 0, values only."""
-    _check_tensor("msort", x)
+    check_tensor("msort", "input", x)
     return sort(x, 0).values
 
 
@@ -297,7 +292,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
          sorted: bool = True) -> ReturnValues:  # noqa: A002 - PyTorch's keyword name
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, in sorted
     order (also for ``sorted=False``, where any order is allowed)."""
-    _check_tensor("topk", x)
+    check_tensor("topk", "input", x)
     d = normalize_dim("topk", dim, x.data.ndim)
     k = _check_k("topk", k)
     largest = _check_bool("topk", "largest", largest)
@@ -327,7 +322,7 @@ def _select_at(x: Tensor, d: int, idx: np.ndarray, keepdim: bool) -> ReturnValue
 
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ReturnValues:
     """The k-th smallest element along ``dim`` (k from 1) and its index."""
-    _check_tensor("kthvalue", x)
+    check_tensor("kthvalue", "input", x)
     d = normalize_dim("kthvalue", dim, x.data.ndim)
     k = _check_k("kthvalue", k)
     keepdim = _check_keepdim("kthvalue", keepdim)
@@ -359,7 +354,7 @@ class MedianAll(Function):
 def median(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:
     """Without ``dim``: the lower median of all elements (NaN if any is NaN), a 0-d tensor.
     With ``dim``: (values, indices) of the lower median along ``dim``."""
-    _check_tensor("median", x)
+    check_tensor("median", "input", x)
     if x.data.dtype.kind == "b":
         raise TypeError("median: not supported for bool tensors (as in PyTorch)")
     keepdim = _check_keepdim("median", keepdim)
@@ -405,7 +400,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
     """The distinct elements (or, with ``dim``, the distinct slices along ``dim``) in
     ascending order; optionally where each input element went, and how often each occurs.
     Each NaN is distinct (NaN != NaN), as in PyTorch. Not differentiable."""
-    _check_tensor("unique", x)
+    check_tensor("unique", "input", x)
     for what, v in (("sorted", sorted), ("return_inverse", return_inverse),
                     ("return_counts", return_counts)):
         _check_bool("unique", what, v)
@@ -449,7 +444,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
 def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
     """Indices of the non-zero elements: an (n, ndim) int64 tensor, or with ``as_tuple`` one
     1-D tensor per dim (a 0-d input counts as 1-D there, as in PyTorch)."""
-    _check_tensor("nonzero", x)
+    check_tensor("nonzero", "input", x)
     as_tuple = _check_bool("nonzero", "as_tuple", as_tuple)
     a = x.data
     if as_tuple:
@@ -463,7 +458,7 @@ def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
 
 def masked_select(x: Tensor, mask: Any) -> Tensor:
     """The elements of ``x`` where ``mask`` (broadcast with it) is true, as a 1-D tensor."""
-    _check_tensor("masked_select", x)
+    check_tensor("masked_select", "input", x)
     if not isinstance(mask, Tensor):
         raise TypeError(f"masked_select: mask must be a bool Tensor, got "
                         f"{type(mask).__name__}")

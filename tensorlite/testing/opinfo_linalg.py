@@ -201,7 +201,7 @@ def _np_vector_norm(x, ord, dim, keepdim):
 
 
 register(OpInfo("linalg.vector_norm", O.vector_norm, _np_vector_norm, _norm_samples,
-                (L.VectorNorm, S.Reshape),
+                (R.Norm,),
                 lambda t, x, ord, dim, keepdim: t.linalg.vector_norm(x, ord, dim, keepdim)))
 
 
@@ -223,7 +223,7 @@ def _np_normalize(x, p, dim):
 
 
 register(OpInfo("nn.functional.normalize", lambda x, **kw: _F().normalize(x, **kw),
-                _np_normalize, _normalize_samples, (L.VectorNorm, E.Clamp, E.Div),
+                _np_normalize, _normalize_samples, (R.Norm, E.Clamp, E.Div),
                 lambda t, x, **kw: t.nn.functional.normalize(x, **kw)))
 
 
@@ -263,9 +263,9 @@ def _np_pairwise(a, b, p, keepdim):
 
 register(OpInfo("nn.functional.cosine_similarity",
                 lambda a, b, **kw: _F().cosine_similarity(a, b, **kw), _np_cosine,
-                _pair_samples(), (L.VectorNorm, E.Div, E.Mul, R.Sum),
+                _pair_samples(), (R.Norm, E.Div, E.Mul, R.Sum),
                 lambda t, a, b, **kw: t.nn.functional.cosine_similarity(a, b, **kw)))
 register(OpInfo("nn.functional.pairwise_distance",
                 lambda a, b, **kw: _F().pairwise_distance(a, b, **kw), _np_pairwise,
-                _pair_samples([2.0, 1.0, 3.0, 0.5]), (L.VectorNorm, E.Sub, E.Add),
+                _pair_samples([2.0, 1.0, 3.0, 0.5]), (R.Norm, E.Sub, E.Add),
                 lambda t, a, b, **kw: t.nn.functional.pairwise_distance(a, b, **kw)))

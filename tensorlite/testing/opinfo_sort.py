@@ -200,7 +200,9 @@ register(OpInfo("msort", O.msort, lambda x: np.sort(x, axis=0) if x.ndim else x.
                 (R.Gather, R.ScatterAdd), lambda t, x: t.msort(x)))
 
 
-def _topk_samples():
+def _k_samples(k_min: int, flag: str):
+    """x with distinct values, a dim, a k in [k_min, size of dim], and a bool ``flag``
+    keyword (topk's largest, kthvalue's keepdim)."""
     st, ts = _st()
 
     @st.composite
@@ -210,8 +212,8 @@ def _topk_samples():
         x = d(ts.float_arrays(shape, unique=True))
         dim = d(st.integers(-max(nd, 1), max(nd, 1) - 1))
         n = shape[dim] if nd else 1
-        return SampleInput((x,), {"k": d(st.integers(0, n)), "dim": dim,
-                                  "largest": d(st.booleans())})
+        return SampleInput((x,), {"k": d(st.integers(k_min, n)), "dim": dim,
+                                  flag: d(st.booleans())})
     return draw()
 
 
@@ -225,23 +227,8 @@ def _np_topk(x, k, dim, largest):
 
 
 register(OpInfo("topk", lambda x, k, dim, largest: O.topk(x, k, dim, largest).values, _np_topk,
-                _topk_samples, (R.Gather, R.ScatterAdd),
+                lambda: _k_samples(0, "largest"), (R.Gather, R.ScatterAdd),
                 lambda t, x, k, dim, largest: t.topk(x, k, dim, largest).values))
-
-
-def _kth_samples():
-    st, ts = _st()
-
-    @st.composite
-    def draw(d):
-        shape = d(ts.shapes())
-        nd = len(shape)
-        x = d(ts.float_arrays(shape, unique=True))
-        dim = d(st.integers(-max(nd, 1), max(nd, 1) - 1))
-        n = shape[dim] if nd else 1
-        return SampleInput((x,), {"k": d(st.integers(1, n)), "dim": dim,
-                                  "keepdim": d(st.booleans())})
-    return draw()
 
 
 def _np_kth(x, k, dim, keepdim):
@@ -251,7 +238,7 @@ def _np_kth(x, k, dim, keepdim):
 
 
 register(OpInfo("kthvalue", lambda x, k, dim, keepdim: O.kthvalue(x, k, dim, keepdim).values,
-                _np_kth, _kth_samples, (R.Gather, R.ScatterAdd),
+                _np_kth, lambda: _k_samples(1, "keepdim"), (R.Gather, R.ScatterAdd),
                 lambda t, x, k, dim, keepdim: t.kthvalue(x, k, dim, keepdim).values))
 
 
