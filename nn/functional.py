@@ -597,6 +597,13 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _max_pool2d(input, kernel_size, stride, padding, 1, ceil_mode, False)
 
 
+def _first_max(windows: np.ndarray) -> np.ndarray:
+    """Index of each window's maximum along the last axis: the first one, and a NaN wins,
+    as in PyTorch (np.argmax alone would skip a NaN for a larger finite value)."""
+    nan = np.isnan(windows)
+    return np.where(nan.any(-1), nan.argmax(-1), windows.argmax(-1))
+
+
 def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
                        dilation: tuple, ceil_mode: bool, return_indices: bool) -> Any:
     """Max pooling the fused kernel does not cover (dilation, return_indices): the winner of
@@ -633,9 +640,7 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     # windows[n, c, oh, ow, i, j] = xp[n, c, rows[oh, i], cols[ow, j]]
     windows = xd[:, :, rows[:, None, :, None], cols[None, :, None, :]]
     flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
-    # NaN wins, as in PyTorch (np.argmax alone would skip it for a larger finite value).
-    nan = np.isnan(flat)
-    win = np.where(nan.any(-1), nan.argmax(-1), flat.argmax(-1))
+    win = _first_max(flat)
     i, j = np.divmod(win, k[1])
     hh = rows[np.arange(ho)[:, None], i]          # (n, c, ho, wo) rows in the padded input
     ww = cols[np.arange(wo)[None, :], j]
@@ -700,8 +705,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         for j in range(wo):
             c0, c1 = (j * w) // wo, -(-((j + 1) * w) // wo)
             win = xd[:, :, r0:r1, c0:c1].reshape(n, c, (r1 - r0) * (c1 - c0))
-            nan = np.isnan(win)
-            k = np.where(nan.any(-1), nan.argmax(-1), win.argmax(-1))
+            k = _first_max(win)
             di, dj = np.divmod(k, c1 - c0)
             hh[:, :, i, j] = r0 + di
             ww[:, :, i, j] = c0 + dj
