@@ -647,11 +647,13 @@ def remainder(a: Any, b: Any) -> Tensor:
 
     Differentiable in both: d/da = 1, d/db = -floor(a / b)."""
     a, b = _pair(a, b, "remainder")
-    if a.requires_grad or b.requires_grad:
+    if (a.requires_grad or b.requires_grad) and a.data.dtype.kind == "f":
         from ..autograd import is_grad_enabled
         if is_grad_enabled():
-            # a - floor(a / b) * b with the quotient a constant gives exactly those gradients
-            return a - floor_divide(a, b) * b
+            # A Function whose forward is np.remainder itself: a - floor(a / b) * b, the
+            # gradient-friendly composition, has another value where a / b rounds (1e15 % 0.7
+            # gave 0.5, not 0.4634) or b is infinite (3 % inf gave nan, not 3).
+            return Remainder.apply(a, b)
     ad, bd = a.data, b.data
     if ad.dtype.kind == "b":
         ad, bd = ad.astype(np.int64), bd.astype(np.int64)
@@ -1073,6 +1075,27 @@ class Fmod(Function):
                 # d/db = -trunc(a / b), PyTorch's (a constant: no second derivative).
                 ctx.quotient = np.trunc(ad / bd)
             return np.fmod(ad, bd)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+class Remainder(Function):
+    """``a % b`` with the sign of b (floored); d/da = 1, d/db = -floor(a / b), PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.data.shape, b.data.shape)
+        ad, bd = a.data, b.data
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 = nan
+            if ctx.needs_input_grad[1]:
+                # the quotient is a constant of the graph: no second derivative, as PyTorch
+                ctx.quotient = np.floor_divide(ad, bd)
+            return np.remainder(ad, bd)
 
     @staticmethod
     def backward(ctx, g):

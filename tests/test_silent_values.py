@@ -1,0 +1,65 @@
+"""Issue 17 section 1: values and gradients that were silently wrong, each pinned against
+PyTorch in float64 (or, where PyTorch itself is wrong, against an independent float64
+computation). Every test here failed before its fix."""
+import numpy as np
+import pytest
+
+import nn.functional as F
+import tensorlite as tl
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def _np(t):
+    """A tensorlite or torch tensor (or None) as a float64 ndarray."""
+    if t is None:
+        return None
+    if hasattr(t, "detach"):
+        t = t.detach()
+    return np.asarray(t.numpy(), dtype=np.float64)
+
+
+def _run(lib, fn, values, upstream=None):
+    """fn(lib, *float64 leaves) -> (output array, gradients for a given upstream grad)."""
+    xs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
+    out = fn(lib, *xs)
+    g = np.ones(out.shape) if upstream is None else np.asarray(upstream, np.float64)
+    grads = lib.autograd.grad(out, xs, lib.tensor(g, dtype=lib.float64), allow_unused=True)
+    return _np(out), [_np(x) for x in grads]
+
+
+def _same(torch, fn, *values, upstream=None):
+    """tensorlite == PyTorch bit for bit in value and gradient (NaN where NaN, signed zeros)."""
+    out, grads = _run(tl, fn, values, upstream)
+    want, want_grads = _run(torch, fn, values, upstream)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+    for g, w in zip(grads, want_grads):
+        assert (g is None) == (w is None)
+        if g is not None:
+            np.testing.assert_array_equal(g, w)
+            np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+    return out, grads
+
+
+# -- b) remainder: the forward value does not depend on requires_grad ---------------------
+def test_remainder_value_is_the_same_with_and_without_requires_grad():
+    a = [1e15, 5.3, 3.0, -3.0, -0.0]
+    b = [0.7, 0.1, INF, INF, 0.5]
+    plain = tl.tensor(a, dtype=tl.float64) % tl.tensor(b, dtype=tl.float64)
+    graded = tl.tensor(a, dtype=tl.float64, requires_grad=True) % tl.tensor(b, dtype=tl.float64)
+    np.testing.assert_array_equal(_np(graded), _np(plain))
+    np.testing.assert_array_equal(_np(graded), np.remainder(a, b))
+
+
+def test_remainder_matches_pytorch_in_value_and_both_gradients(torch):
+    out, (ga, gb) = _same(torch, lambda lib, a, b: a % b, [1e15, 5.3, 3.0, -3.0, 2.5],
+                          [0.7, 0.1, INF, INF, -0.7], upstream=[1.0, 2.0, -1.0, 0.5, 3.0])
+    np.testing.assert_array_equal(out[:4], [np.fmod(1e15, 0.7), np.fmod(5.3, 0.1), 3.0, INF])
+    np.testing.assert_array_equal(ga, [1.0, 2.0, -1.0, 0.5, 3.0])
+    assert gb[0] == -np.floor_divide(1e15, 0.7) and gb[2] == 0.0  # -g * floor(a / b)
