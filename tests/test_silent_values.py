@@ -33,17 +33,22 @@ def _run(lib, fn, values, upstream=None):
     return _np(out), [_np(x) for x in grads]
 
 
+def _equal(got, want):
+    """Equal values, NaN where NaN, and the same sign on every zero and infinity."""
+    np.testing.assert_array_equal(got, want)
+    m = ~np.isnan(want)  # a NaN's sign bit is not a value
+    np.testing.assert_array_equal(np.signbit(got[m]), np.signbit(want[m]))
+
+
 def _same(torch, fn, *values, upstream=None):
-    """tensorlite == PyTorch bit for bit in value and gradient (NaN where NaN, signed zeros)."""
+    """tensorlite == PyTorch in value and gradients, bit for bit."""
     out, grads = _run(tl, fn, values, upstream)
     want, want_grads = _run(torch, fn, values, upstream)
-    np.testing.assert_array_equal(out, want)
-    np.testing.assert_array_equal(np.signbit(out), np.signbit(want))
+    _equal(out, want)
     for g, w in zip(grads, want_grads):
         assert (g is None) == (w is None)
         if g is not None:
-            np.testing.assert_array_equal(g, w)
-            np.testing.assert_array_equal(np.signbit(g), np.signbit(w))
+            _equal(g, w)
     return out, grads
 
 
@@ -63,3 +68,27 @@ def test_remainder_matches_pytorch_in_value_and_both_gradients(torch):
     np.testing.assert_array_equal(out[:4], [np.fmod(1e15, 0.7), np.fmod(5.3, 0.1), 3.0, INF])
     np.testing.assert_array_equal(ga, [1.0, 2.0, -1.0, 0.5, 3.0])
     assert gb[0] == -np.floor_divide(1e15, 0.7) and gb[2] == 0.0  # -g * floor(a / b)
+
+
+# -- d) pow with a number exponent: PyTorch's sqrt/rsqrt/square/cube/reciprocal shortcuts --
+EDGES = [-INF, -4.0, -0.0, 0.0, INF, 2.5, -1.5]
+
+
+@pytest.mark.parametrize("e", [0.5, -0.5, 1.5, -1.5, 2, 3, -1, -2, 0.25, 0])
+def test_pow_number_exponent_values_and_gradient_at_the_edges_match_pytorch(torch, e):
+    out, (g,) = _run(tl, lambda lib, x: x ** e, [EDGES])
+    want, (wg,) = _run(torch, lambda lib, x: x ** e, [EDGES])
+    _equal(out, want)
+    _equal(g, wg)
+
+
+def test_pow_of_minus_inf_to_minus_half_is_nan_and_the_sqrt_gradient_there_is_nan():
+    x = tl.tensor([-INF, -0.0], dtype=tl.float64, requires_grad=True)
+    assert np.isnan(_np(x ** -0.5)[0]) and _np(x ** -0.5)[1] == -INF  # rsqrt(-0.) = -inf
+    (g,) = tl.autograd.grad((x ** 0.5).sum(), (x,))
+    assert np.isnan(_np(g)[0]) and _np(g)[1] == -INF  # 0.5 * rsqrt(x), as PyTorch
+
+
+def test_pow_tensor_exponent_keeps_c_pow_at_minus_inf(torch):
+    # PyTorch takes C's pow for a tensor exponent: (-inf) ** 0.5 = inf there
+    _same(torch, lambda lib, x, e: x ** e, [-INF, -0.0, 4.0], [0.5, -0.5, 0.5])

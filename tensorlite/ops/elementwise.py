@@ -84,22 +84,54 @@ class Div(Function):
         return ga, gb
 
 
+def _pow_number(x: np.ndarray, e: float) -> np.ndarray:
+    """x ** e for a float array and a Python-number exponent, as PyTorch computes it: the
+    exponents 0.5, -0.5, 2, 3, -1, -2 are sqrt, rsqrt, x*x, x*x*x, 1/x, 1/(x*x), which differ
+    from C's pow at the edges ((-inf) ** 0.5 is NaN, not inf; (-inf) ** -0.5 NaN, not 0;
+    (-0.) ** -0.5 is -inf). A tensor exponent takes C's pow everywhere, in PyTorch too."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
+        if e == 0.5:
+            return np.sqrt(x)
+        if e == -0.5:
+            return np.reciprocal(np.sqrt(x))
+        if e == 2:
+            return x * x
+        if e == 3:
+            return x * x * x
+        if e == -1:
+            return np.reciprocal(x)
+        if e == -2:
+            return np.reciprocal(x * x)
+        # the ufunc, not `**`: ndarray.__pow__ has its own sqrt/square shortcuts
+        return np.power(x, x.dtype.type(e))
+
+
 class Pow(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, number=None):
         if a.data.dtype.kind in "iu" and b.data.dtype.kind in "iu" and (b.data < 0).any():
             raise ValueError("pow: integers to negative integer powers are not allowed")
         ctx.shapes = (a.data.shape, b.data.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
-            out = a.data ** b.data
+        ctx.number = number
+        if number is not None:  # a float tensor to a Python-number power
+            out = _pow_number(a.data, number)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf
+                out = np.power(a.data, b.data)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad[:2]
         ga = gb = None
+        e = ctx.number
+        if need_a and e is not None:
+            # PyTorch's pow_backward for a number: e * a^(e-1) with a^(e-1) computed as the
+            # forward computes it (so 0.5 at -inf is NaN, at -0. is -inf), 0 for e == 0.
+            ga = _const(np.zeros(a.shape, out.dtype)) if e == 0 else g * (e * pow(a, e - 1))
+            need_a = False
         if need_a:
             # d(a^b)/da = b * a^(b-1), written without `out / a` so a == 0 stays finite.
             # Where b == 0 it is 0 (PyTorch's convention; a^0 is constant). The formula
@@ -236,6 +268,9 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the Tensor method is called pow too
+    if type(b) in (int, float) and isinstance(a, Tensor) and a.data.dtype.kind == "f":
+        a, t = _pair(a, b, "pow")
+        return Pow.apply(a, t, float(b))
     return _binary(Pow, a, b, "pow")
 
 
