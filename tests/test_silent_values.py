@@ -92,3 +92,27 @@ def test_pow_of_minus_inf_to_minus_half_is_nan_and_the_sqrt_gradient_there_is_na
 def test_pow_tensor_exponent_keeps_c_pow_at_minus_inf(torch):
     # PyTorch takes C's pow for a tensor exponent: (-inf) ** 0.5 = inf there
     _same(torch, lambda lib, x, e: x ** e, [-INF, -0.0, 4.0], [0.5, -0.5, 0.5])
+
+
+# -- d) cross_entropy: an ignored row of NaN/+inf/all -inf logits has a NaN gradient -------
+CE_ROWS = [[NAN, 1.0], [-INF, -INF], [INF, 1.0], [-INF, 1.0], [0.5, 2.0], [1.0, 3.0]]
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+def test_cross_entropy_ignored_rows_propagate_nan_in_the_gradient_as_pytorch(
+        torch, create_graph, reduction, label_smoothing):
+    target = [-100, -100, -100, -100, 1, -100]
+
+    def grad(lib):
+        x = lib.tensor(CE_ROWS, dtype=lib.float64, requires_grad=True)
+        ce = F.cross_entropy if lib is tl else lib.nn.functional.cross_entropy
+        loss = ce(x, lib.tensor(target), reduction=reduction, label_smoothing=label_smoothing)
+        (g,) = lib.autograd.grad(loss, (x,), lib.ones(loss.shape, dtype=lib.float64),
+                                 create_graph=create_graph and lib is tl)
+        return _np(g)
+    got, want = grad(tl), grad(torch)
+    # rows 0-2 are NaN (log_softmax NaN), row 3 (one finite logit) and row 5 stay 0
+    assert np.isnan(want[:3]).all() and not np.isnan(want[3:]).any()
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
