@@ -116,3 +116,19 @@ def test_cross_entropy_ignored_rows_propagate_nan_in_the_gradient_as_pytorch(
     # rows 0-2 are NaN (log_softmax NaN), row 3 (one finite logit) and row 5 stay 0
     assert np.isnan(want[:3]).all() and not np.isnan(want[3:]).any()
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=0)
+
+
+# -- d) var/std with no degrees of freedom left (n <= correction): PyTorch's gradient ------
+def test_var_of_one_element_with_correction_2_has_gradient_minus_zero_as_pytorch(torch):
+    out, (g,) = _same(torch, lambda lib, x: x.var(dim=0, correction=2), [3.0])
+    assert np.isnan(out) and g[0] == 0.0 and np.signbit(g[0])  # (2 / -1) * 1 * 0 = -0.
+
+
+@pytest.mark.parametrize("fn", ["var", "std"])
+@pytest.mark.parametrize("case", [((2,), None, 2), ((3,), None, 3), ((2,), 0, 2), ((2,), 0, 3),
+                                  ((2, 3), 1, 3), ((1, 3), 0, 2), ((1,), None, 1)])
+def test_var_and_std_without_degrees_of_freedom_match_pytorch(torch, fn, case):
+    shape, dim, correction = case
+    x = (np.arange(int(np.prod(shape)), dtype=np.float64) * 1.5 + 1).reshape(shape)
+    kw = {} if dim is None else {"dim": dim}
+    _same(torch, lambda lib, t: getattr(t, fn)(correction=correction, **kw), x)
