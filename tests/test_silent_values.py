@@ -132,3 +132,23 @@ def test_var_and_std_without_degrees_of_freedom_match_pytorch(torch, fn, case):
     x = (np.arange(int(np.prod(shape)), dtype=np.float64) * 1.5 + 1).reshape(shape)
     kw = {} if dim is None else {"dim": dim}
     _same(torch, lambda lib, t: getattr(t, fn)(correction=correction, **kw), x)
+
+
+# -- d) fill_ with a 0-d tensor that requires grad is recorded ---------------------------
+@pytest.mark.parametrize("base", ["plain", "non_leaf", "float32"])
+def test_fill_with_a_tensor_value_gives_the_value_a_gradient_as_pytorch(torch, base):
+    def run(lib):
+        b = lib.tensor(2.0, dtype=lib.float64, requires_grad=True)
+        x = lib.ones(3, dtype=lib.float64, requires_grad=True)
+        y = {"plain": lib.zeros(3, dtype=lib.float64), "non_leaf": x * 2,
+             "float32": lib.zeros(3, dtype=lib.float32)}[base]
+        y.fill_(b)
+        w = lib.tensor([1.0, 2.0, 3.0], dtype=y.dtype)
+        gb, gx = lib.autograd.grad((y * w).sum(), (b, x), allow_unused=True)
+        return _np(y), _np(gb), _np(gx)
+    got, want = run(tl), run(torch)
+    for g, w in zip(got, want):
+        assert (g is None) == (w is None)
+        if w is not None:
+            _equal(g, w)
+    assert got[1] == 6.0
