@@ -152,3 +152,121 @@ def test_fill_with_a_tensor_value_gives_the_value_a_gradient_as_pytorch(torch, b
         if w is not None:
             _equal(g, w)
     assert got[1] == 6.0
+
+
+# -- c) max pooling: PyTorch's winner in every window ------------------------------------
+# PyTorch's CPU loop starts from -inf at the window's first cell inside the input and takes
+# a value that is greater than the best so far or NaN: ties go to the first maximum, NaNs
+# to the last NaN, an all -inf window to its first cell inside the input (never padding).
+# These pin the semantics of every max-pool path (the fused kernels, including the 2x2
+# stride-2 and 3x3 specialisations, the gather path for dilation/return_indices, adaptive).
+def _pool_both(torch, fn, x, upstream_seed=0, **kw):
+    """(tensorlite, torch) results: (values, indices or None, input gradient) with a random
+    upstream gradient."""
+    out = []
+    for lib in (tl, torch):
+        xt = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        f = fn(lib)
+        r = f(xt, **kw)
+        y, idx = r if isinstance(r, tuple) else (r, None)
+        g = np.random.default_rng(upstream_seed).standard_normal(tuple(y.shape))
+        (gx,) = lib.autograd.grad(y, (xt,), lib.tensor(g, dtype=lib.float64))
+        out.append((_np(y), None if idx is None else np.asarray(idx.numpy()), _np(gx)))
+    return out
+
+
+def _max_pool(lib):
+    return F.max_pool2d if lib is tl else lib.nn.functional.max_pool2d
+
+
+def _adaptive_max_pool(lib):
+    return F.adaptive_max_pool2d if lib is tl else lib.nn.functional.adaptive_max_pool2d
+
+
+def _assert_pool_same(got, want):
+    (y, i, g), (wy, wi, wg) = got, want
+    _equal(y, wy)
+    if wi is not None and i is not None:
+        np.testing.assert_array_equal(i, wi)
+    _equal(g, wg)
+
+
+@pytest.mark.parametrize("return_indices", [False, True])
+def test_max_pool_minus_inf_windows_with_padding_pick_the_first_input_cell(torch,
+                                                                           return_indices):
+    x = [[[[-INF, 1.0], [-INF, -INF]]]]
+    got, want = _pool_both(torch, _max_pool, x, kernel_size=2, padding=1,
+                           return_indices=return_indices)
+    _assert_pool_same(got, want)
+    if return_indices:
+        np.testing.assert_array_equal(got[1].ravel(), [0, 1, 2, 3])  # the issue's case
+    got_ones = _pool_both(torch, _max_pool, x, kernel_size=2, padding=1)[0]
+    assert np.count_nonzero(got_ones[2]) == 4  # every window's gradient reaches the input
+
+
+def test_max_pool_dilated_over_minus_inf_matches_pytorch(torch):
+    x = np.full((1, 1, 3, 3), -INF)
+    x[0, 0, 1, 1] = 1.0
+    for return_indices in (False, True):
+        got, want = _pool_both(torch, _max_pool, x, kernel_size=2, stride=1, padding=1,
+                               dilation=2, return_indices=return_indices)
+        _assert_pool_same(got, want)
+    # with a unit upstream gradient: PyTorch's [1, 2, 0, 2, 4, 0, 0, 0, 0]
+    xt = tl.tensor(x, dtype=tl.float64, requires_grad=True)
+    F.max_pool2d(xt, 2, stride=1, padding=1, dilation=2).sum().backward()
+    np.testing.assert_array_equal(_np(xt.grad).ravel(), [1, 2, 0, 2, 4, 0, 0, 0, 0])
+
+
+# windows: 2x2 stride 2 (its own kernel), 3x3 (unrolled), 2x3 with padding (the general
+# loop), and dilation / return_indices (the gather path)
+POOL_GEOMETRIES = [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1),
+                   dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1)),
+                   dict(kernel_size=2, stride=1, dilation=2),
+                   dict(kernel_size=3, stride=2, padding=1, return_indices=True),
+                   dict(kernel_size=2, padding=1, ceil_mode=True, return_indices=True)]
+
+
+@pytest.mark.parametrize("geometry", POOL_GEOMETRIES)
+@pytest.mark.parametrize("case", ["nans", "ties", "minus_inf", "mixed"])
+def test_max_pool_winner_with_nans_ties_and_minus_inf_matches_pytorch(torch, geometry, case):
+    rng = np.random.default_rng(len(case))
+    shape = (2, 3, 6, 6)
+    if case == "nans":  # several NaNs per window: the last one wins
+        x = np.where(rng.random(shape) < 0.5, NAN, rng.standard_normal(shape))
+    elif case == "ties":  # few distinct values: the first maximum wins
+        x = rng.integers(-1, 2, shape).astype(np.float64)
+    elif case == "minus_inf":
+        x = np.where(rng.random(shape) < 0.8, -INF, rng.standard_normal(shape))
+    else:
+        x = rng.choice([-INF, NAN, INF, 1.0, 1.0, -0.0, 0.0], size=shape)
+    got, want = _pool_both(torch, _max_pool, x, **geometry)
+    _assert_pool_same(got, want)
+
+
+def test_max_pool_several_nans_the_last_nan_takes_the_gradient_as_pytorch(torch):
+    x = [[[[1.0, NAN], [NAN, 2.0]]]]
+    for ri in (False, True):
+        got, want = _pool_both(torch, _max_pool, x, kernel_size=2, return_indices=ri)
+        _assert_pool_same(got, want)
+    _, idx = F.max_pool2d(tl.tensor(x), 2, return_indices=True)
+    assert idx.numpy().ravel().tolist() == [2]  # PyTorch 2.13 picks the last NaN
+
+
+@pytest.mark.parametrize("case", ["nans", "ties", "minus_inf"])
+@pytest.mark.parametrize("output_size", [1, (2, 3), 4])
+def test_adaptive_max_pool_winner_matches_pytorch(torch, case, output_size):
+    rng = np.random.default_rng(3)
+    shape = (2, 2, 5, 7)
+    x = {"nans": np.where(rng.random(shape) < 0.5, NAN, rng.standard_normal(shape)),
+         "ties": rng.integers(-1, 2, shape).astype(np.float64),
+         "minus_inf": np.where(rng.random(shape) < 0.9, -INF, 0.0)}[case]
+    got, want = _pool_both(torch, _adaptive_max_pool, x, output_size=output_size,
+                           return_indices=True)
+    _assert_pool_same(got, want)
+
+
+def test_max_pool_window_wholly_in_the_padding_is_refused():
+    # PyTorch 2.13 returns out-of-range indices here (and corrupts the heap in backward)
+    x = tl.tensor(np.ones((1, 1, 1, 3)))
+    with pytest.raises(ValueError, match="max_pool2d: .*covers no input cell"):
+        F.max_pool2d(x, (2, 2), (2, 3), (1, 1), (2, 1))
