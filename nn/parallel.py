@@ -31,12 +31,6 @@ __all__ = ["DistributedDataParallel"]
 _FIRST_BUCKET_BYTES = 1 << 20
 
 
-def _array(t: Any) -> np.ndarray:
-    # The Tensor's numpy array (slot `_data` once Tensor.data is a Tensor, `data` before).
-    a = getattr(t, "_data", None)
-    return t.data if a is None else a
-
-
 class _Bucket:
     """Gradients of a few parameters (one dtype) reduced by one all-reduce of ``flat``."""
 
@@ -159,14 +153,14 @@ class DistributedDataParallel(Module):
         if g.size == 1:
             return
         for p in self._params:
-            _coll._broadcast_array(g, _array(p), 0, False)
+            _coll._broadcast_array(g, p._data, 0, False)
             p._version[0] += 1
         self._broadcast_buffers()
 
     def _broadcast_buffers(self) -> None:
         g = self._group
         for b in self.module.buffers():
-            _coll._broadcast_array(g, _array(b), 0, False)
+            _coll._broadcast_array(g, b._data, 0, False)
             b._version[0] += 1
 
     def _build_buckets(self) -> None:
@@ -177,7 +171,7 @@ class DistributedDataParallel(Module):
         open_by_dtype: dict = {}
         where: list = [None] * len(self._params)
         for k in reversed(range(len(self._params))):
-            a = _array(self._params[k])
+            a = self._params[k]._data
             b = open_by_dtype.get(a.dtype)
             if b is not None:
                 limit = min(_FIRST_BUCKET_BYTES, cap) if b is buckets[0] else cap
@@ -276,7 +270,7 @@ class DistributedDataParallel(Module):
             # the bucket may already be on its way, so this cannot be averaged.
             raise RuntimeError(f"DistributedDataParallel: parameter {self._names[k]!r} received "
                                "its gradient twice in one backward pass")
-        self._mark_ready(k, _array(self._params[k].grad))
+        self._mark_ready(k, self._params[k].grad._data)
 
     def _mark_ready(self, k: int, grad: Optional[np.ndarray]) -> None:
         self._ready[k] = True
@@ -389,22 +383,18 @@ class DistributedDataParallel(Module):
 
     def _write_grad(self, k: int, values: np.ndarray) -> None:
         p = self._params[k]
-        shape = _array(p).shape
+        shape = p._data.shape
         grad = p.grad
         if grad is None:
             p.grad = tl.Tensor(values.reshape(shape).copy())
             return
-        a = _array(grad)
+        a = grad._data
         if type(grad._version) is _ag._OwnedVersion and a.flags.writeable:
             a[...] = values.reshape(shape)
             grad._version[0] += 1
         else:
             # Not an array the engine allocated for .grad (it may be shared): a fresh one.
-            fresh = values.reshape(shape).copy()
-            if hasattr(grad, "_data"):
-                grad._data = fresh
-            else:
-                grad.data = fresh
+            grad._data = values.reshape(shape).copy()
             grad._version = _ag._OwnedVersion([grad._version[0] + 1])
 
     # -- the rest of PyTorch's DDP surface ------------------------------------------------

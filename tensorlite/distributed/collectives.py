@@ -40,12 +40,6 @@ class ReduceOp(enum.Enum):
 _OP_CODE = {op: k for k, op in enumerate(ReduceOp)}
 
 
-def _array(t: Any) -> np.ndarray:
-    # The Tensor's numpy array (slot `_data` once Tensor.data is a Tensor, `data` before).
-    a = getattr(t, "_data", None)
-    return t.data if a is None else a
-
-
 def _mpi_op(MPI: Any, op: ReduceOp, dtype: np.dtype) -> Any:
     if dtype.kind == "b":
         # As PyTorch on bool tensors: SUM/MAX is "any", PRODUCT/MIN is "all".
@@ -96,7 +90,7 @@ def _tensor_array(op: str, t: Any, what: str = "tensor") -> np.ndarray:
     from ..tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"{op}: {what} must be a Tensor, got {type(t).__name__}")
-    a = _array(t)
+    a = t._data
     if a.dtype not in _DTYPE_CODE:
         raise TypeError(f"{op}: unsupported dtype {a.dtype}")
     if not a.flags.writeable:
