@@ -20,7 +20,8 @@ from .process_group import _check_group, _Group
 _DTYPES = [np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
                                  np.uint16, np.uint32, np.uint64, np.float32, np.float64)]
 _DTYPE_CODE = {dt: k for k, dt in enumerate(_DTYPES)}
-_COLLECTIVES = ["all_reduce", "broadcast", "all_gather", "reduce", "barrier"]
+_COLLECTIVES = ["all_reduce", "broadcast", "all_gather", "reduce", "barrier",
+                "broadcast_object_list"]
 _MAX_DIMS = 6  # dims beyond these are compared through the element count only
 
 
@@ -292,3 +293,17 @@ def barrier(group: Any = None, async_op: bool = False) -> Optional[Work]:
     g = _check_group("barrier", group)
     _agree("barrier", g, None)
     return _run(g, async_op, g.comm.Barrier, g.comm.Ibarrier, None)
+
+
+def broadcast_object_list(object_list: list, src: int = 0, group: Any = None) -> None:
+    """Replace the entries of ``object_list`` on every rank by rank ``src``'s (picklable
+    Python objects: a metrics dict, a decision). The list must have the same length on
+    every rank. Pickle is safe here: the bytes come from the job's own ranks."""
+    name = "broadcast_object_list"
+    g = _check_group(name, group)
+    if not isinstance(object_list, list):
+        raise TypeError(f"{name}: object_list must be a list, got {type(object_list).__name__}")
+    src = _check_rank(name, "src", src, g)
+    _agree(name, g, np.zeros(len(object_list), np.int64), root=src)
+    values = g.comm.bcast(object_list if g.rank == src else None, root=src)
+    object_list[:] = values

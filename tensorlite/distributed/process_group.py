@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from typing import Any, Optional
 
@@ -34,6 +35,23 @@ def is_available() -> bool:
 
 def is_mpi_available() -> bool:
     return importlib.util.find_spec("mpi4py") is not None
+
+
+# Environment variables through which launchers tell a process how many ranks the job has
+# (Open MPI's mpirun, MPICH/Intel MPI's hydra and PMI, MVAPICH, Slurm's srun).
+_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE",
+                   "SLURM_STEP_NUM_TASKS")
+
+
+def launched_by_mpi() -> bool:
+    """True when this process is one of several ranks started by an MPI launcher (read
+    from the environment, without starting MPI): how ``python -m models train`` knows to
+    train data parallel."""
+    for name in _SIZE_VARIABLES:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 1:
+            return True
+    return False
 
 
 def _import_mpi(op: str) -> Any:
@@ -115,6 +133,16 @@ def _check_group(op: str, group: Any) -> _Group:
     if group is not None and group is not g:
         raise ValueError(f"{op}: only the default group (group=None) is supported")
     return g
+
+
+def _local_size() -> int:
+    """How many ranks of the default group run on this machine (they share its cores)."""
+    g = _require("_local_size")
+    node = g.comm.Split_type(g.MPI.COMM_TYPE_SHARED)
+    try:
+        return node.Get_size()
+    finally:
+        node.Free()
 
 
 def is_initialized() -> bool:
