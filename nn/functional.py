@@ -33,6 +33,7 @@ __all__ = [
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss",
     "normalize", "cosine_similarity", "pairwise_distance",
 ]
 
@@ -861,6 +862,40 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if weight is not None:
         loss = loss * weight.to(input.dtype)
     return _reduce(op, loss, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                         size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities in [0, 1] (each log clamped at -100, as
+    PyTorch); for logits use ``binary_cross_entropy_with_logits``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import binary_cross_entropy as _bce
+    return _bce(input, target, weight, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+            reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
+    """|input - target|, reduced by 'mean' (default), 'sum' or 'none'."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import l1_loss as _l1_loss
+    return _l1_loss(input, target, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+                   reduce: Optional[bool] = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import smooth_l1_loss as _smooth_l1_loss
+    return _smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
+    from tensorlite.ops.loss import huber_loss as _huber_loss
+    return _huber_loss(input, target, reduction, delta)
 
 
 # ---------------------------------------------------------------------------------------
