@@ -434,3 +434,23 @@ def test_pytorch_2_13_batch_norm_backward_is_wrong_on_odd_channels_last_strides(
     grads = torch.autograd.grad(y, (xt, wt, bt), torch.tensor(g))
     for a, want in zip(grads, ref[1:]):
         assert not np.allclose(_np(a), want, rtol=1e-3, atol=1e-3)  # backward wrong
+
+
+# -- d) grouped conv2d of an unbatched input keeps a NaN weight inside its group ------------
+@pytest.mark.parametrize("groups, k, padding", [(2, 1, 0), (2, 3, 1), (4, 3, 1), (3, 2, 0)])
+def test_grouped_conv2d_unbatched_nan_weight_stays_in_its_group(torch, groups, k, padding):
+    rng = np.random.default_rng(groups + k)
+    c_in, c_out = 2 * groups, 2 * groups
+    w = rng.standard_normal((c_out, c_in // groups, k, k))
+    w[0, 0, 0, 0] = NAN  # group 0 only (output channels 0 and 1)
+    x = rng.standard_normal((c_in, 5, 5))
+
+    def fn(lib, xt, wt):
+        conv = F.conv2d if lib is tl else lib.nn.functional.conv2d
+        return conv(xt, wt, groups=groups, padding=padding)
+    out, (gx, gw) = _run(tl, fn, [x, w], upstream=rng.standard_normal(fn(tl, tl.tensor(x),
+                                                                          tl.tensor(w)).shape))
+    assert np.isnan(out[0]).any() and not np.isnan(out[2:]).any()  # other groups untouched
+    assert not np.isnan(gx[c_in // groups:]).any() and not np.isnan(gw[2:]).any()
+    want, (wgx, wgw) = _run(torch, fn, [x, w], upstream=rng.standard_normal(out.shape))
+    assert (np.isnan(want) == np.isnan(out)).all()
