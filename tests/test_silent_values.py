@@ -454,3 +454,17 @@ def test_grouped_conv2d_unbatched_nan_weight_stays_in_its_group(torch, groups, k
     assert not np.isnan(gx[c_in // groups:]).any() and not np.isnan(gw[2:]).any()
     want, (wgx, wgw) = _run(torch, fn, [x, w], upstream=rng.standard_normal(out.shape))
     assert (np.isnan(want) == np.isnan(out)).all()
+
+
+# -- found by the differential fuzzer (tests/test_fuzz_torch.py) ---------------------------
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+def test_smooth_l1_and_huber_gradients_at_infinite_and_nan_differences_match_pytorch(torch,
+                                                                                    name):
+    # d = -inf - -inf is NaN (gradient NaN); 0.82 - inf is -inf (gradient -1, not NaN)
+    x, t = [-INF, 0.82, NAN, 3.0, 0.1], [-INF, INF, 1.0, 1.0, 0.3]
+
+    def fn(lib, a, b):
+        f = getattr(F if lib is tl else lib.nn.functional, name)
+        return f(a, b.detach(), reduction="sum")
+    out, (gx, _) = _same(torch, fn, x, t)
+    np.testing.assert_array_equal(gx[[1, 3]], [-1.0, 1.0])
