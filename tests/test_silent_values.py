@@ -468,3 +468,13 @@ def test_smooth_l1_and_huber_gradients_at_infinite_and_nan_differences_match_pyt
         return f(a, b.detach(), reduction="sum")
     out, (gx, _) = _same(torch, fn, x, t)
     np.testing.assert_array_equal(gx[[1, 3]], [-1.0, 1.0])
+
+
+@pytest.mark.parametrize("value", [1e308, 1e-310, -3.0])
+def test_two_norm_of_one_element_is_its_absolute_value_as_pytorch(torch, value):
+    # squaring first gave inf for 1e308 and 0 for the subnormal 1e-310
+    out, _ = _same(torch, lambda lib, x: lib.linalg.vector_norm(x, 2, dim=1), [[value], [2.0]])
+    np.testing.assert_array_equal(out, [abs(value), 2.0])
+    a = F.cosine_similarity(tl.tensor([0.82], dtype=tl.float64),
+                            tl.tensor([1e308], dtype=tl.float64), dim=0)
+    assert _np(a) == 1.0  # was NaN
