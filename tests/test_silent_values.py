@@ -478,3 +478,11 @@ def test_two_norm_of_one_element_is_its_absolute_value_as_pytorch(torch, value):
     a = F.cosine_similarity(tl.tensor([0.82], dtype=tl.float64),
                             tl.tensor([1e308], dtype=tl.float64), dim=0)
     assert _np(a) == 1.0  # was NaN
+
+
+def test_conv_transpose2d_refuses_fewer_input_channels_than_groups():
+    x = tl.tensor(np.zeros((2, 0, 1, 2)))
+    w = tl.tensor(np.zeros((0, 2, 1, 1)))
+    with pytest.raises(ValueError, match="conv_transpose2d: groups=3 must divide the input "
+                                         "channels \\(0\\) and be at most their number"):
+        F.conv_transpose2d(x, w, groups=3)

@@ -219,8 +219,10 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: A
     if w.shape[0] != c:
         raise ValueError(f"{op}: input has {c} channels but weight {shape_str(w.shape)} expects "
                          f"{w.shape[0]}")
-    if c % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input channels ({c})")
+    if c % groups or c < groups:
+        # c < groups: zero input channels cannot be split into groups (PyTorch refuses too)
+        raise ValueError(f"{op}: groups={groups} must divide the input channels ({c}) and "
+                         "be at most their number")
     for k in range(2):
         if output_padding[k] >= max(stride[k], dilation[k]):
             raise ValueError(f"{op}: output_padding {output_padding} must be smaller than stride "
