@@ -181,7 +181,10 @@ register(OpInfo("take_along_dim_flat", lambda x, idx, dim: O.take_along_dim(x, i
                 lambda x, idx, dim: np.take(x.reshape(-1), idx.reshape(-1)),
                 _dim_samples(more=lambda d, s, k: ((_rng(d).integers(
                     0, int(np.prod(s)), (3, 2)),), {})),
-                (S.GetItem, S.IndexAdd), lambda t, x, idx, dim: t.take_along_dim(x, idx)))
+                (S.GetItem, S.IndexAdd), lambda t, x, idx, dim: t.take_along_dim(x, idx),
+                # PyTorch 2.13 flattens with view(-1), which refuses a non-contiguous input
+                # ("view size is not compatible"); the flattened gather is well defined
+                fuzz_skip=lambda case: case.layouts[0] in ("transposed", "strided")))
 
 
 # -- narrow, roll, tril/triu, diagonal/diag -------------------------------------------------
