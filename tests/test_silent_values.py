@@ -486,3 +486,9 @@ def test_conv_transpose2d_refuses_fewer_input_channels_than_groups():
     with pytest.raises(ValueError, match="conv_transpose2d: groups=3 must divide the input "
                                          "channels \\(0\\) and be at most their number"):
         F.conv_transpose2d(x, w, groups=3)
+
+
+def test_div_gradient_of_the_divisor_does_not_overflow_in_between(torch):
+    out, (ga, gb) = _same(torch, lambda lib, a, b: a / b, [1e308, 3.0], [2.09240422, 0.5],
+                          upstream=[-3.0, 2.0])
+    assert np.isfinite(gb[0])  # -g * (a / b) / b = 6.9e307; -g * a / (b * b) overflowed

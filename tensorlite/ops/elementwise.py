@@ -80,7 +80,9 @@ class Div(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = unbroadcast(g / b, ctx.shapes[0]) if need_a else None
-        gb = unbroadcast(-g * a / (b * b), ctx.shapes[1]) if need_b else None
+        # PyTorch's order, (a / b) / b: g * a or b * b would overflow first (a = 1e308,
+        # b = 2.09 gave -inf, not -5.1e307)
+        gb = unbroadcast(-g * ((a / b) / b), ctx.shapes[1]) if need_b else None
         return ga, gb
 
 
