@@ -619,9 +619,10 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     each window is found on the arrays, then gathered by differentiable indexing, so the
     gradient goes to that one element (the first maximum in row-major window order, as in
     PyTorch) and double backward works."""
-    from tensorlite.ops.pool import _check_input, _out_len
+    from tensorlite.ops.pool import _check_input, _out_len, check_nonempty
     op = "max_pool2d"
     _check_input(op, input)
+    check_nonempty(op, input)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     k = pair(op, "kernel_size", kernel_size, 1)

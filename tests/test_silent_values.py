@@ -492,3 +492,27 @@ def test_div_gradient_of_the_divisor_does_not_overflow_in_between(torch):
     out, (ga, gb) = _same(torch, lambda lib, a, b: a / b, [1e308, 3.0], [2.09240422, 0.5],
                           upstream=[-3.0, 2.0])
     assert np.isfinite(gb[0])  # -g * (a / b) / b = 6.9e307; -g * a / (b * b) overflowed
+
+
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d", "max_pool2d_indices"])
+@pytest.mark.parametrize("shape", [(1, 1, 0, 1), (2, 0, 3, 3), (0, 3, 3)])
+def test_pooling_refuses_empty_channel_or_spatial_dims_as_pytorch(torch, pool, shape):
+    kw = {"return_indices": True} if pool == "max_pool2d_indices" else {}
+    name = pool.replace("_indices", "")
+    with pytest.raises(Exception):
+        getattr(torch.nn.functional, name)(torch.zeros(shape), (2, 1), **kw)
+    with pytest.raises(ValueError, match=f"{name}: expected non-zero channel and spatial"):
+        getattr(F, name)(tl.zeros(shape), (2, 1), **kw)
+
+
+def test_pooling_of_an_empty_batch_is_allowed_as_pytorch():
+    assert F.max_pool2d(tl.zeros((0, 2, 4, 4)), 2).shape == (0, 2, 2, 2)
+
+
+def test_conv_refuses_weights_without_output_channels_as_pytorch(torch):
+    with pytest.raises(ValueError, match="conv2d: the weight \\(0, 1, 1, 1\\) has 0 output "
+                                         "channels, fewer than groups=1"):
+        F.conv2d(tl.zeros((0, 1, 1, 1)), tl.zeros((0, 1, 1, 1)))
+    with pytest.raises(ValueError, match="conv_transpose2d: the weight \\(1, 0, 1, 1\\) has no "
+                                         "output channels"):
+        F.conv_transpose2d(tl.zeros((1, 1, 1, 1)), tl.zeros((1, 0, 1, 1)))
