@@ -279,7 +279,9 @@ register(OpInfo("var", O.var, lambda x, dim, keepdim: np.var(x, _reduce_dims(x, 
 register(OpInfo("std", O.std, lambda x, dim, keepdim: np.std(x, _reduce_dims(x, dim), ddof=1,
                                                             keepdims=keepdim),
                 reduce_samples(single_dim=True, unique=True, min_side=2), (R.Sum, R._StdSqrt),
-                lambda t, x, dim, keepdim: x.std(dim, keepdim=keepdim)))
+                lambda t, x, dim, keepdim: x.std(dim, keepdim=keepdim),
+                fuzz_known="float32 values near 3e38: the squared deviations overflow to inf "
+                           "where PyTorch's std (float64 accumulation) is finite"))
 
 
 def _np_logsumexp(x, dim, keepdim):
@@ -568,7 +570,10 @@ def _np_pad_mode(mode):
 for _mode in ("reflect", "replicate", "circular"):
     register(OpInfo(f"pad_{_mode}", lambda x, pad, _m=_mode: O.pad(x, pad, _m),
                     _np_pad_mode(_mode), _pad_mode_samples(_mode), (),
-                    lambda t, x, pad, _m=_mode: t.nn.functional.pad(x, pad, mode=_m)))
+                    lambda t, x, pad, _m=_mode: t.nn.functional.pad(x, pad, mode=_m),
+                    fuzz_known=None if _mode == "circular" else
+                    "an input with an empty non-batch dim: PyTorch refuses it even where "
+                    "no padding touches that dim; tensorlite pads"))
 
 # ---------------------------------------------------------------------------------------
 # matmul and softmax
