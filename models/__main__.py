@@ -160,7 +160,7 @@ def cmd_list() -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
     from tensorlite import distributed as dist
-    if args.nproc and not dist.launched_by_mpi():
+    if args.nproc and args.nproc > 1 and not dist.launched_by_mpi():
         return _launch_ranks(args)
     spec = registry.get(args.name)
     parallel = dist.launched_by_mpi()

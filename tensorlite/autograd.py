@@ -31,6 +31,7 @@ _make: Any = None
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "backward", "grad", "RemovableHandle",
+    "queue_callback",
 ]
 
 
@@ -895,7 +896,7 @@ def _run_post_accumulate_hooks(leaf: Any) -> None:
     for h in tuple(hooks):  # a hook may remove itself
         if h(leaf) is not None:
             name = getattr(h, "__name__", type(h).__name__)
-            raise RuntimeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
+            raise TypeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
                                "must return None (they may change .grad in place)")
 
 
