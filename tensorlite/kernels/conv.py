@@ -131,11 +131,12 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * (wd if wide else wo))
     geometry = (kh, kw) + _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
-        gw = np.empty((o, cg * kh * kw), dtype=x.dtype)
+        gw = np.zeros((o, cg * kh * kw), dtype=x.dtype)
         _backward_weight_images(x, gy, gw, 0, n, *geometry, batch)
     else:
-        # One partial gradient per thread, summed here: no two threads write one cell.
-        partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
+        # One partial gradient per thread slot (the kernel adds into it), summed here: no
+        # two threads write one cell; a slot whose thread never ran stays zero.
+        partial = np.zeros((threads, o, cg * kh * kw), dtype=x.dtype)
         with single_threaded_blas():
             parallel_chunks(n, threads, lambda t, first, stop: _backward_weight_images(
                 x, gy, partial[t], first, stop, *geometry, batch))
@@ -419,7 +420,7 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
                             wide, batch):
     """x: (N, C, H, W), gy: (N, O, Ho, Wo), gw: (O, C//groups*kh*kw); float32/64, C-contiguous.
 
-    Writes gw, the weight gradient summed over images first:stop.
+    Adds to gw the weight gradient summed over images first:stop.
     """
     n_img = x.shape[0]
     o = gy.shape[1]
@@ -432,7 +433,6 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
     p = ho * rw
     gy4 = gy.reshape((n_img, groups, og, ho * wo))
     gw3 = gw.reshape((groups, og, k))
-    gw[:] = 0.0
     cols_buf = np.empty(k * batch * p, dtype=x.dtype)
     gyb_buf = np.empty(og * batch * p, dtype=x.dtype)
     prod = np.empty((og, k), dtype=x.dtype)
