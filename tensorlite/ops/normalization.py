@@ -34,7 +34,7 @@ def _dims_shape(x: Tensor) -> tuple:
 
 
 def _param(t: Optional[Tensor], c: int, fill: float, dtype) -> np.ndarray:
-    return np.full(c, fill, dtype) if t is None else t.data
+    return np.full(c, fill, dtype) if t is None else t._data
 
 
 class BatchNormTrain(Function):
@@ -47,7 +47,7 @@ class BatchNormTrain(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps, stats):
         c = x.shape[1]
-        xd = x.data
+        xd = x._data
         y, mean, var, rstd = K.train_forward(xd, _param(weight, c, 1.0, xd.dtype),
                                              _param(bias, c, 0.0, xd.dtype), eps)
         ctx.save_for_backward(x, weight)
@@ -61,7 +61,7 @@ class BatchNormTrain(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if not _ag.is_grad_enabled():
             c = x.shape[1]
-            gx, gw, gb = K.train_backward(x.data, g.data, _param(weight, c, 1.0, x.dtype),
+            gx, gw, gb = K.train_backward(x._data, g._data, _param(weight, c, 1.0, x.dtype),
                                           ctx.mean, ctx.rstd, need_x)
             return (_const(gx) if need_x else None, _const(gw) if need_w else None,
                     _const(gb) if need_b else None)
@@ -88,14 +88,14 @@ class BatchNormEval(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
-        xd = x.data
+        xd = x._data
         dt = xd.dtype
         inv = (1.0 / np.sqrt(running_var.astype(dt) + dt.type(eps))).astype(dt)
         mean = running_mean.astype(dt)
-        scale = inv if weight is None else weight.data * inv
+        scale = inv if weight is None else weight._data * inv
         shift = -mean * scale
         if bias is not None:
-            shift = shift + bias.data
+            shift = shift + bias._data
         ctx.save_for_backward(x, weight)
         ctx.scale, ctx.mean, ctx.inv = scale, mean.astype(np.float64), inv
         y = K.eval_forward(xd, scale.astype(dt, copy=False), shift.astype(dt, copy=False))
@@ -106,7 +106,7 @@ class BatchNormEval(Function):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         if not _ag.is_grad_enabled():
-            gx, gw, gb = K.eval_backward(x.data, g.data, ctx.scale, ctx.mean,
+            gx, gw, gb = K.eval_backward(x._data, g._data, ctx.scale, ctx.mean,
                                          ctx.inv.astype(np.float64), need_x)
             return (_const(gx) if need_x else None, _const(gw) if need_w else None,
                     _const(gb) if need_b else None)
