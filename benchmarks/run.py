@@ -279,6 +279,12 @@ def main(argv=None) -> int:
     if args.threads:
         import numba
         numba.set_num_threads(args.threads)
+        try:  # our numpy's BLAS too (PyTorch's own pool follows set_num_threads)
+            from threadpoolctl import threadpool_limits
+            import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot uses scipy's BLAS)
+            threadpool_limits(args.threads, user_api="blas")
+        except ImportError:
+            pass
         if torch is not None:
             torch.set_num_threads(args.threads)
     rows = []

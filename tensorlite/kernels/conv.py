@@ -32,6 +32,8 @@ C-contiguous and pick the chunking.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from numba import njit, uintp
 
@@ -66,6 +68,14 @@ def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
     return threads, batch
 
 
+def _serial_blas(n_images: int):
+    """BLAS's threads for the serial path: one thread for a batch of images (its per-image
+    GEMMs are too small to pay for a second thread, and a multi-threaded BLAS waits for a
+    worker that cannot run when another process holds the second core: 30x slower
+    measured on a busy machine), BLAS's own choice for a single image."""
+    return single_threaded_blas() if n_images > 1 else contextlib.nullcontext()
+
+
 def _wide(stride: tuple, padding: tuple, wo: int, wd: int) -> bool:
     """Use the wide column layout (see the module docstring)?"""
     # With wo == wd the ordinary layout already copies whole rows.
@@ -91,7 +101,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * (wd if wide else wo))
     geometry = _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
-        _forward_images(x, w, y, 0, n, *geometry, batch)
+        with _serial_blas(n):
+            _forward_images(x, w, y, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
             parallel_chunks(n, threads, lambda t, first, stop: _forward_images(
@@ -117,7 +128,8 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * (gx.shape[3] if wide else wo))
     geometry = _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
-        _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
+        with _serial_blas(n):
+            _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
             parallel_chunks(n, threads, lambda t, first, stop: _backward_input_images(
@@ -144,7 +156,8 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
     geometry = (kh, kw) + _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
         gw = np.zeros((o, cg * kh * kw), dtype=x.dtype)
-        _backward_weight_images(x, gy, gw, 0, n, *geometry, batch)
+        with _serial_blas(n):
+            _backward_weight_images(x, gy, gw, 0, n, *geometry, batch)
     else:
         # One partial gradient per thread slot (the kernel adds into it), summed here: no
         # two threads write one cell; a slot whose thread never ran stays zero.
@@ -799,32 +812,61 @@ def _strided(x: np.ndarray, stride: tuple) -> np.ndarray:
     return x.reshape(x.shape[0], x.shape[1], -1), x.shape[2:]
 
 
+def _pointwise_split(n: int, macs: int, call) -> None:
+    """call(slot, first, stop) over image ranges, BLAS held to one thread (see conv2d)."""
+    threads = 1 if macs < _SERIAL_MACS else num_threads(n)
+    with _serial_blas(n) if threads == 1 else single_threaded_blas():
+        parallel_chunks(n, threads, call)
+
+
 def pointwise_forward(x: np.ndarray, w: np.ndarray, stride: tuple) -> np.ndarray:
     """y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C, 1, 1), no padding."""
     xs, hw = _strided(x, tuple(stride))
-    y = np.matmul(w.reshape(w.shape[0], w.shape[1]), xs)
-    return y.reshape(x.shape[0], w.shape[0], hw[0], hw[1])
+    n, c, p = xs.shape
+    o = w.shape[0]
+    w2 = np.ascontiguousarray(w.reshape(o, c))
+    y = np.empty((n, o, p), dtype=xs.dtype)
+    _pointwise_split(n, n * o * c * p, lambda t, first, stop: np.matmul(
+        w2, xs[first:stop], out=y[first:stop]))
+    return y.reshape(n, o, hw[0], hw[1])
 
 
 def pointwise_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple,
                              stride: tuple) -> np.ndarray:
     """gx (N, C, H, W) of the 1x1 conv2d from gy (N, O, Ho, Wo) and w (O, C, 1, 1)."""
     n, o, ho, wo = gy.shape
-    g = np.matmul(w.reshape(o, w.shape[1]).T, np.ascontiguousarray(gy).reshape(n, o, -1))
-    g = g.reshape(n, w.shape[1], ho, wo)
+    c = w.shape[1]
+    wt = np.ascontiguousarray(w.reshape(o, c).T)
+    g3 = np.ascontiguousarray(gy).reshape(n, o, -1)
     h, wd = int(input_hw[0]), int(input_hw[1])
-    if tuple(stride) == (1, 1) and (ho, wo) == (h, wd):
+    direct = tuple(stride) == (1, 1) and (ho, wo) == (h, wd)
+    g = np.empty((n, c, h, wd) if direct else (n, c, ho * wo), dtype=gy.dtype)
+    g3out = g.reshape(n, c, -1)
+    _pointwise_split(n, n * o * c * ho * wo, lambda t, first, stop: np.matmul(
+        wt, g3[first:stop], out=g3out[first:stop]))
+    if direct:
         return g
-    gx = np.zeros((n, w.shape[1], h, wd), dtype=gy.dtype)
-    gx[:, :, ::stride[0], ::stride[1]][:, :, :ho, :wo] = g
+    gx = np.zeros((n, c, h, wd), dtype=gy.dtype)
+    gx[:, :, ::stride[0], ::stride[1]][:, :, :ho, :wo] = g.reshape(n, c, ho, wo)
     return gx
 
 
 def pointwise_backward_weight(x: np.ndarray, gy: np.ndarray, stride: tuple) -> np.ndarray:
     """gw (O, C, 1, 1) of the 1x1 conv2d from x (N, C, H, W) and gy (N, O, Ho, Wo)."""
     xs, _ = _strided(x, tuple(stride))
-    n, o = gy.shape[0], gy.shape[1]
+    n, c, p = xs.shape
+    o = gy.shape[1]
     g3 = np.ascontiguousarray(gy).reshape(n, o, -1)
-    # sum_n gy[n] @ xs[n]^T as one product: (O, N*P) @ (N*P, C).
-    gw = np.dot(g3.transpose(1, 0, 2).reshape(o, -1), xs.transpose(0, 2, 1).reshape(-1, xs.shape[1]))
-    return gw.reshape(o, xs.shape[1], 1, 1)
+    threads = 1 if n * o * c * p < _SERIAL_MACS else num_threads(n)
+    partial = np.zeros((threads, o, c), dtype=xs.dtype)
+    scratch = np.empty((threads, o, c), dtype=xs.dtype)
+
+    def piece(t, first, stop):
+        # sum over images of gy[n] @ xs[n]^T, one product per image into this slot.
+        for i in range(first, stop):
+            np.matmul(g3[i], xs[i].T, out=scratch[t])
+            partial[t] += scratch[t]
+    with _serial_blas(n) if threads == 1 else single_threaded_blas():
+        parallel_chunks(n, threads, piece)
+    gw = partial[0] if threads == 1 else partial.sum(axis=0)
+    return gw.reshape(o, c, 1, 1)
