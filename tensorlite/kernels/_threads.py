@@ -52,12 +52,28 @@ _backoff = 0.001
 _MAX_BACKOFF = 0.25
 
 
+_count = None  # numba's per-thread count getter, once its threading layer is up
+
+
+def _numba_threads() -> int:
+    # numba.get_num_threads() takes a multiprocessing lock on every call (0.1-0.5 ms on a
+    # busy machine, 30 times a ResNet step); after the first call the layer is up and
+    # its getter can be called directly.
+    global _count
+    if _count is None:
+        n = numba.get_num_threads()
+        from numba.np.ufunc import parallel
+        _count = getattr(parallel, "_get_num_threads", None) or numba.get_num_threads
+        return n
+    return _count()
+
+
 def num_threads(limit: int) -> int:
     """Threads to use for ``limit`` independent items: at most numba's thread count, and
     one while the back-off after a slow worker lasts."""
     if _serial_until and time.perf_counter() < _serial_until:
         return 1
-    return max(1, min(numba.get_num_threads(), int(limit)))
+    return max(1, min(_numba_threads(), int(limit)))
 
 
 def _record(work: float, wait: float, share: float) -> None:
