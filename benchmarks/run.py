@@ -4,6 +4,10 @@ process (interleaved rounds, medians), printed as a table and saved as JSON.
     python -m benchmarks                 # all workloads
     python -m benchmarks conv lstm       # only those whose name contains a word
     python -m benchmarks --json out.json
+    python -m benchmarks --target avx2   # numba, BLAS and PyTorch held to AVX2 (see machine.py)
+
+Every result records the machine (benchmarks/machine.py: CPU model, the CPU and vector ISA
+numba compiles for, threads, the BLAS libraries and their kernels, the load average).
 """
 from __future__ import annotations
 
@@ -11,11 +15,13 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks import machine  # noqa: E402  (imports neither numpy nor numba)
 import tensorlite as tl  # noqa: E402  (before numpy: see tensorlite/__init__.py)
 import numpy as np  # noqa: E402
 from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
@@ -212,8 +218,8 @@ def w_lstm_lm(torch):
 
 MARKDOWN = """# Performance relative to PyTorch
 
-Written by `python -m benchmarks --markdown docs/performance.md` on {date}
-(torch {torch}, numpy {numpy}, 2 cores). Each workload is forward + backward (training
+Written by `python -m benchmarks{target_flag} --markdown docs/performance.md` on {date}
+(torch {torch}, numpy {numpy}). Machine: {machine}. Each workload is forward + backward (training
 steps include the optimizer), float32, timed for ours and PyTorch alternately in one
 process; figures are medians of the rounds. Ratio = ours / PyTorch (below 1 is faster).
 On the shared 2-vCPU development machine both columns move by up to a third from one run
@@ -239,10 +245,25 @@ def main(argv=None) -> int:
     p.add_argument("only", nargs="*", help="run only groups whose name contains one of these")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--markdown", default=None, help="also write the table as Markdown here")
-    p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "results", "latest.json"))
+    p.add_argument("--json", default=None,
+                   help="default: benchmarks/results/latest.json (latest-avx2.json, ...)")
+    p.add_argument("--target", choices=machine.TARGETS, default="host",
+                   help="the CPU to compile for: host, or avx2 (Zen 3 features; BLAS and "
+                        "PyTorch held to AVX2 too), run in a child process")
     args = p.parse_args(argv)
+    if not machine.in_target(args.target):
+        # numba, OpenBLAS and PyTorch read their ISA settings when they load: start afresh.
+        env = dict(os.environ, **machine.target_env(args.target))
+        cmd = [sys.executable, "-m", "benchmarks"] + list(sys.argv[1:] if argv is None else argv)
+        return subprocess.call(cmd, env=env, cwd=os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+    if args.json is None:
+        args.json = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                 "latest.json" if args.target == "host"
+                                 else f"latest-{args.target}.json")
     torch = try_torch()
+    info = machine.describe()
+    print(machine.summary(info), flush=True)
     rows = []
     for name, make in GROUPS:
         if args.only and not any(w in name for w in args.only):
@@ -258,7 +279,8 @@ def main(argv=None) -> int:
                 flush=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
             "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
-            "cpus": os.cpu_count(), "rows": rows}
+            "cpus": os.cpu_count(), "target": args.target, "machine": info,
+            "rows": rows}
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(meta, f, indent=2)
@@ -266,6 +288,9 @@ def main(argv=None) -> int:
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(MARKDOWN.format(date=meta["date"], torch=meta["torch"], numpy=meta["numpy"],
+                                    machine=machine.summary(info),
+                                    target_flag="" if args.target == "host"
+                                    else f" --target {args.target}",
                                     rows="\n".join(
                 f"| {r['name']} | {r['ours_ms']:.3f} | "
                 f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '.3f')} | "
