@@ -58,7 +58,7 @@ class ImageClassification(Task):
             logits = model(self._prepare(x[idx], False))
             target = tl.from_numpy(y[idx])
             total += F.cross_entropy(logits, target, reduction="sum").item()
-            correct += int((logits.data.argmax(1) == y[idx]).sum())
+            correct += int((logits._data.argmax(1) == y[idx]).sum())
         return {"loss": total / len(y), "accuracy": correct / len(y)}
 
 
@@ -210,5 +210,5 @@ class TextClassification(Task):
             x = tl.from_numpy(pad_batch([seqs[i] for i in idx], max_len=self.max_len))
             logits = model(x)
             total += F.cross_entropy(logits, tl.from_numpy(y[idx]), reduction="sum").item()
-            correct += int((logits.data.argmax(1) == y[idx]).sum())
+            correct += int((logits._data.argmax(1) == y[idx]).sum())
         return {"loss": total / len(y), "accuracy": correct / len(y)}

@@ -96,9 +96,9 @@ class _Linear(Function):
     def forward(ctx, x, w, b):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
-        y = np.dot(x.data, w.data.T)
+        y = np.dot(x._data, w._data.T)
         if b is not None:
-            y += b.data
+            y += b._data
         return y
 
     @staticmethod
@@ -106,9 +106,9 @@ class _Linear(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if not tl.is_grad_enabled():
-            gd = g.data
-            return (_const(np.dot(gd, w.data)) if need_x else None,
-                    _const(np.dot(gd.T, x.data)) if need_w else None,
+            gd = g._data
+            return (_const(np.dot(gd, w._data)) if need_x else None,
+                    _const(np.dot(gd.T, x._data)) if need_w else None,
                     _const(_column_sums(gd)) if need_b else None)
         return (g.matmul(w) if need_x else None,
                 g.t().matmul(x) if need_w else None,
@@ -181,7 +181,7 @@ class _Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        xd = x.data
+        xd = x._data
         return np.maximum(xd, 0) + np.log1p(np.exp(-np.abs(xd)))
 
     @staticmethod
@@ -195,7 +195,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     check_float("softplus", "input", input)
     y = _Softplus.apply(input) if beta == 1 else _Softplus.apply(input * beta) / beta
     if threshold is not None:
-        above = input.data * beta > threshold
+        above = input._data * beta > threshold
         if above.any():
             y = tl.where(_const(above), input, y)
     return y
@@ -281,7 +281,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     ``num_classes=-1`` means max(index) + 1. Not differentiable (an integer result).
     """
     op = "one_hot"
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor, got dtype {idx.dtype}")
     if num_classes == -1:
@@ -396,9 +396,9 @@ class _Normalize(Function):
         if weight is None:
             y = xhat.copy()
         else:
-            y = xhat * weight.data
+            y = xhat * weight._data
         if bias is not None:
-            y += bias.data
+            y += bias._data
         return y
 
     @staticmethod
@@ -407,13 +407,13 @@ class _Normalize(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dims = ctx.dims
         if not tl.is_grad_enabled():
-            gd, xhat = g.data, xhat_t.data
+            gd, xhat = g._data, xhat_t._data
             gx = gw = gb = None
-            gxhat = gd if weight is None else gd * weight.data
+            gxhat = gd if weight is None else gd * weight._data
             if need_x:
                 gx = gxhat - gxhat.mean(axis=dims, keepdims=True)
                 gx -= xhat * (gxhat * xhat).mean(axis=dims, keepdims=True)
-                gx *= rstd_t.data
+                gx *= rstd_t._data
                 gx = _const(gx)
             if need_w:
                 gw = _const(_sum_to(gd * xhat, weight.shape))
@@ -494,7 +494,7 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {shape_str(input.shape)}")
-        xd = input.data
+        xd = input._data
         mean = xd.mean(axis=dims, keepdims=True)
         centered = xd - mean
         var = np.square(centered).mean(axis=dims, keepdims=True)
@@ -508,8 +508,8 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
     # Fold the constant statistics into one scale and shift: y = x * scale + shift.
-    inv = 1.0 / np.sqrt(running_var.data.astype(input.dtype) + eps)
-    mean = running_mean.data.astype(input.dtype)
+    inv = 1.0 / np.sqrt(running_var._data.astype(input.dtype) + eps)
+    mean = running_mean._data.astype(input.dtype)
     if weight is None:
         scale = _const(inv.reshape(shape))
         shift = _const((-mean * inv).reshape(shape))
@@ -526,7 +526,7 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
 
 def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:
     # Exponential moving average, in place (the buffer's identity and dtype are kept).
-    stat.data[...] = (1 - momentum) * stat.data + momentum * batch_value
+    stat._data[...] = (1 - momentum) * stat._data + momentum * batch_value
     stat._version[0] += 1
 
 
@@ -553,7 +553,7 @@ def layer_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]],
                              f"{shape_str(t.shape)}")
         _check_same_dtype(op, input, name, t)
     dims = tuple(range(input.ndim - k, input.ndim))
-    xd = input.data
+    xd = input._data
     centered = xd - xd.mean(axis=dims, keepdims=True)
     var = np.square(centered).mean(axis=dims, keepdims=True)
     return _normalize(input, weight, bias, centered, var, eps, dims)
@@ -634,7 +634,7 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     extra = tuple(max(0, (o - 1) * ss + e - size - pp)
                   for o, ss, e, size, pp in zip((ho, wo), s, eff, (h, w), p))
     xp = tl.pad(x, (p[1], extra[1], p[0], extra[0]), value=-np.inf)
-    xd = xp.data
+    xd = xp._data
     rows = np.arange(ho)[:, None] * s[0] + np.arange(k[0])[None, :] * dilation[0]   # (ho, kh)
     cols = np.arange(wo)[:, None] * s[1] + np.arange(k[1])[None, :] * dilation[1]   # (wo, kw)
     # windows[n, c, oh, ow, i, j] = xp[n, c, rows[oh, i], cols[ow, j]]
@@ -697,7 +697,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         # a window over nothing has no maximum
         raise ValueError(f"{op}: expected non-zero spatial sizes, got input of shape "
                          f"{shape_str(input.shape)}")
-    xd = x.data
+    xd = x._data
     hh = np.empty((n, c, ho, wo), np.int64)
     ww = np.empty((n, c, ho, wo), np.int64)
     for i in range(ho):
@@ -741,11 +741,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
 
 def _renorm_rows(idx: np.ndarray, weight: Tensor, max_norm: float, norm_type: float) -> None:
     rows = np.unique(idx)
-    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
         scale = max_norm / (norms[big] + 1e-7)
-        weight.data[rows[big]] *= scale[:, None].astype(weight.dtype)
+        weight._data[rows[big]] *= scale[:, None].astype(weight.dtype)
         weight._version[0] += 1
 
 
@@ -877,8 +877,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  
 def _straight_clamp(n: Tensor, eps: float) -> Tensor:
     # max(n, eps) whose gradient is that of n itself: PyTorch's cosine_similarity clamps
     # the norms in place under no_grad, so the clamp is invisible to autograd.
-    lifted = np.maximum(n.data, eps) - n.data
-    return n + _const(lifted.astype(n.data.dtype, copy=False))
+    lifted = np.maximum(n._data, eps) - n._data
+    return n + _const(lifted.astype(n._data.dtype, copy=False))
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

@@ -256,7 +256,7 @@ class Function:
             @staticmethod
             def forward(ctx, x):              # Tensors in; return an ndarray (or Tensor)
                 ctx.save_for_backward(x)
-                return x.data ** 3
+                return x._data ** 3
             @staticmethod
             def backward(ctx, g):             # Tensors in, Tensors (or None) out
                 (x,) = ctx.saved_tensors
@@ -306,7 +306,7 @@ class Function:
 
         if type(result) is not tuple:
             # The common case: one output.
-            a = result.data if isinstance(result, Tensor) else result
+            a = result._data if isinstance(result, Tensor) else result
             if type(a) is not np.ndarray:
                 a = np.asarray(a)
             # A forward returning one of its inputs unchanged gives an alias of it (PyTorch
@@ -335,7 +335,7 @@ class Function:
             return out
 
         results = result
-        arrays = [r.data if isinstance(r, Tensor) else r for r in results]
+        arrays = [r._data if isinstance(r, Tensor) else r for r in results]
         # Outputs that are neither tensors nor arrays (None, a Python int, a string) come
         # back unchanged, as in PyTorch, and their gradient in backward is None.
         plain = [not isinstance(r, (np.ndarray, np.generic)) for r in arrays]
@@ -439,7 +439,7 @@ def once_differentiable(backward: Callable) -> Callable:
             err.next_edges = tuple(edges)
             err.needs_input_grad = (True,) * len(edges)
             err.op_name = ctx.name()
-            data = o.data if isinstance(o, Tensor) else np.asarray(o)
+            data = o._data if isinstance(o, Tensor) else np.asarray(o)
             err._out_meta = ((data.shape, data.dtype),)
             wrapped.append(_make(data, True, err, 0, None))
         return wrapped[0] if single else tuple(wrapped)
@@ -453,7 +453,7 @@ class _DelayedError(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data
+        return x._data
 
     @staticmethod
     def backward(ctx, g):
@@ -589,13 +589,13 @@ def _retain_grad(t: Any) -> None:
 def _run_hooks(hooks: list, g: Any, seen: set) -> Any:
     # A hook may keep the gradient it is handed: `seen` records the arrays user code has
     # seen, so that a leaf's .grad never shares (and later accumulates into) one of them.
-    seen.add(id(g.data))
+    seen.add(id(g._data))
     for h in tuple(hooks):  # a hook may remove itself
         r = h(g)
         if r is not None:
             _check_hook_result(h, g, r)
             g = r
-            seen.add(id(g.data))
+            seen.add(id(g._data))
     return g
 
 
@@ -606,12 +606,12 @@ def _check_hook_result(hook: Callable, g: Any, r: Any) -> None:
     if not isinstance(r, Tensor):
         raise TypeError(f"hook '{name}' returned {type(r).__name__}; a hook must return a Tensor "
                         "or None")
-    if r.data.shape != g.data.shape:
+    if r._data.shape != g._data.shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value: it returned shape "
-                           f"{tuple(r.data.shape)} for a gradient of shape {tuple(g.data.shape)}")
-    if r.data.dtype != g.data.dtype:
+                           f"{tuple(r._data.shape)} for a gradient of shape {tuple(g._data.shape)}")
+    if r._data.dtype != g._data.dtype:
         raise RuntimeError(f"hook '{name}' has changed the type of value: it returned dtype "
-                           f"{r.data.dtype} for a gradient of dtype {g.data.dtype}")
+                           f"{r._data.dtype} for a gradient of dtype {g._data.dtype}")
 
 
 # -- checking what a backward returns ---------------------------------------------------
@@ -648,7 +648,7 @@ def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) 
     shape is refused. A float gradient of another precision is cast; a gradient that is
     not floating point at all (a mask, indices) is refused rather than cast."""
     k = next(i for i, e in enumerate(node.next_edges) if e is edge)
-    got = g.data.shape
+    got = g._data.shape
     if got != shape:
         if not _broadcasts_to(shape, got):
             raise RuntimeError(
@@ -656,7 +656,7 @@ def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) 
                 f"{got} but expected shape compatible with {shape} (the shape of input {k})")
         from .ops.broadcast import unbroadcast  # ops import this module: import when needed
         g = unbroadcast(g, shape)
-    gdtype = g.data.dtype
+    gdtype = g._data.dtype
     if gdtype != dtype:
         if gdtype.kind != "f":
             raise TypeError(
@@ -703,7 +703,7 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
     # autograd.grad runs only the nodes through which a gradient reaches a requested
     # place, as PyTorch does: the graph upstream of the inputs is left alone.
     needed = None if capture is None else _leading_to(order, capture)
-    seen = {id(g.data) for g in grad_roots}  # arrays a leaf's .grad must not share
+    seen = {id(g._data) for g in grad_roots}  # arrays a leaf's .grad must not share
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
@@ -749,10 +749,10 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                 if not isinstance(gi, Tensor):
                     gi = _make(np.asarray(gi), False, None, 0, None)
                 # The input's shape and dtype: a leaf's own, or what its producer recorded.
-                d = gi.data
+                d = gi._data
                 child, nr = edge
                 if nr < 0:
-                    ref = child.data
+                    ref = child._data
                     if d.shape != ref.shape or d.dtype is not ref.dtype:
                         gi = _conform(node, edge, gi, ref.shape, ref.dtype)
                 else:
@@ -766,7 +766,7 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                     pending[edge] = prev + gi
                 else:
                     # Plain array sum: no graph is being recorded, so skip the op machinery.
-                    pending[edge] = _make(prev.data + gi.data, False, None, 0, None)
+                    pending[edge] = _make(prev._data + gi._data, False, None, 0, None)
             if not retain_graph:
                 node._release()
 
@@ -807,7 +807,7 @@ def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: 
             if not isinstance(gi, Tensor):
                 gi = _make(np.asarray(gi), False, None, 0, None)
             leaf = edge[0]
-            d, ref = gi.data, leaf.data
+            d, ref = gi._data, leaf._data
             if d.shape != ref.shape or d.dtype is not ref.dtype:
                 gi = _conform(node, edge, gi, ref.shape, ref.dtype)
             prev = leaves.get(leaf)
@@ -816,10 +816,10 @@ def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: 
             elif create_graph:
                 leaves[leaf] = prev + gi
             else:
-                leaves[leaf] = _make(prev.data + gi.data, False, None, 0, None)
+                leaves[leaf] = _make(prev._data + gi._data, False, None, 0, None)
         if not retain_graph:
             node._release()
-        seen = {id(g.data)}
+        seen = {id(g._data)}
         for leaf, gi in leaves.items():
             if leaf._hooks:
                 gi = _run_hooks(leaf._hooks, gi, seen)
@@ -846,7 +846,7 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
         # The sum is part of the recorded graph, so it is a new tensor (PyTorch's rule).
         leaf.grad = g if old is None else old + g
         return
-    data = g.data
+    data = g._data
     if old is None:
         # .grad must own writable memory: the array reaching here may be a broadcast view,
         # the caller's seed, seen by a hook, or shared with another leaf's gradient (add's
@@ -858,7 +858,7 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
             seen.add(key)
             leaf.grad = _make(data, False, None, 0, None)
         return
-    od = old.data
+    od = old._data
     if old.grad_fn is None and not old.requires_grad and od.shape == data.shape \
             and od.dtype == data.dtype:
         if type(old._version) is _OwnedVersion:
@@ -866,7 +866,7 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
             old._version[0] += 1
         else:
             # Not ours to write into: the same Tensor takes a fresh array, ours from now on.
-            old.data = od + data
+            old._data = od + data
             old._version = _OwnedVersion([old._version[0] + 1])
         return
     # A .grad recorded by an earlier create_graph backward (or of a user-set shape/dtype)
@@ -876,28 +876,28 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
 
 def _seed(t: Any, gradient: Any, who: str) -> Any:
     if gradient is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(
                 f"{who}: grad can be implicitly created only for scalar outputs, but the output has "
                 f"shape {tuple(t.shape)}; pass a gradient of that shape")
-        return _make(np.ones(t.data.shape, t.data.dtype), False, None, 0, None)
+        return _make(np.ones(t._data.shape, t._data.dtype), False, None, 0, None)
     if not isinstance(gradient, Tensor):
         arr = np.asarray(gradient)
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{who}: gradient must be a Tensor or numbers, got "
                             f"{type(gradient).__name__} of dtype {arr.dtype}")
         # Plain numbers (a list, an array) take the output's dtype.
-        gradient = _make(arr.astype(t.data.dtype), False, None, 0, None)
-    if gradient.data.dtype.kind != "f":
+        gradient = _make(arr.astype(t._data.dtype), False, None, 0, None)
+    if gradient._data.dtype.kind != "f":
         raise TypeError(f"{who}: gradient must be floating point (as the output, "
-                        f"{t.data.dtype}), got {gradient.data.dtype}")
+                        f"{t._data.dtype}), got {gradient._data.dtype}")
     if gradient.shape != t.shape:
         raise RuntimeError(
             f"{who}: gradient has shape {tuple(gradient.shape)} but the output has shape "
             f"{tuple(t.shape)}")
-    if gradient.data.dtype != t.data.dtype:
+    if gradient._data.dtype != t._data.dtype:
         # As PyTorch: a float gradient of another precision is cast to the output's.
-        gradient = _make(gradient.data.astype(t.data.dtype), False, None, 0, None)
+        gradient = _make(gradient._data.astype(t._data.dtype), False, None, 0, None)
     return gradient
 
 
@@ -970,7 +970,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
             continue
         done.add(id(t))
         # Every captured array counts as seen: .grad gets its own copy, never a shared one.
-        _store_leaf_grad(t, g, create_graph, {id(g.data)})
+        _store_leaf_grad(t, g, create_graph, {id(g._data)})
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
@@ -1021,7 +1021,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
                 raise RuntimeError(
                     f"grad: input {k} (shape {tuple(t.shape)}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it")
-            result.append(_make(np.zeros(t.data.shape, t.data.dtype), False, None, 0, None)
+            result.append(_make(np.zeros(t._data.shape, t._data.dtype), False, None, 0, None)
                           if materialize_grads else None)
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it

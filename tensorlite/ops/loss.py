@@ -27,7 +27,7 @@ class CrossEntropyRows(Function):
 
     @staticmethod
     def forward(ctx, logits, target, ignore_index, label_smoothing):
-        x = logits.data
+        x = logits._data
         loss, stats = K.cross_entropy_forward(x, target, ignore_index, label_smoothing)
         ctx.save_for_backward(logits)
         ctx.args = (target, stats, ignore_index, label_smoothing)
@@ -39,7 +39,7 @@ class CrossEntropyRows(Function):
         target, stats, ignore_index, eps = ctx.args
         if not is_grad_enabled():
             # The usual backward (create_graph=False): the fused kernel on plain arrays.
-            grad = K.cross_entropy_backward(logits.data, target, stats, g.data, ignore_index,
+            grad = K.cross_entropy_backward(logits._data, target, stats, g._data, ignore_index,
                                             eps)
             return _make(grad, False, None, 0, None)
         # create_graph=True records the backward, so it is written with differentiable ops
@@ -66,7 +66,7 @@ def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
         if target.ndim != 0:
             raise ValueError(f"{op}: for an unbatched input of shape {shape_str(x.shape)} the "
                              f"target must be 0-d, got shape {shape_str(target.shape)}")
-        return x.reshape(1, -1), target.data.reshape(1), ()
+        return x.reshape(1, -1), target._data.reshape(1), ()
     if x.shape[1 if x.ndim > 1 else 0] == 0:
         raise ValueError(f"{op}: input has no classes (shape {shape_str(x.shape)})")
     want = (x.shape[0],) + tuple(x.shape[2:])
@@ -77,7 +77,7 @@ def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
     if x.ndim > 2:
         perm = (0,) + tuple(range(2, x.ndim)) + (1,)
         x = x.permute(*perm)
-    return x.reshape(-1, k), target.data.reshape(-1), want
+    return x.reshape(-1, k), target._data.reshape(-1), want
 
 
 def _check_target_dtype(op: str, t: np.ndarray) -> None:
@@ -103,7 +103,7 @@ def _check_common(op: str, input: Any, target: Any, ignore_index: Any, reduction
         except ValueError:  # ragged
             raise ValueError(f"{op}: target must be rectangular, got {target!r:.60}") from None
     if target.dtype.kind not in "iuf":
-        _check_target_dtype(op, target.data)
+        _check_target_dtype(op, target._data)
     if not is_int(ignore_index):
         # a float ignore_index would be compared with the integer targets, never matching
         raise TypeError(f"{op}: ignore_index must be an int, got {type(ignore_index).__name__} "
