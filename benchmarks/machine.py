@@ -145,5 +145,27 @@ def summary(info: dict) -> str:
             f"load average {info.get('loadavg_1min', '?')} at the start")
 
 
+def reexec(target: str, argv: list) -> "int | None":
+    """Run ``python argv`` again in a child with target_env(target) unless this process
+    already runs with it; returns the child's exit code, or None to carry on here."""
+    if in_target(target):
+        return None
+    import subprocess
+    import sys
+    env = dict(os.environ, **target_env(target))
+    return subprocess.call([sys.executable] + list(argv), env=env,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
 if __name__ == "__main__":
-    print(summary(describe()))
+    import argparse
+    p = argparse.ArgumentParser(description="Print the machine a benchmark runs on, or the "
+                                "environment of a target: env $(python -m benchmarks.machine "
+                                "--env avx2) python benchmarks/kernel_conv.py")
+    p.add_argument("--env", choices=TARGETS, help="print the target's variables as K=V words")
+    a = p.parse_args()
+    if a.env:
+        print(" ".join(f"{k}={v}" for k, v in target_env(a.env).items()))
+    else:
+        import numpy  # noqa: F401  (so that its BLAS is listed)
+        print(summary(describe()))

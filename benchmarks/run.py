@@ -5,6 +5,7 @@ process (interleaved rounds, medians), printed as a table and saved as JSON.
     python -m benchmarks conv lstm       # only those whose name contains a word
     python -m benchmarks --json out.json
     python -m benchmarks --target avx2   # numba, BLAS and PyTorch held to AVX2 (see machine.py)
+    python -m benchmarks --threads 1     # both libraries (and BLAS) on one thread
 
 Every result records the machine (benchmarks/machine.py: CPU model, the CPU and vector ISA
 numba compiles for, threads, the BLAS libraries and their kernels, the load average).
@@ -15,7 +16,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 
@@ -250,18 +250,27 @@ def main(argv=None) -> int:
     p.add_argument("--target", choices=machine.TARGETS, default="host",
                    help="the CPU to compile for: host, or avx2 (Zen 3 features; BLAS and "
                         "PyTorch held to AVX2 too), run in a child process")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both libraries and BLAS (default: all cores)")
     args = p.parse_args(argv)
-    if not machine.in_target(args.target):
-        # numba, OpenBLAS and PyTorch read their ISA settings when they load: start afresh.
-        env = dict(os.environ, **machine.target_env(args.target))
-        cmd = [sys.executable, "-m", "benchmarks"] + list(sys.argv[1:] if argv is None else argv)
-        return subprocess.call(cmd, env=env, cwd=os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__))))
+    # numba, OpenBLAS and PyTorch read their ISA settings when they load: start afresh.
+    code = machine.reexec(args.target, ["-m", "benchmarks"] + list(
+        sys.argv[1:] if argv is None else argv))
+    if code is not None:
+        return code
     if args.json is None:
         args.json = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                                  "latest.json" if args.target == "host"
                                  else f"latest-{args.target}.json")
     torch = try_torch()
+    if args.threads:
+        import numba
+        from threadpoolctl import threadpool_limits
+        import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS before limiting it)
+        numba.set_num_threads(args.threads)
+        threadpool_limits(args.threads, user_api="blas")
+        if torch is not None:
+            torch.set_num_threads(args.threads)
     info = machine.describe()
     print(machine.summary(info), flush=True)
     rows = []

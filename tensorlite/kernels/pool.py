@@ -317,16 +317,6 @@ def _spread(gyp, ap, g, a, row_step, col_step, shift):
 
 
 @njit(cache=True, error_model="numpy")
-def _add_where(dst, g, a, code):
-    """dst[q] += g[q] where a[q] == code, for every q (the select keeps an infinite or NaN
-    gradient elsewhere from leaking in as inf * 0)."""
-    zero = g.dtype.type(0.0)
-    for q in range(g.shape[0]):
-        d = dst[q]
-        dst[q] = d + (g[q] if a[q] == code else zero)
-
-
-@njit(cache=True, error_model="numpy")
 def _unpairs(g, a, gxf):
     """2x2 stride-2 backward: gxf[2k + c] = g[k] if a[k] == c else 0, c = 0, 1 (every cell of
     the plane written once, so no zeroing)."""
@@ -356,30 +346,31 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
             _spread(gy[p], argmax[p], g[half:], a[half:], w, 1, 2)
             _unpairs(g, a, gx[p].reshape(-1))
         return
-    hp, wp = h + 2 * ph, w + 2 * pw
-    n = _positions(hp, wp, kh, kw)
-    g = np.zeros(n, dtype=gy.dtype)
-    a = np.empty(n, dtype=np.int32)
-    buf = _bordered(gx, 0.0, ph, pw)
+    # Any other window: each window's gradient added at its maximum, a scatter. Its
+    # branches only guard against impossible offsets (always taken, so always predicted);
+    # a dense vectorised form (every window cell, every position, a select) measured 2x
+    # slower for 3x3 windows at stride 2 on AVX2 and AVX-512 alike.
+    di = np.empty(kh * kw, dtype=np.int64)  # window offset -> (row, column), looked up
+    dj = np.empty(kh * kw, dtype=np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            di[i * kw + j] = i - ph
+            dj[i * kw + j] = j - pw
+    cells = kh * kw
     zero = gy.dtype.type(0.0)
     for p in range(first, stop):
-        gxp = gx[p] if ph == 0 and pw == 0 else buf
-        gxf = gxp.reshape(-1)
-        _fill(gxf, zero)
-        _fill(a, np.int32(-1))  # off the stride grid: matches no cell
-        _spread(gy[p], argmax[p], g, a, sh * wp, sw, 0)
-        # Cells in reverse window order: each input cell then receives its windows'
-        # gradients in (oh, ow) order, the order torch adds them in.
-        for i in range(kh - 1, -1, -1):
-            for j in range(kw - 1, -1, -1):
-                _add_where(gxf[i * wp + j:i * wp + j + n], g, a, np.int32(i * kw + j))
-        if ph != 0 or pw != 0:
-            gxp = gx[p]
-            for i in range(h):
-                src = buf[ph + i]
-                dst = gxp[i]
-                for j in range(w):
-                    dst[j] = src[pw + j]
+        gyp = gy[p]
+        ap = argmax[p]
+        gxp = gx[p]
+        _fill(gxp.reshape(-1), zero)
+        for oh in range(ho):
+            for ow in range(wo):
+                a = np.int64(ap[oh, ow])
+                if a < cells:  # always true for an argmax from the forward
+                    ih = oh * sh + di[a]
+                    iw = ow * sw + dj[a]
+                    if 0 <= ih < h and 0 <= iw < w:  # likewise; guards the write
+                        gxp[ih, iw] += gyp[oh, ow]
 
 
 # -- average pooling
