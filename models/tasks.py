@@ -58,7 +58,7 @@ class ImageClassification(Task):
             logits = model(self._prepare(x[idx], False))
             target = tl.from_numpy(y[idx])
             total += F.cross_entropy(logits, target, reduction="sum").item()
-            correct += int((logits.data.argmax(1) == y[idx]).sum())
+            correct += int((logits._data.argmax(1) == y[idx]).sum())
         return {"loss": total / len(y), "accuracy": correct / len(y)}
 
 
@@ -74,6 +74,7 @@ class LanguageModeling(Task):
 
     metric = "perplexity"
     higher_is_better = False
+    batch_dim = 1  # segments are time-major (T, batch): data parallel splits the columns
 
     def __init__(self, splits: dict, vocab: Sequence[str], bptt: int = 35,
                  eval_batch_size: int = 10, char_level: bool = False) -> None:
@@ -210,5 +211,5 @@ class TextClassification(Task):
             x = tl.from_numpy(pad_batch([seqs[i] for i in idx], max_len=self.max_len))
             logits = model(x)
             total += F.cross_entropy(logits, tl.from_numpy(y[idx]), reduction="sum").item()
-            correct += int((logits.data.argmax(1) == y[idx]).sum())
+            correct += int((logits._data.argmax(1) == y[idx]).sum())
         return {"loss": total / len(y), "accuracy": correct / len(y)}

@@ -33,6 +33,7 @@ __all__ = [
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss",
     "normalize", "cosine_similarity", "pairwise_distance",
 ]
 
@@ -96,9 +97,9 @@ class _Linear(Function):
     def forward(ctx, x, w, b):
         need_x, need_w = ctx.needs_input_grad[:2]
         ctx.save_for_backward(x if need_w else None, w if need_x else None)
-        y = np.dot(x.data, w.data.T)
+        y = np.dot(x._data, w._data.T)
         if b is not None:
-            y += b.data
+            y += b._data
         return y
 
     @staticmethod
@@ -106,9 +107,9 @@ class _Linear(Function):
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         if not tl.is_grad_enabled():
-            gd = g.data
-            return (_const(np.dot(gd, w.data)) if need_x else None,
-                    _const(np.dot(gd.T, x.data)) if need_w else None,
+            gd = g._data
+            return (_const(np.dot(gd, w._data)) if need_x else None,
+                    _const(np.dot(gd.T, x._data)) if need_w else None,
                     _const(_column_sums(gd)) if need_b else None)
         return (g.matmul(w) if need_x else None,
                 g.t().matmul(x) if need_w else None,
@@ -181,7 +182,7 @@ class _Softplus(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        xd = x.data
+        xd = x._data
         return np.maximum(xd, 0) + np.log1p(np.exp(-np.abs(xd)))
 
     @staticmethod
@@ -195,7 +196,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     check_float("softplus", "input", input)
     y = _Softplus.apply(input) if beta == 1 else _Softplus.apply(input * beta) / beta
     if threshold is not None:
-        above = input.data * beta > threshold
+        above = input._data * beta > threshold
         if above.any():
             y = tl.where(_const(above), input, y)
     return y
@@ -281,7 +282,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     ``num_classes=-1`` means max(index) + 1. Not differentiable (an integer result).
     """
     op = "one_hot"
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    idx = tensor._data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: indices must be an integer tensor, got dtype {idx.dtype}")
     if num_classes == -1:
@@ -396,9 +397,9 @@ class _Normalize(Function):
         if weight is None:
             y = xhat.copy()
         else:
-            y = xhat * weight.data
+            y = xhat * weight._data
         if bias is not None:
-            y += bias.data
+            y += bias._data
         return y
 
     @staticmethod
@@ -407,13 +408,13 @@ class _Normalize(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dims = ctx.dims
         if not tl.is_grad_enabled():
-            gd, xhat = g.data, xhat_t.data
+            gd, xhat = g._data, xhat_t._data
             gx = gw = gb = None
-            gxhat = gd if weight is None else gd * weight.data
+            gxhat = gd if weight is None else gd * weight._data
             if need_x:
                 gx = gxhat - gxhat.mean(axis=dims, keepdims=True)
                 gx -= xhat * (gxhat * xhat).mean(axis=dims, keepdims=True)
-                gx *= rstd_t.data
+                gx *= rstd_t._data
                 gx = _const(gx)
             if need_w:
                 gw = _const(_sum_to(gd * xhat, weight.shape))
@@ -494,7 +495,7 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {shape_str(input.shape)}")
-        xd = input.data
+        xd = input._data
         mean = xd.mean(axis=dims, keepdims=True)
         centered = xd - mean
         var = np.square(centered).mean(axis=dims, keepdims=True)
@@ -508,8 +509,8 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
     # Fold the constant statistics into one scale and shift: y = x * scale + shift.
-    inv = 1.0 / np.sqrt(running_var.data.astype(input.dtype) + eps)
-    mean = running_mean.data.astype(input.dtype)
+    inv = 1.0 / np.sqrt(running_var._data.astype(input.dtype) + eps)
+    mean = running_mean._data.astype(input.dtype)
     if weight is None:
         scale = _const(inv.reshape(shape))
         shift = _const((-mean * inv).reshape(shape))
@@ -526,7 +527,7 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
 
 def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:
     # Exponential moving average, in place (the buffer's identity and dtype are kept).
-    stat.data[...] = (1 - momentum) * stat.data + momentum * batch_value
+    stat._data[...] = (1 - momentum) * stat._data + momentum * batch_value
     stat._version[0] += 1
 
 
@@ -553,7 +554,7 @@ def layer_norm(input: Tensor, normalized_shape: Union[int, Sequence[int]],
                              f"{shape_str(t.shape)}")
         _check_same_dtype(op, input, name, t)
     dims = tuple(range(input.ndim - k, input.ndim))
-    xd = input.data
+    xd = input._data
     centered = xd - xd.mean(axis=dims, keepdims=True)
     var = np.square(centered).mean(axis=dims, keepdims=True)
     return _normalize(input, weight, bias, centered, var, eps, dims)
@@ -597,11 +598,19 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _max_pool2d(input, kernel_size, stride, padding, 1, ceil_mode, False)
 
 
-def _first_max(windows: np.ndarray) -> np.ndarray:
-    """Index of each window's maximum along the last axis: the first one, and a NaN wins,
-    as in PyTorch (np.argmax alone would skip a NaN for a larger finite value)."""
+def _first_max(windows: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
+    """Index of each window's winner along the last axis, by PyTorch's CPU pooling loop:
+    start from -inf at the window's first cell inside the input, take a value when it is
+    greater than the best so far or NaN. So the last NaN wins, else the first maximum, and
+    a window of nothing but -inf picks its first cell inside the input (padding cells,
+    False in ``valid``, are never picked). The fused kernel follows the same rule."""
     nan = np.isnan(windows)
-    return np.where(nan.any(-1), nan.argmax(-1), windows.argmax(-1))
+    top = windows.argmax(-1)  # the first maximum (NaN rows are replaced below)
+    top_value = np.take_along_axis(windows, top[..., None], -1)[..., 0]
+    first_cell = 0 if valid is None else np.argmax(valid, -1)
+    pick = np.where(top_value > -np.inf, top, first_cell)
+    last_nan = windows.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+    return np.where(nan.any(-1), last_nan, pick)
 
 
 def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
@@ -634,13 +643,22 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     extra = tuple(max(0, (o - 1) * ss + e - size - pp)
                   for o, ss, e, size, pp in zip((ho, wo), s, eff, (h, w), p))
     xp = tl.pad(x, (p[1], extra[1], p[0], extra[0]), value=-np.inf)
-    xd = xp.data
+    xd = xp._data
     rows = np.arange(ho)[:, None] * s[0] + np.arange(k[0])[None, :] * dilation[0]   # (ho, kh)
     cols = np.arange(wo)[:, None] * s[1] + np.arange(k[1])[None, :] * dilation[1]   # (wo, kw)
     # windows[n, c, oh, ow, i, j] = xp[n, c, rows[oh, i], cols[ow, j]]
     windows = xd[:, :, rows[:, None, :, None], cols[None, :, None, :]]
     flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
-    win = _first_max(flat)
+    # which window cells lie inside the input (not in the padding or ceil_mode's overhang)
+    inside_r = (rows >= p[0]) & (rows < p[0] + h)                                   # (ho, kh)
+    inside_c = (cols >= p[1]) & (cols < p[1] + w)                                   # (wo, kw)
+    if not (inside_r.any(1).all() and inside_c.any(1).all()):
+        # PyTorch 2.13 reads outside the input for such a window (garbage indices, heap
+        # corruption); a maximum over no input cell has no value
+        raise ValueError(f"{op}: with dilation {dilation} and padding {p} a window lies wholly in "
+                         f"the padding of the {h}x{w} input (it covers no input cell)")
+    valid = (inside_r[:, None, :, None] & inside_c[None, :, None, :]).reshape(ho, wo, -1)
+    win = _first_max(flat, valid)
     i, j = np.divmod(win, k[1])
     hh = rows[np.arange(ho)[:, None], i]          # (n, c, ho, wo) rows in the padded input
     ww = cols[np.arange(wo)[None, :], j]
@@ -676,7 +694,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     """Max pooling to a fixed output size (Ho, Wo): output cell (i, j) is the maximum over
     rows [floor(i*H/Ho), ceil((i+1)*H/Ho)) and columns [floor(j*W/Wo), ceil((j+1)*W/Wo)),
     PyTorch's adaptive windows. As in ``max_pool2d``'s gather path, the winner of each window
-    (the first maximum; NaN wins) is found on the arrays and gathered by differentiable
+    (the first maximum; the last NaN) is found on the arrays and gathered by differentiable
     indexing, so the gradient reaches that one element and double backward works.
     """
     from tensorlite.ops.pool import _check_input, check_geometry
@@ -697,7 +715,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
         # a window over nothing has no maximum
         raise ValueError(f"{op}: expected non-zero spatial sizes, got input of shape "
                          f"{shape_str(input.shape)}")
-    xd = x.data
+    xd = x._data
     hh = np.empty((n, c, ho, wo), np.int64)
     ww = np.empty((n, c, ho, wo), np.int64)
     for i in range(ho):
@@ -741,11 +759,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: Optional[int] = None,
 
 def _renorm_rows(idx: np.ndarray, weight: Tensor, max_norm: float, norm_type: float) -> None:
     rows = np.unique(idx)
-    norms = np.linalg.norm(weight.data[rows], ord=norm_type, axis=1)
+    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
         scale = max_norm / (norms[big] + 1e-7)
-        weight.data[rows[big]] *= scale[:, None].astype(weight.dtype)
+        weight._data[rows[big]] *= scale[:, None].astype(weight.dtype)
         weight._version[0] += 1
 
 
@@ -846,6 +864,40 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     return _reduce(op, loss, reduction)
 
 
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                         size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities in [0, 1] (each log clamped at -100, as
+    PyTorch); for logits use ``binary_cross_entropy_with_logits``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import binary_cross_entropy as _bce
+    return _bce(input, target, weight, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+            reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
+    """|input - target|, reduced by 'mean' (default), 'sum' or 'none'."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import l1_loss as _l1_loss
+    return _l1_loss(input, target, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+                   reduce: Optional[bool] = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import smooth_l1_loss as _smooth_l1_loss
+    return _smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
+    from tensorlite.ops.loss import huber_loss as _huber_loss
+    return _huber_loss(input, target, reduction, delta)
+
+
 # ---------------------------------------------------------------------------------------
 # normalize, cosine_similarity, pairwise_distance: compositions of differentiable ops
 # ---------------------------------------------------------------------------------------
@@ -877,8 +929,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12,  
 def _straight_clamp(n: Tensor, eps: float) -> Tensor:
     # max(n, eps) whose gradient is that of n itself: PyTorch's cosine_similarity clamps
     # the norms in place under no_grad, so the clamp is invisible to autograd.
-    lifted = np.maximum(n.data, eps) - n.data
-    return n + _const(lifted.astype(n.data.dtype, copy=False))
+    lifted = np.maximum(n._data, eps) - n._data
+    return n + _const(lifted.astype(n._data.dtype, copy=False))
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:

@@ -1,6 +1,6 @@
 """Weight initialisation, in place, with PyTorch's names and formulas.
 
-Every function fills ``tensor.data`` (no graph is recorded), bumps its version counter and
+Every function fills ``tensor._data`` (no graph is recorded), bumps its version counter and
 returns the tensor. Random values come from the library generator (``tl.manual_seed``),
 or from a ``numpy.random.Generator`` passed as ``generator=`` (PyTorch's keyword). They
 are drawn in float64 and rounded to the tensor's dtype, so a seed gives the same model in
@@ -22,7 +22,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    tensor.data[...] = values
+    tensor._data[...] = values
     tensor._version[0] += 1
     return tensor
 
@@ -30,11 +30,11 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
 def _check(op: str, tensor: Any, floating: bool = True) -> None:
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
-    if floating and tensor.data.dtype.kind != "f":
+    if floating and tensor._data.dtype.kind != "f":
         # Random draws stored into an integer tensor would truncate silently (uniform_ on
         # [0, 1) gives all zeros); PyTorch refuses these too.
         raise TypeError(f"{op}: expected a floating-point tensor, got dtype "
-                        f"{tensor.data.dtype} (shape {tuple(tensor.shape)})")
+                        f"{tensor._data.dtype} (shape {tuple(tensor.shape)})")
 
 
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:

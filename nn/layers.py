@@ -308,7 +308,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data[...] = 0
+            self.num_batches_tracked._data[...] = 0
             self.num_batches_tracked._version[0] += 1
 
     def reset_parameters(self) -> None:
@@ -333,7 +333,7 @@ class _BatchNorm(Module):
         momentum = 0.0 if self.momentum is None else self.momentum
         count = None
         if self.training and self.track_running_stats:
-            count = int(self.num_batches_tracked.data) + 1
+            count = int(self.num_batches_tracked._data) + 1
             if self.momentum is None:
                 momentum = 1.0 / count
         # Batch statistics in training, and in eval when no running statistics are kept.
@@ -345,7 +345,7 @@ class _BatchNorm(Module):
         if count is not None:
             # Counted only now: a batch that batch_norm refused (one value per channel, wrong
             # dtype) must leave every statistic, the counter included, as it was.
-            self.num_batches_tracked.data[...] = count
+            self.num_batches_tracked._data[...] = count
             self.num_batches_tracked._version[0] += 1
         return out
 
@@ -671,7 +671,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type)

@@ -43,7 +43,7 @@ class Parameter(Tensor):
         if data is None:
             arr, version = np.empty((0,), np.float32), None
         elif isinstance(data, Tensor):
-            arr, version = data.data, data._version
+            arr, version = data._data, data._version
         elif isinstance(data, np.ndarray):
             arr, version = data, None
         else:
@@ -55,7 +55,7 @@ class Parameter(Tensor):
             # float16 / longdouble have no kernels; converting would break the shared memory.
             raise TypeError(f"Parameter: unsupported dtype {arr.dtype} (parameters hold float32 "
                             "or float64 data; convert it first)")
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.grad_fn = None
         self._out_nr = 0
@@ -70,7 +70,7 @@ class Parameter(Tensor):
         # copy/deepcopy/pickle: rebuild from a copy of the data, keeping requires_grad. The
         # gradient is not carried over, as in PyTorch: a deep-copied model starts with
         # .grad None (a copied target network must not inherit the source's last gradient).
-        return _rebuild_parameter, (self.data, self.requires_grad)
+        return _rebuild_parameter, (self._data, self.requires_grad)
 
 
 def _rebuild_parameter(data: np.ndarray, requires_grad: bool, grad: Any = None) -> Parameter:
@@ -131,7 +131,7 @@ def _indent(text: str, spaces: int) -> str:
 def _as_array(value: Any) -> np.ndarray:
     """The array inside a state-dict value: a Tensor, an ndarray, a number, or array-like."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._data
     if not isinstance(value, np.ndarray) and callable(getattr(value, "detach", None)):
         # A foreign tensor that may require grad (a PyTorch state_dict(keep_vars=True) or
         # dict(named_parameters())): its __array__ refuses such tensors, its detach() does not.
@@ -190,16 +190,16 @@ def _writable(arr: np.ndarray) -> np.ndarray:
 
 def _assigned_parameter(value: Any, arr: np.ndarray, requires_grad: bool) -> Parameter:
     """The Parameter that ``load_state_dict(assign=True)`` installs for ``value``."""
-    if isinstance(value, Parameter) and value.data is arr:
+    if isinstance(value, Parameter) and value._data is arr:
         value.requires_grad = requires_grad  # PyTorch keeps the object, with the old flag
         return value
-    if isinstance(value, Tensor) and value.data is arr and arr.flags.writeable:
+    if isinstance(value, Tensor) and value._data is arr and arr.flags.writeable:
         return Parameter(value, requires_grad)  # shares memory and version counter
     return Parameter(_writable(arr), requires_grad)
 
 
 def _assigned_buffer(value: Any, arr: np.ndarray) -> Tensor:
-    if isinstance(value, Tensor) and value.data is arr and arr.flags.writeable:
+    if isinstance(value, Tensor) and value._data is arr and arr.flags.writeable:
         return value.detach() if value.requires_grad else value
     return _make(_writable(arr), False, None, 0, None)
 
@@ -536,12 +536,12 @@ class Module:
                 continue
             if set_to_none:
                 p.grad = None
-            elif g.grad_fn is None and g.data.flags.writeable:
+            elif g.grad_fn is None and g._data.flags.writeable:
                 g.requires_grad = False
-                g.data[...] = 0
+                g._data[...] = 0
                 g._version[0] += 1
             else:
-                p.grad = _make(np.zeros_like(g.data), False, None, 0, None)
+                p.grad = _make(np.zeros_like(g._data), False, None, 0, None)
 
     def apply(self, fn: Callable[["Module"], Any]) -> "Module":
         """Call ``fn`` on every submodule (children first) and on this module."""
@@ -597,15 +597,15 @@ class Module:
         seen = set()
         for mod in self.modules():
             for t in list(mod._parameters.values()) + list(mod._buffers.values()):
-                if t is None or id(t) in seen or t.data.dtype.kind != "f":
+                if t is None or id(t) in seen or t._data.dtype.kind != "f":
                     continue
                 seen.add(id(t))
-                if t.data.dtype != dtype:
-                    t.data = t.data.astype(dtype)
+                if t._data.dtype != dtype:
+                    t._data = t._data.astype(dtype)
                     # Graphs that saved this tensor must not backward through new data.
                     t._version[0] += 1
-                if t.grad is not None and t.grad.data.dtype != dtype:
-                    t.grad = _make(t.grad.data.astype(dtype), False, None, 0, None)
+                if t.grad is not None and t.grad._data.dtype != dtype:
+                    t.grad = _make(t.grad._data.astype(dtype), False, None, 0, None)
 
     # -- state dict -------------------------------------------------------------------
     def state_dict(self, destination: Optional[dict] = None, prefix: str = "",
@@ -683,18 +683,18 @@ class Module:
             except TypeError as e:
                 errors.append(f"bad value for {key}: {e}")
                 continue
-            if arr.shape != target.data.shape:
-                if target.data.ndim == 0 and arr.shape == (1,):
+            if arr.shape != target._data.shape:
+                if target._data.ndim == 0 and arr.shape == (1,):
                     # PyTorch's compatibility rule: old checkpoints saved 0-d entries
                     # (num_batches_tracked) as 1-element vectors.
                     arr = arr.reshape(())
                 else:
                     errors.append(f"size mismatch for {key}: copying a param with shape "
                                   f"{shape_str(arr.shape)} from checkpoint, the shape in "
-                                  f"current model is {shape_str(target.data.shape)}.")
+                                  f"current model is {shape_str(target._data.shape)}.")
                     continue
             why = (_assign_error(arr, isinstance(target, Parameter)) if assign
-                   else _cast_error(arr, target.data))
+                   else _cast_error(arr, target._data))
             if why is not None:
                 errors.append(f"bad value for {key}: {why}")
                 continue
@@ -713,8 +713,8 @@ class Module:
                     mod._put("_buffers", name, _assigned_buffer(value, arr))
         else:
             for _, target, _, arr in updates:
-                if target.data is not arr:
-                    target.data[...] = arr
+                if target._data is not arr:
+                    target._data[...] = arr
                 target._version[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 

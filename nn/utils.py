@@ -34,11 +34,11 @@ def _number(op: str, name: str, value: Any) -> float:
 
 def _scale_grad_in_place(p: Tensor, factor: float) -> None:
     g = p.grad
-    if g.grad_fn is None and g.data.flags.writeable:
-        g.data *= g.data.dtype.type(factor)
+    if g.grad_fn is None and g._data.flags.writeable:
+        g._data *= g._data.dtype.type(factor)
         g._version[0] += 1
     else:
-        p.grad = _make(g.data * g.data.dtype.type(factor), False, None, 0, None)
+        p.grad = _make(g._data * g._data.dtype.type(factor), False, None, 0, None)
 
 
 def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0,
@@ -52,7 +52,7 @@ def clip_grad_norm_(parameters: _Params, max_norm: float, norm_type: float = 2.0
     """
     op = "clip_grad_norm_"
     params = _param_list(parameters)
-    grads = [p.grad.data for p in params if p.grad is not None]
+    grads = [p.grad._data for p in params if p.grad is not None]
     # A negative max_norm would flip every gradient's sign (PyTorch does so silently) and a
     # NaN one would skip clipping: both are refused before any gradient is touched.
     max_norm = _number(op, "max_norm", max_norm)
@@ -97,11 +97,11 @@ def clip_grad_value_(parameters: _Params, clip_value: float, foreach: Any = None
         if p.grad is None:
             continue
         g = p.grad
-        if g.grad_fn is None and g.data.flags.writeable:
-            np.clip(g.data, -clip_value, clip_value, out=g.data)
+        if g.grad_fn is None and g._data.flags.writeable:
+            np.clip(g._data, -clip_value, clip_value, out=g._data)
             g._version[0] += 1
         else:
-            p.grad = _make(np.clip(g.data, -clip_value, clip_value), False, None, 0, None)
+            p.grad = _make(np.clip(g._data, -clip_value, clip_value), False, None, 0, None)
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -121,6 +121,6 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     offset = 0
     for p in params:
         n = p.numel()
-        p.data[...] = vec.data[offset:offset + n].reshape(p.shape)
+        p._data[...] = vec._data[offset:offset + n].reshape(p.shape)
         p._version[0] += 1
         offset += n

@@ -256,7 +256,7 @@ class Function:
             @staticmethod
             def forward(ctx, x):              # Tensors in; return an ndarray (or Tensor)
                 ctx.save_for_backward(x)
-                return x.data ** 3
+                return x._data ** 3
             @staticmethod
             def backward(ctx, g):             # Tensors in, Tensors (or None) out
                 (x,) = ctx.saved_tensors
@@ -306,7 +306,7 @@ class Function:
 
         if type(result) is not tuple:
             # The common case: one output.
-            a = result.data if isinstance(result, Tensor) else result
+            a = result._data if isinstance(result, Tensor) else result
             if type(a) is not np.ndarray:
                 a = np.asarray(a)
             # A forward returning one of its inputs unchanged gives an alias of it (PyTorch
@@ -335,7 +335,7 @@ class Function:
             return out
 
         results = result
-        arrays = [r.data if isinstance(r, Tensor) else r for r in results]
+        arrays = [r._data if isinstance(r, Tensor) else r for r in results]
         # Outputs that are neither tensors nor arrays (None, a Python int, a string) come
         # back unchanged, as in PyTorch, and their gradient in backward is None.
         plain = [not isinstance(r, (np.ndarray, np.generic)) for r in arrays]
@@ -439,7 +439,7 @@ def once_differentiable(backward: Callable) -> Callable:
             err.next_edges = tuple(edges)
             err.needs_input_grad = (True,) * len(edges)
             err.op_name = ctx.name()
-            data = o.data if isinstance(o, Tensor) else np.asarray(o)
+            data = o._data if isinstance(o, Tensor) else np.asarray(o)
             err._out_meta = ((data.shape, data.dtype),)
             wrapped.append(_make(data, True, err, 0, None))
         return wrapped[0] if single else tuple(wrapped)
@@ -453,7 +453,7 @@ class _DelayedError(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return x.data
+        return x._data
 
     @staticmethod
     def backward(ctx, g):
@@ -589,13 +589,13 @@ def _retain_grad(t: Any) -> None:
 def _run_hooks(hooks: list, g: Any, seen: set) -> Any:
     # A hook may keep the gradient it is handed: `seen` records the arrays user code has
     # seen, so that a leaf's .grad never shares (and later accumulates into) one of them.
-    seen.add(id(g.data))
+    seen.add(id(g._data))
     for h in tuple(hooks):  # a hook may remove itself
         r = h(g)
         if r is not None:
             _check_hook_result(h, g, r)
             g = r
-            seen.add(id(g.data))
+            seen.add(id(g._data))
     return g
 
 
@@ -606,12 +606,12 @@ def _check_hook_result(hook: Callable, g: Any, r: Any) -> None:
     if not isinstance(r, Tensor):
         raise TypeError(f"hook '{name}' returned {type(r).__name__}; a hook must return a Tensor "
                         "or None")
-    if r.data.shape != g.data.shape:
+    if r._data.shape != g._data.shape:
         raise RuntimeError(f"hook '{name}' has changed the size of value: it returned shape "
-                           f"{tuple(r.data.shape)} for a gradient of shape {tuple(g.data.shape)}")
-    if r.data.dtype != g.data.dtype:
+                           f"{tuple(r._data.shape)} for a gradient of shape {tuple(g._data.shape)}")
+    if r._data.dtype != g._data.dtype:
         raise RuntimeError(f"hook '{name}' has changed the type of value: it returned dtype "
-                           f"{r.data.dtype} for a gradient of dtype {g.data.dtype}")
+                           f"{r._data.dtype} for a gradient of dtype {g._data.dtype}")
 
 
 # -- checking what a backward returns ---------------------------------------------------
@@ -648,7 +648,7 @@ def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) 
     shape is refused. A float gradient of another precision is cast; a gradient that is
     not floating point at all (a mask, indices) is refused rather than cast."""
     k = next(i for i, e in enumerate(node.next_edges) if e is edge)
-    got = g.data.shape
+    got = g._data.shape
     if got != shape:
         if not _broadcasts_to(shape, got):
             raise RuntimeError(
@@ -656,7 +656,7 @@ def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) 
                 f"{got} but expected shape compatible with {shape} (the shape of input {k})")
         from .ops.broadcast import unbroadcast  # ops import this module: import when needed
         g = unbroadcast(g, shape)
-    gdtype = g.data.dtype
+    gdtype = g._data.dtype
     if gdtype != dtype:
         if gdtype.kind != "f":
             raise TypeError(
@@ -667,8 +667,54 @@ def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) 
 
 
 # -- running the graph backwards ---------------------------------------------------------
+# -- end-of-backward callbacks ----------------------------------------------------------
+# One frame (a list of callbacks) per running backward; nested backwards (one called from a
+# hook) get their own. A frame's callbacks run when its backward has finished.
+_callback_frames: list = []
+
+
+class _ExecutionEngine:
+    """The role of PyTorch's ``Variable._execution_engine``: ``queue_callback(fn)`` from a
+    hook runs ``fn()`` once the current backward pass has finished (every ``.grad`` stored,
+    every hook run), before ``backward()`` returns. DistributedDataParallel waits for its
+    last all-reduces there."""
+
+    def queue_callback(self, callback: Callable[[], None]) -> None:
+        if not callable(callback):
+            raise TypeError(f"queue_callback: the callback must be callable, got "
+                            f"{type(callback).__name__}")
+        if not _callback_frames:
+            raise RuntimeError("queue_callback: final callbacks can only be installed during the "
+                               "backward pass (from a hook)")
+        _callback_frames[-1].append(callback)
+
+
+_execution_engine = _ExecutionEngine()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` when the backward pass now running has finished."""
+    _execution_engine.queue_callback(callback)
+
+
 def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_graph: bool,
              capture: Optional[dict] = None) -> None:
+    """Run the backward pass (``_walk``), then the callbacks queued during it, in order (a
+    callback may queue another). A backward that raises drops its callbacks."""
+    frame: list = []
+    _callback_frames.append(frame)
+    try:
+        _walk(roots, grad_roots, retain_graph, create_graph, capture)
+        k = 0
+        while k < len(frame):
+            frame[k]()
+            k += 1
+    finally:
+        _callback_frames.pop()
+
+
+def _walk(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_graph: bool,
+          capture: Optional[dict] = None) -> None:
     """Propagate ``grad_roots`` from ``roots`` (output Tensors) back to the leaves.
 
     Gradients arriving at a node from several uses are summed before its backward runs.
@@ -678,6 +724,11 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
 
     A released node (retain_graph=False) may run again: only reading its freed saved
     tensors is an error, so ops that saved nothing backpropagate twice, as in PyTorch.
+
+    A leaf's gradient is stored (its hooks run, then its post-accumulate-grad hooks) as soon
+    as the last node feeding it has run, not after the whole walk, as PyTorch's engine
+    does: a post-accumulate hook can then start work on it (DistributedDataParallel's
+    all-reduce) while the rest of the graph is still being walked.
     """
     if capture is None and len(roots) == 1:
         node = roots[0].grad_fn
@@ -703,11 +754,20 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
     # autograd.grad runs only the nodes through which a gradient reaches a requested
     # place, as PyTorch does: the graph upstream of the inputs is left alone.
     needed = None if capture is None else _leading_to(order, capture)
-    seen = {id(g.data) for g in grad_roots}  # arrays a leaf's .grad must not share
+    # For each node, the leaves it is the last (in `order`) to feed: their gradient is
+    # complete once it has run. autograd.grad and backward(inputs=) store nothing here.
+    last_feeder = _last_feeders(order) if capture is None else None
+    seen = {id(g._data) for g in grad_roots}  # arrays a leaf's .grad must not share
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
+        ready = None
         for node in order:
+            if ready is not None:
+                # The previous node was the last to feed these leaves (flushed here, at the
+                # top, so that every `continue` below still reaches it).
+                _flush_leaves(ready, pending, create_graph, seen)
+            ready = last_feeder.get(node) if last_feeder is not None else None
             n_out = node._n_outputs
             hooks = node._pre_hooks
             if n_out == 1:
@@ -743,22 +803,29 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
             edges = node.next_edges
             if len(in_grads) != len(edges):
                 in_grads = _check_count(node, in_grads)
+            shared = last_feeder is not None and len(edges) > 1
             for edge, gi in zip(edges, in_grads):
                 if edge is None or gi is None:
                     continue
                 if not isinstance(gi, Tensor):
                     gi = _make(np.asarray(gi), False, None, 0, None)
                 # The input's shape and dtype: a leaf's own, or what its producer recorded.
-                d = gi.data
+                d = gi._data
                 child, nr = edge
                 if nr < 0:
-                    ref = child.data
+                    ref = child._data
                     if d.shape != ref.shape or d.dtype is not ref.dtype:
                         gi = _conform(node, edge, gi, ref.shape, ref.dtype)
                 else:
                     shape, dtype = child._out_meta[nr]
                     if d.shape != shape or d.dtype is not dtype:
                         gi = _conform(node, edge, gi, shape, dtype)
+                    if shared:
+                        # An array handed to a node and maybe also to a leaf, whose .grad is
+                        # stored before that node runs: the leaf must get its own copy, or a
+                        # post-accumulate hook writing into .grad would change the gradient
+                        # the node has still to consume.
+                        seen.add(id(gi._data))
                 prev = pending.get(edge)
                 if prev is None:
                     pending[edge] = gi
@@ -766,12 +833,15 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                     pending[edge] = prev + gi
                 else:
                     # Plain array sum: no graph is being recorded, so skip the op machinery.
-                    pending[edge] = _make(prev.data + gi.data, False, None, 0, None)
+                    pending[edge] = _make(prev._data + gi._data, False, None, 0, None)
             if not retain_graph:
                 node._release()
+        if ready is not None:
+            _flush_leaves(ready, pending, create_graph, seen)
 
-        # What is left in `pending` are the leaves' gradients (edges with nr == -1).
-        for (leaf, nr), g in pending.items():
+        # What is left in `pending` are the gradients of leaves no node feeds (a leaf passed
+        # as a root) and, with `capture`, every leaf's (edges with nr == -1).
+        for (leaf, nr), g in list(pending.items()):
             if nr >= 0:
                 continue
             if capture is not None:
@@ -784,8 +854,65 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g, seen)
             _store_leaf_grad(leaf, g, create_graph, seen)
+            _run_post_accumulate_hooks(leaf)
     finally:
         _GradMode.enabled = prev_mode
+
+
+def _last_feeders(order: list) -> dict:
+    """node -> the leaves for which it is the last node of ``order`` with an edge to them."""
+    last: dict = {}
+    for node in order:
+        for e in node.next_edges:
+            if e is not None and e[1] < 0:
+                last[id(e[0])] = (node, e[0])  # a later node replaces an earlier one
+    by_node: dict = {}
+    for node, leaf in last.values():
+        by_node.setdefault(node, []).append(leaf)
+    return by_node
+
+
+def _flush_leaves(leaves: list, pending: dict, create_graph: bool, seen: set) -> None:
+    """Store the now complete gradients of ``leaves`` (hooks, .grad, post-accumulate hooks)."""
+    for leaf in leaves:
+        g = pending.pop((leaf, -1), None)
+        if g is None:
+            continue  # no gradient reached it (every path to it carried None)
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, seen)
+        _store_leaf_grad(leaf, g, create_graph, seen)
+        _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf: Any) -> None:
+    # Off the hot path: the slot is set only on tensors that ever had such a hook.
+    hooks = getattr(leaf, "_post_acc_hooks", None)
+    if not hooks:
+        return
+    for h in tuple(hooks):  # a hook may remove itself
+        if h(leaf) is not None:
+            name = getattr(h, "__name__", type(h).__name__)
+            raise RuntimeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
+                               "must return None (they may change .grad in place)")
+
+
+def _register_post_accumulate_grad_hook(t: Any, hook: Callable) -> RemovableHandle:
+    """``t.register_post_accumulate_grad_hook(hook)``: ``hook(t)`` runs after ``t.grad`` has
+    been accumulated by a backward pass (PyTorch's semantics: leaves only, returns None)."""
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: the hook must be callable, got "
+                        f"{type(hook).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                           "tensor that does not require grad")
+    if t.grad_fn is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks cannot "
+                           "be registered on non-leaf tensors (its grad is never accumulated)")
+    hooks = getattr(t, "_post_acc_hooks", None)
+    if hooks is None:
+        hooks = t._post_acc_hooks = []
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
 
 
 def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: bool) -> None:
@@ -807,7 +934,7 @@ def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: 
             if not isinstance(gi, Tensor):
                 gi = _make(np.asarray(gi), False, None, 0, None)
             leaf = edge[0]
-            d, ref = gi.data, leaf.data
+            d, ref = gi._data, leaf._data
             if d.shape != ref.shape or d.dtype is not ref.dtype:
                 gi = _conform(node, edge, gi, ref.shape, ref.dtype)
             prev = leaves.get(leaf)
@@ -816,14 +943,15 @@ def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: 
             elif create_graph:
                 leaves[leaf] = prev + gi
             else:
-                leaves[leaf] = _make(prev.data + gi.data, False, None, 0, None)
+                leaves[leaf] = _make(prev._data + gi._data, False, None, 0, None)
         if not retain_graph:
             node._release()
-        seen = {id(g.data)}
+        seen = {id(g._data)}
         for leaf, gi in leaves.items():
             if leaf._hooks:
                 gi = _run_hooks(leaf._hooks, gi, seen)
             _store_leaf_grad(leaf, gi, create_graph, seen)
+            _run_post_accumulate_hooks(leaf)
     finally:
         _GradMode.enabled = prev_mode
 
@@ -846,7 +974,7 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
         # The sum is part of the recorded graph, so it is a new tensor (PyTorch's rule).
         leaf.grad = g if old is None else old + g
         return
-    data = g.data
+    data = g._data
     if old is None:
         # .grad must own writable memory: the array reaching here may be a broadcast view,
         # the caller's seed, seen by a hook, or shared with another leaf's gradient (add's
@@ -858,7 +986,7 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
             seen.add(key)
             leaf.grad = _make(data, False, None, 0, None)
         return
-    od = old.data
+    od = old._data
     if old.grad_fn is None and not old.requires_grad and od.shape == data.shape \
             and od.dtype == data.dtype:
         if type(old._version) is _OwnedVersion:
@@ -866,7 +994,7 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
             old._version[0] += 1
         else:
             # Not ours to write into: the same Tensor takes a fresh array, ours from now on.
-            old.data = od + data
+            old._data = od + data
             old._version = _OwnedVersion([old._version[0] + 1])
         return
     # A .grad recorded by an earlier create_graph backward (or of a user-set shape/dtype)
@@ -876,28 +1004,28 @@ def _store_leaf_grad(leaf: Any, g: Any, create_graph: bool, seen: set) -> None:
 
 def _seed(t: Any, gradient: Any, who: str) -> Any:
     if gradient is None:
-        if t.data.size != 1:
+        if t._data.size != 1:
             raise RuntimeError(
                 f"{who}: grad can be implicitly created only for scalar outputs, but the output has "
                 f"shape {tuple(t.shape)}; pass a gradient of that shape")
-        return _make(np.ones(t.data.shape, t.data.dtype), False, None, 0, None)
+        return _make(np.ones(t._data.shape, t._data.dtype), False, None, 0, None)
     if not isinstance(gradient, Tensor):
         arr = np.asarray(gradient)
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"{who}: gradient must be a Tensor or numbers, got "
                             f"{type(gradient).__name__} of dtype {arr.dtype}")
         # Plain numbers (a list, an array) take the output's dtype.
-        gradient = _make(arr.astype(t.data.dtype), False, None, 0, None)
-    if gradient.data.dtype.kind != "f":
+        gradient = _make(arr.astype(t._data.dtype), False, None, 0, None)
+    if gradient._data.dtype.kind != "f":
         raise TypeError(f"{who}: gradient must be floating point (as the output, "
-                        f"{t.data.dtype}), got {gradient.data.dtype}")
+                        f"{t._data.dtype}), got {gradient._data.dtype}")
     if gradient.shape != t.shape:
         raise RuntimeError(
             f"{who}: gradient has shape {tuple(gradient.shape)} but the output has shape "
             f"{tuple(t.shape)}")
-    if gradient.data.dtype != t.data.dtype:
+    if gradient._data.dtype != t._data.dtype:
         # As PyTorch: a float gradient of another precision is cast to the output's.
-        gradient = _make(gradient.data.astype(t.data.dtype), False, None, 0, None)
+        gradient = _make(gradient._data.astype(t._data.dtype), False, None, 0, None)
     return gradient
 
 
@@ -970,7 +1098,8 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
             continue
         done.add(id(t))
         # Every captured array counts as seen: .grad gets its own copy, never a shared one.
-        _store_leaf_grad(t, g, create_graph, {id(g.data)})
+        _store_leaf_grad(t, g, create_graph, {id(g._data)})
+        _run_post_accumulate_hooks(t)
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
@@ -1021,7 +1150,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
                 raise RuntimeError(
                     f"grad: input {k} (shape {tuple(t.shape)}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it")
-            result.append(_make(np.zeros(t.data.shape, t.data.dtype), False, None, 0, None)
+            result.append(_make(np.zeros(t._data.shape, t._data.dtype), False, None, 0, None)
                           if materialize_grads else None)
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it

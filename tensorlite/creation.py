@@ -241,7 +241,7 @@ def randint_like(x: Tensor, low: int, high: Optional[int] = None, dtype: Any = N
 def _new_dtype(op: str, x: Tensor, dtype: Any, requires_grad: bool) -> np.dtype:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-    dt = x.data.dtype if dtype is None else as_dtype(dtype, op)
+    dt = x._data.dtype if dtype is None else as_dtype(dtype, op)
     if requires_grad and dt.kind != "f":
         raise RuntimeError(f"{op}: only floating-point tensors can require gradients, got "
                            f"dtype {dt}")
@@ -292,7 +292,7 @@ def type_as(x: Tensor, other: Tensor) -> Tensor:
     """x converted to other's dtype (x itself when they already agree)."""
     if not isinstance(other, Tensor):
         raise TypeError(f"type_as: expected a Tensor, got {type(other).__name__}")
-    return x.to(other.data.dtype)
+    return x.to(other._data.dtype)
 
 
 def cpu(x: Tensor) -> Tensor:
@@ -307,7 +307,7 @@ def is_tensor(obj: Any) -> bool:
 def numel(x: Tensor) -> int:
     if not isinstance(x, Tensor):
         raise TypeError(f"numel: expected a Tensor, got {type(x).__name__}")
-    return int(x.data.size)
+    return int(x._data.size)
 
 
 def logspace(start: Any, end: Any, steps: int, base: float = 10.0, dtype: Any = None,

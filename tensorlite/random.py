@@ -130,39 +130,39 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
     op = "multinomial"
     check_tensor(op, "input", input)
     from ._checks import check_int, shape_str
-    if input.data.ndim not in (1, 2):
+    if input._data.ndim not in (1, 2):
         raise ValueError(f"{op}: input must be 1-D or 2-D, got shape {shape_str(input.shape)}")
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor of weights, got dtype "
                         f"{input.dtype}")
     n = check_int(op, "num_samples", num_samples)
     if n <= 0:
         raise ValueError(f"{op}: num_samples must be positive, got {n}")
-    k = input.data.shape[-1]
+    k = input._data.shape[-1]
     if not replacement and n > k:
         raise ValueError(f"{op}: cannot draw {n} samples without replacement from {k} "
                          "categories")
     if k == 0:
         raise ValueError(f"{op}: input has no categories (shape {shape_str(input.shape)})")
-    p = input.data.reshape(-1, k).astype(np.float64)
+    p = input._data.reshape(-1, k).astype(np.float64)
     rows = p.shape[0]
     bad = ~np.isfinite(p) | (p < 0)
     if bad.any():
         r, c = np.argwhere(bad)[0]
-        where_ = f"row {r}, " if input.data.ndim == 2 else ""
+        where_ = f"row {r}, " if input._data.ndim == 2 else ""
         raise ValueError(f"{op}: weights must be finite and non-negative, got "
-                         f"{input.data.reshape(-1, k)[r, c]} at {where_}index {c}")
+                         f"{input._data.reshape(-1, k)[r, c]} at {where_}index {c}")
     total = p.sum(axis=1)
     if (total <= 0).any():
         r = int(np.argmax(total <= 0))
         raise ValueError(f"{op}: the weights of row {r} sum to 0 (no category can be drawn)"
-                         if input.data.ndim == 2 else f"{op}: the weights sum to 0 (no category "
+                         if input._data.ndim == 2 else f"{op}: the weights sum to 0 (no category "
                          "can be drawn)")
     if not replacement:
         nonzero = (p > 0).sum(axis=1)
         if (nonzero < n).any():
             r = int(np.argmax(nonzero < n))
-            where_ = f"row {r} has" if input.data.ndim == 2 else "the weights have"
+            where_ = f"row {r} has" if input._data.ndim == 2 else "the weights have"
             raise ValueError(f"{op}: {where_} only {nonzero[r]} non-zero weight(s), too few to "
                              f"draw {n} samples without replacement")
     gen = _gen(op, generator)
@@ -190,7 +190,7 @@ def multinomial(input: Any, num_samples: int, replacement: bool = False, *,  # n
         else:
             out = np.argsort(-keys, axis=1, kind="stable")
     out = out.astype(np.int64)
-    return _result(out if input.data.ndim == 2 else out.reshape(n))
+    return _result(out if input._data.ndim == 2 else out.reshape(n))
 
 
 def _check_probs(op: str, probs: np.ndarray) -> None:
@@ -204,17 +204,17 @@ def bernoulli(input: Any, p: Any = None, *, generator: Any = None) -> Any:  # no
     for every element of ``input``'s shape. The result has ``input``'s dtype."""
     op = "bernoulli"
     check_tensor(op, "input", input)
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point tensor, got dtype {input.dtype}")
     if p is None:
-        probs = input.data
+        probs = input._data
         _check_probs(op, probs)
     else:
         probs = _number(op, "p", p)
         if not 0 <= probs <= 1:
             raise ValueError(f"{op}: p must be in [0, 1], got {p}")
     gen = _gen(op, generator)
-    return _result((gen.random(input.data.shape) < probs).astype(input.data.dtype))
+    return _result((gen.random(input._data.shape) < probs).astype(input._data.dtype))
 
 
 def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None,
@@ -243,25 +243,25 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Any = None
         raise TypeError(f"{op}: size, dtype and requires_grad are only taken when mean and std "
                         "are numbers (the tensors give the shape and dtype)")
     for name, v, is_t in (("mean", mean, mt), ("std", std, st)):
-        if is_t and v.data.dtype.kind != "f":
+        if is_t and v._data.dtype.kind != "f":
             raise TypeError(f"{op}: {name} must be a floating-point tensor, got dtype {v.dtype}")
         if not is_t:
             _number(op, name, v)
-    m = mean.data if mt else float(mean)
-    s = std.data if st else float(std)
+    m = mean._data if mt else float(mean)
+    s = std._data if st else float(std)
     if st:
-        if std.data.size and not (std.data >= 0).all():
+        if std._data.size and not (std._data >= 0).all():
             raise ValueError(f"{op}: all elements of std must be >= 0, got "
-                             f"{std.data[~(std.data >= 0)].flat[0]}")
+                             f"{std._data[~(std._data >= 0)].flat[0]}")
     elif not s >= 0:
         raise ValueError(f"{op}: std must be >= 0, got {s}")
     if mt and st:
-        shape = broadcast_shape(op, mean.data.shape, std.data.shape)
+        shape = broadcast_shape(op, mean._data.shape, std._data.shape)
         from .ops.broadcast import result_dtype
-        dt = result_dtype(mean.data.dtype, std.data.dtype)
+        dt = result_dtype(mean._data.dtype, std._data.dtype)
     else:
-        shape = (mean if mt else std).data.shape
-        dt = (mean if mt else std).data.dtype
+        shape = (mean if mt else std)._data.shape
+        dt = (mean if mt else std)._data.dtype
     gen = _gen(op, generator)
     return _result((m + s * gen.standard_normal(shape)).astype(dt))
 
@@ -273,7 +273,7 @@ def _check_inplace(op: str, t: Any, floating: bool = True) -> None:
     read-only memory and views taking part in autograd."""
     from . import autograd as ag
     from .tensor import check_view_write
-    if floating and t.data.dtype.kind != "f":
+    if floating and t._data.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point tensor, got dtype {t.dtype}")
     if ag.is_grad_enabled() and t.requires_grad and t.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in place "
@@ -286,9 +286,9 @@ def _write(op: str, t: Any, values: np.ndarray) -> Any:
     if ag.is_grad_enabled() and t.requires_grad:
         # A non-leaf in a graph: recorded, so the values it had get a zero gradient.
         from .ops import setitem
-        setitem(t, Ellipsis, _result(values.astype(t.data.dtype, copy=False)), op)
+        setitem(t, Ellipsis, _result(values.astype(t._data.dtype, copy=False)), op)
         return t
-    t.data[...] = values
+    t._data[...] = values
     t._version[0] += 1
     return t
 
@@ -306,12 +306,12 @@ def uniform_(self: Any, *args: Any, **kwargs: Any) -> Any:
     bounds = _bind(op, args, kwargs, ("from", "to"), (0.0, 1.0))
     lo, hi = (_number(op, n, v) for n, v in zip(("from", "to"), bounds))
     _check_inplace(op, self)
-    dt = self.data.dtype
+    dt = self._data.dtype
     _bounds_fit(op, "from", lo, dt)
     _bounds_fit(op, "to", hi, dt)
     if lo > hi:
         raise ValueError(f"{op}: expects a [from, to) range, but got from={lo} > to={hi}")
-    u = _state["gen"].random(self.data.shape)
+    u = _state["gen"].random(self._data.shape)
     vals = (lo + (hi - lo) * u).astype(dt)
     if lo < hi:
         # The rounding to float32 may land on `to` itself: keep the range half-open.
@@ -326,7 +326,7 @@ def normal_(self: Any, mean: Any = 0.0, std: Any = 1.0, *, generator: Any = None
         raise ValueError(f"{op}: std must be >= 0, got {s}")
     _check_inplace(op, self)
     gen = _gen(op, generator)
-    return _write(op, self, (m + s * gen.standard_normal(self.data.shape)).astype(self.data.dtype))
+    return _write(op, self, (m + s * gen.standard_normal(self._data.shape)).astype(self._data.dtype))
 
 
 def bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Any:
@@ -335,11 +335,11 @@ def bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Any:
     op = "bernoulli_"
     from .tensor import Tensor
     if isinstance(p, Tensor):
-        if p.data.dtype.kind != "f":
+        if p._data.dtype.kind != "f":
             raise TypeError(f"{op}: p must be a floating-point tensor, got dtype {p.dtype}")
         from ._checks import shape_str
         try:
-            probs = np.broadcast_to(p.data, self.data.shape)
+            probs = np.broadcast_to(p._data, self._data.shape)
         except ValueError:
             raise ValueError(f"{op}: p of shape {shape_str(p.shape)} does not broadcast to the "
                              f"tensor's shape {shape_str(self.shape)}") from None
@@ -350,7 +350,7 @@ def bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Any:
             raise ValueError(f"{op}: p must be in [0, 1], got {p}")
     _check_inplace(op, self, floating=False)
     gen = _gen(op, generator)
-    return _write(op, self, gen.random(self.data.shape) < probs)
+    return _write(op, self, gen.random(self._data.shape) < probs)
 
 
 def exponential_(self: Any, lambd: Any = 1.0, *, generator: Any = None) -> Any:
@@ -360,7 +360,7 @@ def exponential_(self: Any, lambd: Any = 1.0, *, generator: Any = None) -> Any:
         raise ValueError(f"{op}: lambd must be > 0, got {rate}")
     _check_inplace(op, self)
     gen = _gen(op, generator)
-    return _write(op, self, gen.exponential(1.0 / rate, self.data.shape))
+    return _write(op, self, gen.exponential(1.0 / rate, self._data.shape))
 
 
 def random_(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -377,7 +377,7 @@ def random_(self: Any, *args: Any, **kwargs: Any) -> Any:
         if v is not None and not is_int(v):
             raise TypeError(f"{op}: {name} must be an int, got {type(v).__name__} {v!r:.40}")
     _check_inplace(op, self, floating=False)
-    dt = self.data.dtype
+    dt = self._data.dtype
     if dt.kind == "f":
         top = 2 ** (np.finfo(dt).nmant + 1)
         dmin, dmax = -top, top
@@ -392,7 +392,7 @@ def random_(self: Any, *args: Any, **kwargs: Any) -> Any:
     if lo < dmin or last > dmax:
         raise ValueError(f"{op}: the range [{lo}, {last}] does not fit dtype {dt} "
                          f"([{dmin}, {dmax}])")
-    vals = _state["gen"].integers(lo, last, size=self.data.shape, endpoint=True,
+    vals = _state["gen"].integers(lo, last, size=self._data.shape, endpoint=True,
                                   dtype=np.int64 if dt.kind != "u" else np.uint64)
     return _write(op, self, vals)
 

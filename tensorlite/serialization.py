@@ -80,7 +80,7 @@ class _Encoder:
             f = float(obj)
             return f if math.isfinite(f) else {"$float": repr(f)}
         if isinstance(obj, Tensor):
-            a = obj.data
+            a = obj._data
             return {"$tensor": self.array(a, where), "dtype": a.dtype.str, "shape": list(a.shape)}
         if isinstance(obj, np.ndarray):
             return {"$array": self.array(obj, where), "dtype": obj.dtype.str,

@@ -59,7 +59,7 @@ def _make(data: np.ndarray, requires_grad: bool, grad_fn: Any, out_nr: int,
           version: Optional[list]) -> "Tensor":
     # The one constructor on the hot path: no argument checking, no copies.
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
     t._out_nr = out_nr
@@ -72,22 +72,24 @@ def _make(data: np.ndarray, requires_grad: bool, grad_fn: Any, out_nr: int,
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
 
-    ``data`` is the underlying numpy array. A tensor with ``requires_grad=True`` that was
+    ``_data`` is the underlying numpy array (users reach it as ``.numpy()``; ``.data`` is,
+    as in PyTorch, a Tensor sharing it). A tensor with ``requires_grad=True`` that was
     created by the user is a *leaf*; tensors computed from it carry a ``grad_fn`` (the
     node that made them) and receive gradients during ``backward``.
     """
 
     # _base: set only on views (basic indexing, reshape/view, permute, expand), to the tensor
     # whose memory they share; read with getattr(t, "_base", None), off the hot path.
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
-                 "_base", "__weakref__")
+    # _post_acc_hooks: set only by register_post_accumulate_grad_hook (read with getattr).
+    __slots__ = ("_data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
+                 "_base", "_post_acc_hooks", "__weakref__")
     # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
 
     def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
         arr = _to_array(data, dtype)
-        self.data = arr
+        self._data = arr
         self.grad = None
         self.grad_fn = None
         self._out_nr = 0
@@ -99,28 +101,43 @@ class Tensor:
 
     # -- attributes ---------------------------------------------------------------------
     @property
+    def data(self) -> "Tensor":
+        """The same storage as a Tensor outside the graph, as PyTorch's ``.data``.
+
+        Unlike ``detach()`` it has its own version counter, so in-place changes made
+        through it are invisible to autograd (PyTorch's rule; ``p.data.add_(...)`` in an
+        optimizer must not invalidate the graph). The numpy array is ``.numpy()``."""
+        return _make(self._data, False, None, 0, None)
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: Optional[int] = None) -> Any:
         if dim is None:
-            return self.data.shape
+            return self._data.shape
         from ._checks import normalize_dim
-        return self.data.shape[normalize_dim("size", dim, self.data.ndim)]
+        return self._data.shape[normalize_dim("size", dim, self._data.ndim)]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     @property
     def is_leaf(self) -> bool:
@@ -141,37 +158,37 @@ class Tensor:
     # -- numpy interop -----------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The array itself (shared memory); a copy when the tensor requires grad."""
-        return self.data.copy() if self.requires_grad else self.data
+        return self._data.copy() if self.requires_grad else self._data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         if dtype is not None:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item: only a tensor with one element can be converted to a Python "
                              f"scalar, got shape {tuple(self.shape)}")
-        return self.data.reshape(()).item()
+        return self._data.reshape(()).item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} elements "
+        if self._data.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self._data.size} elements "
                                "is ambiguous; use .any() or .all()")
-        return bool(self.data.reshape(()))
+        return bool(self._data.reshape(()))
 
     def __float__(self) -> float:
         return float(self.item())
@@ -180,7 +197,7 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.dtype.kind not in "iu" or self.data.size != 1:
+        if self.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
         return int(self.item())
 
@@ -188,17 +205,17 @@ class Tensor:
 
     def __format__(self, spec: str) -> str:
         # f"{loss:.4f}" works on a 0-d tensor, as in PyTorch; other tensors take no spec.
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
+        body = np.array2string(self._data, separator=", ", prefix="tensor(", precision=4,
                                threshold=200)
         extras = []
-        if self.dtype not in (_DEFAULT_FLOAT, int64) or self.data.size == 0:
+        if self.dtype not in (_DEFAULT_FLOAT, int64) or self._data.size == 0:
             extras.append(f"dtype=tl.{_DTYPE_NAMES.get(self.dtype, str(self.dtype))}")
-        elif self.dtype == int64 and self.data.size == 0:
+        elif self.dtype == int64 and self._data.size == 0:
             extras.append("dtype=tl.int64")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
@@ -216,8 +233,8 @@ class Tensor:
             return
         if not self.requires_grad:
             _ag.backward(self)  # raises the clear error
-        if (type(gradient) is Tensor and gradient.data.shape == self.data.shape
-                and gradient.data.dtype is self.data.dtype):
+        if (type(gradient) is Tensor and gradient._data.shape == self._data.shape
+                and gradient._data.dtype is self._data.dtype):
             seed = gradient
         else:
             seed = _ag._seed(self, gradient, "backward")
@@ -225,7 +242,7 @@ class Tensor:
                      create_graph)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind != "f":
             raise RuntimeError(f"requires_grad_: only floating-point tensors can require "
                                f"gradients, got dtype {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
@@ -236,7 +253,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """The same data (shared memory and version counter), cut from the graph."""
-        return _make(self.data, False, None, 0, self._version)
+        return _make(self._data, False, None, 0, self._version)
 
     def detach_(self) -> "Tensor":
         """Cut this tensor from the graph in place. A view is refused (PyTorch's rule): it
@@ -259,6 +276,15 @@ class Tensor:
         """
         return _ag._register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> Any:
+        """Call ``hook(self)`` after a backward pass has accumulated this leaf's ``.grad``
+        (as soon as its gradient is complete, while the rest of the backward still runs).
+
+        The hook returns None; it may read or change ``self.grad`` in place (an optimizer
+        step in backward, an all-reduce). Returns a handle whose ``remove()`` unregisters it.
+        """
+        return _ag._register_post_accumulate_grad_hook(self, hook)
+
     # -- conversions ---------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
         """PyTorch's call forms: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
@@ -277,7 +303,7 @@ class Tensor:
         ``'tensorlite.FloatTensor'``); with a dtype, or a name such as ``'torch.DoubleTensor'``,
         the tensor converted to it."""
         if dtype is None:
-            return f"tensorlite.{_TYPE_NAMES.get(self.data.dtype, 'Tensor')}"
+            return f"tensorlite.{_TYPE_NAMES.get(self._data.dtype, 'Tensor')}"
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             name = dtype.rsplit(".", 1)[-1]
             found = [dt for dt, n in _TYPE_NAMES.items() if n == name]
@@ -324,7 +350,7 @@ class Tensor:
         return self.to(bool_)
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def clone(self) -> "Tensor":
         from .ops.elementwise import clone
@@ -335,7 +361,7 @@ class Tensor:
         return contiguous(self)
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
 
 _new = object.__new__
@@ -347,7 +373,7 @@ _ag._make = _make
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     """An ndarray from Python data, numpy data or a Tensor, with tensorlite's dtype rules."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         dtype = as_dtype(dtype, "tensor")
         fresh = not isinstance(data, np.ndarray)
@@ -441,7 +467,7 @@ def check_view_write(op: str, t: Tensor, other: Any = None) -> None:
     (the write would reach the base's memory but not its gradient: x[0][1] = v leaves x's
     graph unaware of v), into a view of a leaf that requires grad, and into read-only
     memory (expand() results, read-only numpy arrays)."""
-    if not t.data.flags.writeable:
+    if not t._data.flags.writeable:
         raise RuntimeError(f"{op}: this tensor is read-only (an expand() result, or a read-only "
                            "numpy array); write into a clone() of it instead")
     base = getattr(t, "_base", None)
@@ -471,19 +497,19 @@ def _inplace(name: str, fn: Any) -> Callable:
         if track:
             # The old value may be needed by the new node (mul_'s gradient for `other`), so
             # the node sees a snapshot; this tensor then takes over the node.
-            old = _make(self.data.copy(), self.requires_grad, self.grad_fn, self._out_nr, None)
+            old = _make(self._data.copy(), self.requires_grad, self.grad_fn, self._out_nr, None)
             out = fn(old, *operands, **kwargs)
         else:
             with _ag.no_grad():
                 out = fn(self.detach(), *operands, **kwargs)
-        if out.data.shape != self.data.shape:
+        if out._data.shape != self._data.shape:
             raise RuntimeError(f"{name}: the result of shape {tuple(out.shape)} does not fit the "
                                f"tensor of shape {tuple(self.shape)}")
-        if out.data.dtype != self.data.dtype and not np.can_cast(out.data.dtype, self.data.dtype,
+        if out._data.dtype != self._data.dtype and not np.can_cast(out._data.dtype, self._data.dtype,
                                                                  "same_kind"):
             raise TypeError(f"{name}: result dtype {out.dtype} cannot be written into a tensor of "
                             f"dtype {self.dtype}")
-        self.data[...] = out.data
+        self._data[...] = out._data
         self._version[0] += 1
         if track:
             self.grad_fn, self._out_nr, self.requires_grad = out.grad_fn, out._out_nr, True
@@ -501,11 +527,16 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
         raise RuntimeError("fill_: a leaf tensor that requires grad cannot be filled in place "
                            "(use `with tl.no_grad():`)")
     if isinstance(value, Tensor):
-        if value.data.ndim:
+        if value._data.ndim:
             # as PyTorch: a 1-element tensor of shape (1,) is refused too (it is not a scalar)
             raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got a tensor "
                                f"of shape {tuple(value.shape)}")
-        value = value.data[()]
+        if _ag._GradMode.enabled and value.requires_grad:
+            # Recorded as a write of the broadcast value, so value gets the summed gradient
+            # (PyTorch records fill_ with a tensor value; reading out the number lost it).
+            _ops.setitem(self, Ellipsis, value, "fill_")
+            return self
+        value = value._data[()]
     if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise TypeError(f"fill_: the value must be a number, got {type(value).__name__} "
                         f"{value!r:.40}")
@@ -515,7 +546,7 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
         _ops.setitem(self, Ellipsis, value, "fill_")
         return self
     check_view_write("fill_", self)
-    self.data[...] = value
+    self._data[...] = value
     self._version[0] += 1
     return self
 

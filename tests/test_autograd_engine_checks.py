@@ -23,7 +23,7 @@ def _custom(lib, backward):
     class Bad(lib.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 2 if lib is tl else x * 2
+            return x._data * 2 if lib is tl else x * 2
 
         @staticmethod
         def backward(ctx, g):
@@ -77,7 +77,7 @@ def test_a_wrong_shape_into_the_second_output_of_a_multi_output_node_is_caught()
     class Split(tl.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data[:2].copy(), x.data[2:].copy()
+            return x._data[:2].copy(), x._data[2:].copy()
 
         @staticmethod
         def backward(ctx, ga, gb):
@@ -112,7 +112,7 @@ def test_summing_a_larger_gradient_is_recorded_under_create_graph():
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
-            return x.data ** 2
+            return x._data ** 2
 
         @staticmethod
         def backward(ctx, g):
@@ -147,7 +147,7 @@ def test_backward_returning_no_gradient_for_an_input_that_needs_one_is_an_error(
     class Two(tl.autograd.Function):
         @staticmethod
         def forward(ctx, x, y):
-            return x.data * y.data
+            return x._data * y._data
 
         @staticmethod
         def backward(ctx, g):
@@ -166,7 +166,7 @@ def test_backward_may_omit_gradients_for_trailing_non_tensor_arguments():
         @staticmethod
         def forward(ctx, x, k):
             ctx.k = k
-            return x.data * k
+            return x._data * k
 
         @staticmethod
         def backward(ctx, g):
@@ -376,7 +376,7 @@ def test_retained_gradient_does_not_share_memory_with_a_leaf_gradient():
     y = a + b
     y.retain_grad()
     (y * 2).sum().backward()
-    y.grad.data[...] = 0  # e.g. a user zeroing the retained grad
+    y.grad._data[...] = 0  # e.g. a user zeroing the retained grad
     np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.0])
     np.testing.assert_allclose(b.grad.numpy(), [2.0, 2.0])
 
@@ -419,7 +419,7 @@ def test_accumulating_never_writes_into_an_array_that_a_backward_handed_over():
     class UsesConst(tl.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * const.data
+            return x._data * const._data
 
         @staticmethod
         def backward(ctx, g):
@@ -533,7 +533,7 @@ def test_autograd_grad_runs_only_the_part_of_the_graph_that_leads_to_its_inputs(
     class Spy(tl.autograd.Function):
         @staticmethod
         def forward(ctx, x):
-            return x.data * 2
+            return x._data * 2
 
         @staticmethod
         def backward(ctx, g):

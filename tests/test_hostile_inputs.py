@@ -150,19 +150,19 @@ def test_view_shares_memory_and_reshape_still_copies_when_it_must():
     x.view(2, 2)[0] = 5.0
     assert x.tolist() == [5.0, 5.0, 0.0, 0.0]
     t = r(2, 3).t()
-    np.testing.assert_array_equal(t.reshape(6).data, t.data.reshape(6))
+    np.testing.assert_array_equal(t.reshape(6)._data, t._data.reshape(6))
     assert r(4, 6)[:, ::2].view(12).shape == (12,)  # strided, yet viewable without a copy
 
 
 def test_failed_in_place_ops_leave_the_tensor_and_its_version_unchanged():
     x = r(3)
-    before, version = x.data.copy(), x._version_count
+    before, version = x._data.copy(), x._version_count
     for bad in (lambda: x.add_(r(2, 3)), lambda: x.fill_("a"), lambda: x.fill_(r(2)),
                 lambda: x.copy_(r(2)), lambda: x.__setitem__(slice(0, 2), r(3)),
                 lambda: x.__setitem__(5, 1.0)):
         with pytest.raises((ValueError, TypeError, RuntimeError, IndexError)):
             bad()
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x._data, before)
     assert x._version_count == version
 
 
@@ -355,17 +355,17 @@ def test_conv2d_rejects_bad_geometry_and_dtypes(name, fn, exc, match):
 
 def test_conv2d_propagates_nan_and_inf_like_torch():
     nan_x = T(np.full((1, 3, 4, 4), np.nan, np.float32))
-    assert np.isnan(F.conv2d(nan_x, _w()).data).all()
+    assert np.isnan(F.conv2d(nan_x, _w())._data).all()
     inf_x = T(np.full((1, 3, 4, 4), np.inf, np.float32))
-    assert np.isposinf(F.conv2d(inf_x, tl.ones(1, 3, 3, 3)).data).all()
-    assert np.isnan(F.conv2d(_x(), tl.full((4, 3, 3, 3), float("nan"))).data).all()
+    assert np.isposinf(F.conv2d(inf_x, tl.ones(1, 3, 3, 3))._data).all()
+    assert np.isnan(F.conv2d(_x(), tl.full((4, 3, 3, 3), float("nan")))._data).all()
 
 
 def test_conv2d_empty_batch_and_channels_give_empty_or_zero_results():
     assert F.conv2d(r(0, 3, 8, 8), _w()).shape == (0, 4, 6, 6)
     assert F.conv2d(_x(), r(0, 3, 3, 3)).shape == (2, 0, 6, 6)
     y = F.conv2d(r(2, 0, 8, 8), r(4, 0, 3, 3))  # a sum over no channels is 0
-    assert y.shape == (2, 4, 6, 6) and not y.data.any()
+    assert y.shape == (2, 4, 6, 6) and not y._data.any()
 
 
 # ---------------------------------------------------------------------------------------
@@ -408,9 +408,9 @@ def test_pooling_rejects_bad_windows_and_dtypes(name, fn, exc, match):
 
 def test_pooling_propagates_nan_and_handles_empty_batches():
     x = T([[[[1.0, float("nan")], [3.0, 2.0]]]])
-    assert np.isnan(F.max_pool2d(x, 2).data).all()
-    assert np.isnan(F.avg_pool2d(x, 2).data).all()
-    assert np.isnan(F.adaptive_avg_pool2d(x, 1).data).all()
+    assert np.isnan(F.max_pool2d(x, 2)._data).all()
+    assert np.isnan(F.avg_pool2d(x, 2)._data).all()
+    assert np.isnan(F.adaptive_avg_pool2d(x, 1)._data).all()
     assert F.max_pool2d(r(0, 3, 8, 8), 2).shape == (0, 3, 4, 4)
     assert F.adaptive_avg_pool2d(r(0, 3, 8, 8), 2).shape == (0, 3, 2, 2)
 
@@ -452,10 +452,10 @@ def test_embedding_validates_indices_before_the_kernel(name, fn, exc, match):
 
 def test_embedding_max_norm_refuses_bad_indices_before_renormalising():
     w = _emb_w()
-    before = w.data.copy()
+    before = w._data.copy()
     with pytest.raises(IndexError, match=r"embedding: indices contain 11"):
         F.embedding(T([0, 11]), w, max_norm=0.1)
-    np.testing.assert_array_equal(w.data, before)
+    np.testing.assert_array_equal(w._data, before)
 
 
 # ---------------------------------------------------------------------------------------
@@ -592,11 +592,11 @@ def test_layers_reject_wrong_sizes_and_dtypes(name, fn, exc, match):
 def test_batchnorm_refusing_a_batch_leaves_running_stats_and_counter_unchanged(bad):
     bn = nn.BatchNorm1d(3)
     bn(r(8, 3))  # some history
-    before = {k: v.data.copy() for k, v in bn.state_dict().items()}
+    before = {k: v._data.copy() for k, v in bn.state_dict().items()}
     with pytest.raises((ValueError, TypeError), match="batch_norm"):
         bn(bad())
     for k, v in bn.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v._data, before[k], err_msg=k)
 
 
 def test_batchnorm_cumulative_average_still_counts_batches():
@@ -605,8 +605,8 @@ def test_batchnorm_cumulative_average_still_counts_batches():
     bn(x1)
     bn(x2)
     assert int(bn.num_batches_tracked) == 2
-    mean = (x1.data.mean(0) + x2.data.mean(0)) / 2  # momentum 1, then 1/2
-    np.testing.assert_allclose(bn.running_mean.data, mean, rtol=1e-5, atol=1e-6)
+    mean = (x1._data.mean(0) + x2._data.mean(0)) / 2  # momentum 1, then 1/2
+    np.testing.assert_allclose(bn.running_mean._data, mean, rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------
@@ -686,7 +686,7 @@ def test_recurrent_layers_accept_an_empty_batch_like_torch(cls):
     assert out.shape == (4, 0, 10)
     out.sum().backward()
     assert x.grad.shape == (4, 0, 3)
-    assert not m.weight_ih_l0.grad.data.any()
+    assert not m.weight_ih_l0.grad._data.any()
 
 
 # ---------------------------------------------------------------------------------------
@@ -721,14 +721,14 @@ STATE_DICT = [
 @pytest.mark.parametrize("name, mutate, match", STATE_DICT, ids=_ids(STATE_DICT))
 def test_load_state_dict_with_one_bad_entry_changes_nothing(name, mutate, match):
     model = _model()
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v._data.copy() for k, v in model.state_dict().items()}
     versions = {k: v._version_count for k, v in model.state_dict(keep_vars=True).items()}
     sd = _full_state(model)
     mutate(sd)
     with pytest.raises(RuntimeError, match=match):
         model.load_state_dict(sd)
     for k, v in model.state_dict(keep_vars=True).items():
-        np.testing.assert_array_equal(v.data, before[k], err_msg=k)
+        np.testing.assert_array_equal(v._data, before[k], err_msg=k)
         assert v._version_count == versions[k], k
 
 
@@ -738,16 +738,16 @@ def test_load_state_dict_still_loads_integral_floats_into_int_buffers():
     sd["1.num_batches_tracked"] = np.array(4.0)
     model.load_state_dict(sd)
     assert int(model[1].num_batches_tracked) == 4
-    assert (model[0].weight.data == 7.0).all()
+    assert (model[0].weight._data == 7.0).all()
 
 
 def test_load_state_dict_size_mismatch_is_an_error_even_when_not_strict():
     m = nn.Linear(2, 2)
-    before = m.weight.data.copy(), m.bias.data.copy()
+    before = m.weight._data.copy(), m.bias._data.copy()
     with pytest.raises(RuntimeError, match=r"size mismatch for weight"):
         m.load_state_dict({"weight": np.zeros((3, 3)), "bias": np.zeros(2)}, strict=False)
-    np.testing.assert_array_equal(m.weight.data, before[0])
-    np.testing.assert_array_equal(m.bias.data, before[1])
+    np.testing.assert_array_equal(m.weight._data, before[0])
+    np.testing.assert_array_equal(m.bias._data, before[1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -805,13 +805,13 @@ def test_a_step_that_raises_leaves_every_parameter_and_state_unchanged(make, bad
     b.grad = r(2)
     opt.step()  # some state to keep
     a.grad, b.grad = r(3), bad_grad()  # the bad gradient is in the LAST group
-    before = a.data.copy(), b.data.copy()
+    before = a._data.copy(), b._data.copy()
     state = {id(p): {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in st.items()}
              for p, st in opt.state.items()}
     with pytest.raises(exc, match=match):
         opt.step()
-    np.testing.assert_array_equal(a.data, before[0])
-    np.testing.assert_array_equal(b.data, before[1])
+    np.testing.assert_array_equal(a._data, before[0])
+    np.testing.assert_array_equal(b._data, before[1])
     for p, st in opt.state.items():
         for k, v in st.items():
             np.testing.assert_array_equal(v, state[id(p)][k], err_msg=k)
@@ -824,9 +824,9 @@ def test_refused_clipping_leaves_gradients_unchanged():
                 lambda: nn.utils.clip_grad_value_([p], -1.0)):
         with pytest.raises(ValueError):
             bad()
-    np.testing.assert_array_equal(p.grad.data, [3.0, 4.0, 0.0])
+    np.testing.assert_array_equal(p.grad._data, [3.0, 4.0, 0.0])
     nn.utils.clip_grad_norm_([p], 1.0, "inf")  # PyTorch's spelling of the max-norm works
-    assert np.abs(p.grad.data).max() <= 1.0
+    assert np.abs(p.grad._data).max() <= 1.0
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,13 +23,13 @@ def test_augmented_assignment_updates_the_tensor_itself(torch):
     with torch.no_grad():
         for p in [wt]:
             p -= 0.1 * p.grad
-    np.testing.assert_allclose(w.data, wt.detach().numpy())
+    np.testing.assert_allclose(w._data, wt.detach().numpy())
     x = tl.tensor([1.0, 2.0])
     alias = x
     alias *= 3
     alias += 1
     alias /= 2
-    np.testing.assert_allclose(x.data, [2.0, 3.5])
+    np.testing.assert_allclose(x._data, [2.0, 3.5])
     assert alias is x
 
 
@@ -41,7 +41,7 @@ def test_augmented_assignment_on_a_non_leaf_is_recorded(torch):
     bt *= at
     b.sum().backward()
     bt.sum().backward()
-    np.testing.assert_allclose(a.grad.data, at.grad.numpy())
+    np.testing.assert_allclose(a.grad._data, at.grad.numpy())
 
 
 def test_augmented_assignment_on_a_leaf_that_requires_grad_is_refused():
@@ -57,17 +57,17 @@ def test_integer_index_gives_a_view_that_writes_through(torch):
     xt = torch.tensor([1.0, 2.0, 3.0])
     xt[0].add_(10)
     xt[1].zero_()
-    np.testing.assert_array_equal(x.data, xt.numpy())
+    np.testing.assert_array_equal(x._data, xt.numpy())
     m = tl.zeros(2, 3)
     m[1][2] = 5.0          # no autograd involved: writes through, as in PyTorch
-    assert m.data[1, 2] == 5.0
+    assert m._data[1, 2] == 5.0
 
 
 def test_clamp_in_place_with_only_max_or_only_min(torch):
     for kw in ({"max": 1.0}, {"min": 0.0}, {"min": -1.0, "max": 1.0}):
         x = tl.tensor([-2.0, 0.5, 3.0])
         xt = torch.tensor([-2.0, 0.5, 3.0])
-        np.testing.assert_array_equal(x.clamp_(**kw).data, xt.clamp_(**kw).numpy())
+        np.testing.assert_array_equal(x.clamp_(**kw)._data, xt.clamp_(**kw).numpy())
 
 
 @pytest.mark.parametrize("write", [
@@ -82,10 +82,10 @@ def test_writes_into_views_of_graph_tensors_are_refused_before_any_change(write)
     a = tl.ones(2, 3, dtype=tl.float64, requires_grad=True)
     v = tl.tensor(5.0, dtype=tl.float64, requires_grad=True)
     b = a * 1
-    before = b.data.copy()
+    before = b._data.copy()
     with pytest.raises(RuntimeError, match="in-place write into a view"):
         write(b, v)
-    np.testing.assert_array_equal(b.data, before)
+    np.testing.assert_array_equal(b._data, before)
 
 
 def test_the_one_step_form_gives_pytorchs_gradients(torch):
@@ -98,7 +98,7 @@ def test_the_one_step_form_gives_pytorchs_gradients(torch):
     bt[0][1] = vt
     (b * b).sum().backward()
     (bt * bt).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, at.grad.numpy())
+    np.testing.assert_array_equal(a.grad._data, at.grad.numpy())
     assert v.grad.item() == vt.grad.item() == 10.0
 
 
@@ -108,7 +108,7 @@ def test_views_of_leaves_that_require_grad_can_be_written_only_under_no_grad(tor
         w[0].mul_(10)
     with tl.no_grad():
         w[0].mul_(10)      # what nn.init does
-    np.testing.assert_array_equal(w.data, [[10, 10], [1, 1]])
+    np.testing.assert_array_equal(w._data, [[10, 10], [1, 1]])
 
 
 def test_expanded_tensors_are_read_only_with_a_clear_error():
@@ -127,8 +127,8 @@ def test_fill_on_a_non_leaf_zeroes_the_gradient_of_what_it_overwrote(torch):
     bt.zero_()
     (b + a).sum().backward()
     (bt + at).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, at.grad.numpy())   # only through "+ a"
-    np.testing.assert_array_equal(b.data, [0.0, 0.0])
+    np.testing.assert_array_equal(a.grad._data, at.grad.numpy())   # only through "+ a"
+    np.testing.assert_array_equal(b._data, [0.0, 0.0])
 
 
 def test_t_refuses_more_than_two_dims():

@@ -26,8 +26,8 @@ def _grads(lib, fn, *values, dtype=None):
         xs = [lib.tensor(v, dtype=lib.float64, requires_grad=True) for v in values]
     out = fn(*xs)
     out.sum().backward()
-    data = out.data if lib is tl else out.detach().numpy()
-    return np.asarray(data), [np.asarray(x.grad.data if lib is tl else x.grad.numpy())
+    data = out._data if lib is tl else out.detach().numpy()
+    return np.asarray(data), [np.asarray(x.grad._data if lib is tl else x.grad.numpy())
                               for x in xs]
 
 
@@ -63,8 +63,8 @@ def test_std_second_gradient_on_a_constant_row_matches_pytorch(torch):
     at = torch.tensor(ROWS, dtype=torch.float64, requires_grad=True)
     (gt,) = torch.autograd.grad(at.std(1).sum(), at, create_graph=True)
     (ggt,) = torch.autograd.grad(gt.sum(), at)
-    np.testing.assert_allclose(gg.data, ggt.numpy(), atol=1e-12)
-    assert np.isfinite(gg.data).all()
+    np.testing.assert_allclose(gg._data, ggt.numpy(), atol=1e-12)
+    assert np.isfinite(gg._data).all()
 
 
 def test_std_gradgradcheck_passes_away_from_zero():
@@ -85,8 +85,8 @@ def test_pow_with_tensor_exponents_at_zero_matches_pytorch(torch):
     (x ** tl.arange(4)).sum().backward()
     xt = torch.zeros(4, dtype=torch.float64, requires_grad=True)
     (xt ** torch.arange(4)).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
-    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, [0.0, 1.0, 0.0, 0.0])
 
 
 BASES = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 2.0, -1.0, -1.0]
@@ -104,7 +104,7 @@ def test_pow_at_zero_gives_no_numpy_warning():
         warnings.simplefilter("error")
         y = x ** tl.tensor([-1.0, 0.5], dtype=tl.float64)
         y.sum().backward()
-    assert y.data[0] == np.inf and np.isnan(y.data[1])
+    assert y._data[0] == np.inf and np.isnan(y._data[1])
 
 
 def test_pow_second_gradient_is_finite_at_zero():
@@ -115,8 +115,8 @@ def test_pow_second_gradient_is_finite_at_zero():
     # At (a, b) = (2, 0): d/da (b a^(b-1) + a^b log a) = a^(b-1) = 0.5 and
     # d/db (b a^(b-1) + a^b log a) = a^(b-1) + a^b log(a)^2; at a = 0 the masked
     # branches contribute 0.
-    np.testing.assert_allclose(gga.data, [0.0, 0.0, 0.5], rtol=1e-12)
-    np.testing.assert_allclose(ggb.data, [0.0, 1.0, 0.5 + np.log(2.0) ** 2], rtol=1e-12)
+    np.testing.assert_allclose(gga._data, [0.0, 0.0, 0.5], rtol=1e-12)
+    np.testing.assert_allclose(ggb._data, [0.0, 1.0, 0.5 + np.log(2.0) ** 2], rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ ZERO_D_OPS = {
 @pytest.mark.parametrize("name", ZERO_D_OPS)
 def test_ops_on_0d_tensors_hold_an_ndarray(name):
     out = ZERO_D_OPS[name](tl.tensor(2.0))
-    assert type(out.data) is np.ndarray and out.shape == ()
+    assert type(out._data) is np.ndarray and out.shape == ()
 
 
 def test_0d_comparison_result_can_be_filled_and_used_as_a_mask():
@@ -175,8 +175,8 @@ def test_var_and_std_refuse_integer_input_naming_the_op(op):
 
 def test_0d_full_reductions_of_bools_hold_an_ndarray():
     m = tl.tensor([True, False])
-    assert type(m.any().data) is np.ndarray and m.any().item() is True
-    assert type(m.all().data) is np.ndarray and m.all().item() is False
+    assert type(m.any()._data) is np.ndarray and m.any().item() is True
+    assert type(m.all()._data) is np.ndarray and m.all().item() is False
 
 
 # ---------------------------------------------------------------------------------------
@@ -186,10 +186,10 @@ def test_bitwise_functions_on_integers_match_pytorch(torch):
     a, b = [5, 6, -3, 0], [3, 3, 12, 7]
     ta, tb = torch.tensor(a), torch.tensor(b)
     ia, ib = tl.tensor(a), tl.tensor(b)
-    np.testing.assert_array_equal(compare.bitwise_not(ia).data, (~ta).numpy())
-    np.testing.assert_array_equal(compare.bitwise_and(ia, ib).data, (ta & tb).numpy())
-    np.testing.assert_array_equal(compare.bitwise_or(ia, ib).data, (ta | tb).numpy())
-    np.testing.assert_array_equal(compare.bitwise_xor(ia, ib).data, (ta ^ tb).numpy())
+    np.testing.assert_array_equal(compare.bitwise_not(ia)._data, (~ta).numpy())
+    np.testing.assert_array_equal(compare.bitwise_and(ia, ib)._data, (ta & tb).numpy())
+    np.testing.assert_array_equal(compare.bitwise_or(ia, ib)._data, (ta | tb).numpy())
+    np.testing.assert_array_equal(compare.bitwise_xor(ia, ib)._data, (ta ^ tb).numpy())
     assert compare.bitwise_and(ia, ib).dtype == tl.int64
 
 
@@ -297,7 +297,7 @@ PROMOTIONS = [
 def test_dtype_promotion_matches_pytorch(torch, expr):
     got, want = expr(tl), expr(torch)
     assert _dtype_name(got.dtype) == _dtype_name(want.dtype)
-    np.testing.assert_allclose(got.data, want.numpy())
+    np.testing.assert_allclose(got._data, want.numpy())
 
 
 def test_0d_float64_does_not_widen_a_float32_tensor_or_its_gradient():
@@ -321,7 +321,7 @@ def test_empty_dim_list_reduces_every_dim_as_pytorch(torch, op, dim, keepdim):
     got = getattr(tl.tensor(a, dtype=tl.float64), op)(dim=dim, keepdim=keepdim)
     want = getattr(torch.tensor(a), op)(dim=dim, keepdim=keepdim)
     assert got.shape == tuple(want.shape)
-    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got._data, want.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("op", ["sum", "mean", "amax", "amin", "var", "std"])
@@ -336,7 +336,7 @@ def test_logsumexp_with_empty_dim_reduces_every_dim(torch):
     a = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
     got = tl.tensor(a, dtype=tl.float64).logsumexp(dim=(), keepdim=True)
     want = torch.tensor(a).logsumexp(dim=(), keepdim=True)  # keepdim=False fails in torch
-    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got._data, want.numpy(), rtol=1e-12)
     assert tl.tensor(a).logsumexp(dim=()).shape == ()
 
 
@@ -424,7 +424,7 @@ def test_relu_with_nan_on_a_large_array_passes_the_gradient(torch):
     x.relu().backward(tl.tensor(seed, dtype=tl.float64))
     xt = torch.tensor(values, requires_grad=True)
     xt.relu().backward(torch.tensor(seed))
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
 
 
 # ---------------------------------------------------------------------------------------
@@ -504,7 +504,7 @@ def test_division_and_pow_by_zero_give_inf_or_nan_without_warnings(torch, expr):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = expr()
-    assert not np.isfinite(out.data).all()
+    assert not np.isfinite(out._data).all()
 
 
 def test_division_by_zero_matches_pytorch_values_and_gradients(torch):

@@ -27,14 +27,14 @@ def _run(lib, fn, arrays):
     else:
         xs = [lib.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = fn(*xs)
-    data = out.data if lib is tl else out.detach().numpy()
+    data = out._data if lib is tl else out.detach().numpy()
     diff = [x for x in xs if x.requires_grad]
     if not diff or not out.requires_grad:
         return np.asarray(data), []
     seed = np.random.default_rng(1).standard_normal(out.shape)
     if lib is tl:
         grads = tl.autograd.grad([out], diff, [tl.tensor(seed)], allow_unused=True)
-        grads = [None if g is None else g.data for g in grads]
+        grads = [None if g is None else g._data for g in grads]
     else:
         grads = lib.autograd.grad([out], diff, [lib.tensor(seed)], allow_unused=True)
         grads = [None if g is None else g.numpy() for g in grads]
@@ -92,7 +92,7 @@ def test_integer_products_match_torch(torch):
         got = ours(tl.tensor(x), tl.tensor(y))
         want = theirs(torch.tensor(x), torch.tensor(y))
         assert str(want.dtype).endswith(str(got.dtype))
-        np.testing.assert_array_equal(got.data, want.numpy())
+        np.testing.assert_array_equal(got._data, want.numpy())
         assert not got.requires_grad
 
 
@@ -140,7 +140,7 @@ def test_addmm_beta_zero_ignores_nan_input_but_gives_it_a_zero_gradient(torch):
     assert_like_torch(torch, lambda i, a, b: tl.addmm(i, a, b, beta=0),
                       lambda i, a, b: torch.addmm(i, a, b, beta=0), inp, rnd(2, 4), rnd(4, 3))
     out = tl.addmm(tl.tensor(inp), tl.tensor(rnd(2, 4)), tl.tensor(rnd(4, 3)), beta=0)
-    assert np.isfinite(out.data).all()
+    assert np.isfinite(out._data).all()
 
 
 @pytest.mark.parametrize("call,match", [
@@ -217,15 +217,15 @@ def test_einsum_gradgrad(eq, shapes):
 def test_einsum_integer_and_result_owns_its_memory(torch):
     a = np.arange(9).reshape(3, 3)
     got = tl.einsum("ii->i", tl.tensor(a))
-    np.testing.assert_array_equal(got.data, torch.einsum("ii->i", torch.tensor(a)).numpy())
+    np.testing.assert_array_equal(got._data, torch.einsum("ii->i", torch.tensor(a)).numpy())
     assert got.dtype == tl.int64 and not got.requires_grad
     # numpy returns views for a diagonal or a transpose: the result must not alias x
     x = tl.tensor(rnd(3, 3))
     for eq in ("ii->i", "ij->ji", "ij->ij"):
         y = tl.einsum(eq, x)
-        before = x.data.copy()
+        before = x._data.copy()
         y += 1
-        np.testing.assert_array_equal(x.data, before)
+        np.testing.assert_array_equal(x._data, before)
 
 
 @pytest.mark.parametrize("call,match", [
@@ -272,7 +272,7 @@ def test_tensordot_dims_as_tensor(torch):
     a, b = rnd(2, 3), rnd(3, 2)
     got = tl.tensordot(tl.tensor(a), tl.tensor(b), tl.tensor(1))
     want = torch.tensordot(torch.tensor(a), torch.tensor(b), torch.tensor(1))
-    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got._data, want.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("call,match", [
@@ -419,7 +419,7 @@ def test_pairwise_distance_shapes(torch):
     want = tf.pairwise_distance(torch.ones(2, 3, dtype=torch.long),
                                 torch.zeros(2, 3, dtype=torch.long))
     assert got.dtype == tl.float32
-    np.testing.assert_allclose(got.data, want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(got._data, want.numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match="pairwise_distance: shapes"):
         F.pairwise_distance(tl.ones(2, 3), tl.ones(4))
 
@@ -430,14 +430,14 @@ def test_pairwise_distance_shapes(torch):
 def _draw_all():
     """One draw of every sampling op, as arrays."""
     x = tl.zeros(5, dtype=tl.float64)
-    return [tl.multinomial(tl.tensor([0.2, 0.3, 0.5]), 4, True).data,
-            tl.multinomial(tl.tensor([[1.0, 2.0, 3.0], [3.0, 0.0, 1.0]]), 2).data,
-            tl.bernoulli(tl.full((6,), 0.5)).data,
-            tl.bernoulli(tl.zeros(6), 0.5).data,
-            tl.normal(tl.zeros(3), tl.ones(3)).data, tl.normal(0.0, 2.0, (3,)).data,
-            x.uniform_(-1, 1).data.copy(), x.normal_(2, 3).data.copy(),
-            x.bernoulli_(0.3).data.copy(), x.exponential_(2.0).data.copy(),
-            x.random_(0, 100).data.copy()]
+    return [tl.multinomial(tl.tensor([0.2, 0.3, 0.5]), 4, True)._data,
+            tl.multinomial(tl.tensor([[1.0, 2.0, 3.0], [3.0, 0.0, 1.0]]), 2)._data,
+            tl.bernoulli(tl.full((6,), 0.5))._data,
+            tl.bernoulli(tl.zeros(6), 0.5)._data,
+            tl.normal(tl.zeros(3), tl.ones(3))._data, tl.normal(0.0, 2.0, (3,))._data,
+            x.uniform_(-1, 1)._data.copy(), x.normal_(2, 3)._data.copy(),
+            x.bernoulli_(0.3)._data.copy(), x.exponential_(2.0)._data.copy(),
+            x.random_(0, 100)._data.copy()]
 
 
 def test_sampling_is_reproducible_under_manual_seed():
@@ -454,7 +454,7 @@ def test_sampling_is_reproducible_under_manual_seed():
 
 def test_refused_calls_do_not_advance_the_generator():
     tl.manual_seed(7)
-    want = tl.rand(3).data
+    want = tl.rand(3)._data
     tl.manual_seed(7)
     for call in (lambda: tl.multinomial(tl.tensor([1.0, -1.0]), 1),
                  lambda: tl.multinomial(tl.tensor([1.0, 0.0]), 2),
@@ -465,7 +465,7 @@ def test_refused_calls_do_not_advance_the_generator():
                  lambda: tl.zeros(2).random_(5, 2)):
         with pytest.raises((ValueError, TypeError, RuntimeError)):
             call()
-    np.testing.assert_array_equal(tl.rand(3).data, want)
+    np.testing.assert_array_equal(tl.rand(3)._data, want)
 
 
 def test_multinomial_with_replacement_frequencies():
@@ -473,18 +473,18 @@ def test_multinomial_with_replacement_frequencies():
     w = tl.tensor([[1.0, 0.0, 3.0, 4.0], [0.0, 0.0, 0.0, 2.0]])  # unnormalised weights
     s = tl.multinomial(w, 20000, replacement=True)
     assert s.shape == (2, 20000) and s.dtype == tl.int64 and not s.requires_grad
-    freq = np.bincount(s.data[0], minlength=4) / 20000
+    freq = np.bincount(s._data[0], minlength=4) / 20000
     np.testing.assert_allclose(freq, [0.125, 0.0, 0.375, 0.5], atol=0.015)
     assert freq[1] == 0
-    assert (s.data[1] == 3).all()
+    assert (s._data[1] == 3).all()
     one = tl.multinomial(tl.tensor([0.0, 1.0]), 5, True)
-    assert one.shape == (5,) and (one.data == 1).all()
+    assert one.shape == (5,) and (one._data == 1).all()
 
 
 def test_multinomial_without_replacement():
     tl.manual_seed(0)
     w = tl.tensor([1.0, 0.0, 2.0, 7.0])
-    firsts = np.array([tl.multinomial(w, 3).data for _ in range(4000)])
+    firsts = np.array([tl.multinomial(w, 3)._data for _ in range(4000)])
     # never a repeat, never the zero-weight category
     assert all(len(set(r)) == 3 for r in firsts) and not (firsts == 1).any()
     # the first draw follows the weights
@@ -493,7 +493,7 @@ def test_multinomial_without_replacement():
     # the second draw, given the first was 3, follows the remaining weights 1 : 2
     second = firsts[firsts[:, 0] == 3, 1]
     np.testing.assert_allclose(np.mean(second == 2), 2 / 3, atol=0.04)
-    perm = tl.multinomial(tl.ones(2, 5), 5).data
+    perm = tl.multinomial(tl.ones(2, 5), 5)._data
     assert (np.sort(perm, axis=1) == np.arange(5)).all()
     assert tl.multinomial(tl.ones(0, 3), 2).shape == (0, 2)
 
@@ -527,9 +527,9 @@ def test_bernoulli():
     p = tl.tensor([0.0, 0.25, 1.0], dtype=tl.float64)
     draws = tl.bernoulli(p.expand(20000, 3))
     assert draws.dtype == tl.float64 and not draws.requires_grad
-    np.testing.assert_allclose(draws.data.mean(0), [0.0, 0.25, 1.0], atol=0.015)
-    assert set(np.unique(draws.data)) <= {0.0, 1.0}
-    np.testing.assert_allclose(tl.bernoulli(tl.zeros(20000), 0.7).data.mean(), 0.7, atol=0.015)
+    np.testing.assert_allclose(draws._data.mean(0), [0.0, 0.25, 1.0], atol=0.015)
+    assert set(np.unique(draws._data)) <= {0.0, 1.0}
+    np.testing.assert_allclose(tl.bernoulli(tl.zeros(20000), 0.7)._data.mean(), 0.7, atol=0.015)
     assert not tl.bernoulli(tl.full((3,), 0.5, requires_grad=True)).requires_grad
     with pytest.raises(ValueError, match=r"bernoulli: probabilities must be in \[0, 1\], got 1.5"):
         tl.bernoulli(tl.tensor([1.5, 1.0]))
@@ -549,15 +549,15 @@ def test_normal_forms():
     assert x.shape == (2, 60000) and x.dtype == tl.float64
     y = tl.normal(m, s)
     assert y.shape == (2, 3)
-    np.testing.assert_array_equal(y.data[:, 0], [-5.0, 5.0])  # std 0: the mean itself
+    np.testing.assert_array_equal(y._data[:, 0], [-5.0, 5.0])  # std 0: the mean itself
     z = tl.normal(tl.full((40000,), 2.0), 3.0)
-    np.testing.assert_allclose([z.data.mean(), z.data.std()], [2.0, 3.0], atol=0.06)
+    np.testing.assert_allclose([z._data.mean(), z._data.std()], [2.0, 3.0], atol=0.06)
     w = tl.normal(1.0, tl.full((40000,), 0.5, dtype=tl.float64))
     assert w.dtype == tl.float64
-    np.testing.assert_allclose([w.data.mean(), w.data.std()], [1.0, 0.5], atol=0.02)
+    np.testing.assert_allclose([w._data.mean(), w._data.std()], [1.0, 0.5], atol=0.02)
     v = tl.normal(-1.0, 2.0, (40000,))
     assert v.dtype == tl.float32
-    np.testing.assert_allclose([v.data.mean(), v.data.std()], [-1.0, 2.0], atol=0.05)
+    np.testing.assert_allclose([v._data.mean(), v._data.std()], [-1.0, 2.0], atol=0.05)
     assert tl.normal(0.0, 1.0, size=(2,), dtype=tl.float64).dtype == tl.float64
     assert tl.normal(0.0, 1.0, (2,), requires_grad=True).requires_grad
     with pytest.raises(ValueError, match="normal: std must be >= 0, got -1.0"):
@@ -578,36 +578,36 @@ def test_inplace_initialisers_distributions():
     tl.manual_seed(0)
     x = tl.zeros(40000, dtype=tl.float64)
     assert x.uniform_(-2, 4) is x
-    assert x.data.min() >= -2 and x.data.max() < 4
-    np.testing.assert_allclose([x.data.mean(), x.data.var()], [1.0, 3.0], atol=0.05)
+    assert x._data.min() >= -2 and x._data.max() < 4
+    np.testing.assert_allclose([x._data.mean(), x._data.var()], [1.0, 3.0], atol=0.05)
     x.normal_(3, 0.5)
-    np.testing.assert_allclose([x.data.mean(), x.data.std()], [3.0, 0.5], atol=0.01)
+    np.testing.assert_allclose([x._data.mean(), x._data.std()], [3.0, 0.5], atol=0.01)
     x.exponential_(4.0)
-    assert x.data.min() >= 0
-    np.testing.assert_allclose([x.data.mean(), x.data.std()], [0.25, 0.25], atol=0.01)
+    assert x._data.min() >= 0
+    np.testing.assert_allclose([x._data.mean(), x._data.std()], [0.25, 0.25], atol=0.01)
     x.bernoulli_(0.2)
-    np.testing.assert_allclose(x.data.mean(), 0.2, atol=0.01)
+    np.testing.assert_allclose(x._data.mean(), 0.2, atol=0.01)
     x.random_(3, 7)
-    assert set(np.unique(x.data)) == {3.0, 4.0, 5.0, 6.0}
+    assert set(np.unique(x._data)) == {3.0, 4.0, 5.0, 6.0}
     x.random_(2)
-    assert set(np.unique(x.data)) == {0.0, 1.0}
+    assert set(np.unique(x._data)) == {0.0, 1.0}
     x.uniform_(**{"from": 5, "to": 6})
-    assert 5 <= x.data.min() and x.data.max() < 6
+    assert 5 <= x._data.min() and x._data.max() < 6
     x.uniform_(to=0.5)
-    assert 0 <= x.data.min() and x.data.max() < 0.5
-    assert (tl.zeros(3).uniform_(2, 2).data == 2).all()
-    assert (tl.zeros(3).normal_(mean=5, std=0).data == 5).all()
+    assert 0 <= x._data.min() and x._data.max() < 0.5
+    assert (tl.zeros(3).uniform_(2, 2)._data == 2).all()
+    assert (tl.zeros(3).normal_(mean=5, std=0)._data == 5).all()
     probs = tl.tensor([0.0, 1.0, 0.5])
     b = tl.zeros(2000, 3).bernoulli_(probs)
-    np.testing.assert_allclose(b.data.mean(0), [0.0, 1.0, 0.5], atol=0.04)
+    np.testing.assert_allclose(b._data.mean(0), [0.0, 1.0, 0.5], atol=0.04)
     # integer, bool and float tensors: random_ covers the dtype's range
     f32 = tl.zeros(20000).random_()
-    assert f32.data.min() >= 0 and f32.data.max() <= 2 ** 24 and f32.data.max() > 2 ** 23
+    assert f32._data.min() >= 0 and f32._data.max() <= 2 ** 24 and f32._data.max() > 2 ** 23
     ints = tl.zeros(20000, dtype=tl.int64).random_()
-    assert ints.data.min() >= 0 and ints.data.max() > 2 ** 62
+    assert ints._data.min() >= 0 and ints._data.max() > 2 ** 62
     bools = tl.zeros(100, dtype=tl.bool).random_()
-    assert set(np.unique(bools.data)) == {False, True}
-    assert set(np.unique(tl.zeros(100, dtype=tl.int64).bernoulli_(0.5).data)) == {0, 1}
+    assert set(np.unique(bools._data)) == {False, True}
+    assert set(np.unique(tl.zeros(100, dtype=tl.int64).bernoulli_(0.5)._data)) == {0, 1}
 
 
 def test_inplace_initialisers_and_autograd(torch):
@@ -617,7 +617,7 @@ def test_inplace_initialisers_and_autograd(torch):
             getattr(leaf, name)()
     with tl.no_grad():
         leaf.uniform_(-1, 1)
-    assert (leaf.data != 0).all() and leaf.grad_fn is None
+    assert (leaf._data != 0).all() and leaf.grad_fn is None
     # a non-leaf overwritten in place: the old values get a zero gradient, as PyTorch's
     x = tl.ones(3, dtype=tl.float64, requires_grad=True)
     y = x * 2
@@ -627,7 +627,7 @@ def test_inplace_initialisers_and_autograd(torch):
     yt = xt * 2
     yt.normal_()
     (yt * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
     with pytest.raises(RuntimeError, match="read-only"):
         tl.zeros(3).expand(2, 3).uniform_()
 
@@ -665,7 +665,7 @@ def test_uniform_float32_stays_below_to():
     lo = np.float32(1.0)
     hi = float(np.nextafter(lo, np.float32(2)))
     x = tl.zeros(1000).uniform_(float(lo), hi)
-    assert (x.data == lo).all()
+    assert (x._data == lo).all()
 
 
 def test_linalg_namespace(torch):
@@ -699,14 +699,14 @@ def test_vector_norm_ord0_has_zero_gradient_as_torch(torch):
     for dim in (None, 1):
         x, xt = tl.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
         out, out_t = vector_norm(x, 0, dim), torch.linalg.vector_norm(xt, 0, dim)
-        np.testing.assert_array_equal(out.data, out_t.detach().numpy())
+        np.testing.assert_array_equal(out._data, out_t.detach().numpy())
         out.sum().backward()  # runs, as PyTorch's, and leaves no gradient
         out_t.sum().backward()
         assert x.grad is None and xt.grad is None
         out, out_t = vector_norm(x, 0, dim), torch.linalg.vector_norm(xt, 0, dim)
         (out.sum() + (x * x).sum()).backward()
         (out_t.sum() + (xt * xt).sum()).backward()
-        np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+        np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
 
 
 def test_cosine_similarity_refuses_negative_eps_as_torch(torch):

@@ -22,7 +22,7 @@ def _pair(torch, value, dtype="float64", requires_grad=None):
 
 
 def _np(t):
-    return t.data if isinstance(t, tl.Tensor) else t.detach().numpy()
+    return t._data if isinstance(t, tl.Tensor) else t.detach().numpy()
 
 
 def _same(ours, theirs, exact_dtype=True):
@@ -42,15 +42,15 @@ def _check(torch, fn_ours, fn_torch, value, seed=0, second=True):
     g = rng.standard_normal(out.shape)
     (gx,) = tl.autograd.grad(out, [x], tl.tensor(g), create_graph=second)
     (gxt,) = torch.autograd.grad(out_t, xt, torch.tensor(g), create_graph=second)
-    np.testing.assert_allclose(gx.data, gxt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gx._data, gxt.detach().numpy(), rtol=1e-10, atol=1e-12)
     if second and gxt.requires_grad:
         v = rng.standard_normal(gx.shape)
         (ggx,) = tl.autograd.grad((gx * tl.tensor(v)).sum(), [x], allow_unused=True)
         (ggxt,) = torch.autograd.grad((gxt * torch.tensor(v)).sum(), xt, allow_unused=True)
         if ggxt is None:
-            assert ggx is None or not np.any(ggx.data)
+            assert ggx is None or not np.any(ggx._data)
         else:
-            np.testing.assert_allclose(ggx.data, ggxt.numpy(force=True), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(ggx._data, ggxt.numpy(force=True), rtol=1e-10, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------
@@ -79,7 +79,7 @@ def test_prod_values_and_gradients_with_zeros(torch, name, dim):
 def test_prod_gradient_with_one_zero_is_the_product_of_the_others():
     x = tl.tensor([2.0, 0.0, 3.0, -1.0], dtype=tl.float64, requires_grad=True)
     x.prod().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, -6.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, -6.0, 0.0, 0.0])
 
 
 def test_prod_of_0d_empty_and_single_element(torch):
@@ -142,7 +142,7 @@ def test_cumprod_first_gradient_without_create_graph_with_zeros(torch):
     g = np.random.default_rng(3).standard_normal((2, 5))
     x.cumprod(1).backward(tl.tensor(g))
     xt.cumprod(1).backward(torch.tensor(g))
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad._data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("dim", [0, 1, -2])
@@ -198,13 +198,13 @@ def test_cummax_cummin_values_indices_and_gradients_match_pytorch(torch, op, val
     x, xt = _pair(torch, value)
     r, rt = getattr(x, op)(0), getattr(xt, op)(0)
     _same(r.values, rt.values)
-    np.testing.assert_array_equal(np.signbit(r.values.data), np.signbit(rt.values.detach()))
+    np.testing.assert_array_equal(np.signbit(r.values._data), np.signbit(rt.values.detach()))
     _same(r.indices, rt.indices)
     assert not r.indices.requires_grad
     g = np.arange(1.0, len(value) + 1)
     r.values.backward(tl.tensor(g))
     rt.values.backward(torch.tensor(g))
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
 
 
 def test_cummax_of_2d_negative_dim_int_and_bool(torch):
@@ -240,8 +240,8 @@ def test_norm_gradient_at_the_zero_vector_matches_pytorch(torch, p):
     x, xt = _pair(torch, [[0.0, 0.0, 0.0], [1.0, 0.0, -2.0]])
     tl.norm(x, p, 1).sum().backward()
     torch.norm(xt, p, 1).sum().backward()
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
-    assert not np.isnan(x.grad.data).any()
+    np.testing.assert_allclose(x.grad._data, xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert not np.isnan(x.grad._data).any()
 
 
 @pytest.mark.parametrize("p", [3, 4, 2.5])
@@ -254,7 +254,7 @@ def test_norm_second_gradient_at_the_zero_vector_matches_pytorch(torch, p):
 def test_norm_p2_gradient_is_zero_at_zero():
     x = tl.zeros(3, dtype=tl.float64, requires_grad=True)
     x.norm().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0, 0.0])
 
 
 def test_norm_with_zeros_in_the_input(torch):
@@ -269,7 +269,7 @@ def test_norm_p0_counts_and_has_no_gradient(torch):
     _same(x.norm(0), xt.norm(0))
     (x.norm(0) + x.sum()).backward()
     (xt.norm(0) + xt.sum()).backward()
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
 
 
 def test_norm_of_empty_0d_and_dtype(torch):
@@ -325,7 +325,7 @@ def test_sort_ties_and_nan_in_pytorchs_stable_order(torch, descending):
     g = np.arange(1.0, len(TIES) + 1)
     r.values.backward(tl.tensor(g))
     rt.values.backward(torch.tensor(g))
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1, -2])
@@ -347,8 +347,8 @@ def test_sort_returns_a_named_tuple_like_pytorch():
     values, indices = x.sort()
     r = x.sort()
     assert r.values is r[0] and r.indices is r[1]
-    np.testing.assert_array_equal(values.data, [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(indices.data, [1, 2, 0])
+    np.testing.assert_array_equal(values._data, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(indices._data, [1, 2, 0])
     assert indices.dtype == tl.int64 and not indices.requires_grad
     assert len(r) == 2 and r._fields == ("values", "indices")
 
@@ -481,7 +481,7 @@ def test_median_of_all_elements_and_its_gradient(torch, value):
     _same(m, mt)
     m.backward()
     mt.backward()
-    np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
 
 
 def test_median_of_empty_is_nan(torch):
@@ -531,7 +531,7 @@ def test_aminmax_values_and_tied_gradients(torch):
         _same(r.max, rt.max)
         (r.min.sum() + 2 * r.max.sum()).backward()
         (rt.min.sum() + 2 * rt.max.sum()).backward()
-        np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+        np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
         lo, hi = tl.aminmax(x, **kw)
         assert lo is not None and hi is not None
 
@@ -640,7 +640,7 @@ def test_masked_select_broadcasting_and_gradient(torch):
         g = np.arange(1.0, out.shape[0] + 1)
         out.backward(tl.tensor(g))
         out_t.backward(torch.tensor(g))
-        np.testing.assert_array_equal(x.grad.data, xt.grad.numpy())
+        np.testing.assert_array_equal(x.grad._data, xt.grad.numpy())
     x, xt = _pair(torch, 2.0)
     _same(tl.masked_select(x, tl.tensor(True)), torch.masked_select(xt, torch.tensor(True)))
 
@@ -657,12 +657,12 @@ def test_masked_select_bad_masks_are_refused():
 
 def test_errors_leave_inputs_untouched():
     x = tl.tensor([[3.0, 1.0], [2.0, 0.0]], requires_grad=True)
-    before = x.data.copy()
+    before = x._data.copy()
     for bad in (lambda: x.topk(3), lambda: x.kthvalue(0), lambda: x.sort(5),
                 lambda: x.cumsum(3), lambda: x.norm("abc"), lambda: x.prod(4)):
         with pytest.raises((RuntimeError, IndexError, ValueError, TypeError)):
             bad()
-    np.testing.assert_array_equal(x.data, before)
+    np.testing.assert_array_equal(x._data, before)
     assert x.grad is None and x._version[0] == 0
 
 

@@ -32,7 +32,7 @@ def test_matches_pytorch(info, data):
     outs = out if isinstance(out, tuple) else (out,)
     refs = ref if isinstance(ref, tuple) else (ref,)
     for o, r in zip(outs, refs):
-        np.testing.assert_allclose(o.data, r.detach().numpy(), atol=info.atol * 10 + 1e-12,
+        np.testing.assert_allclose(o._data, r.detach().numpy(), atol=info.atol * 10 + 1e-12,
                                    rtol=1e-7)
     rng = np.random.default_rng(0)
     seeds = [rng.standard_normal(o.shape) for o in outs]
@@ -46,6 +46,6 @@ def test_matches_pytorch(info, data):
                                    allow_unused=True)
     for go, gt in zip(g_ours, g_theirs):
         if gt is None:
-            assert go is None or not np.any(go.data)
+            assert go is None or not np.any(go._data)
             continue
-        np.testing.assert_allclose(go.data, gt.numpy(), atol=1e-9, rtol=1e-7)
+        np.testing.assert_allclose(go._data, gt.numpy(), atol=1e-9, rtol=1e-7)

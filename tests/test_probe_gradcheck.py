@@ -19,7 +19,7 @@ class Cube(tl.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.data ** 3
+        return x._data ** 3
 
     @staticmethod
     def backward(ctx, g):
@@ -52,7 +52,7 @@ class SquaresGradOutput(Cube):
 class WrongTwice(tl.autograd.Function):
     @staticmethod
     def forward(ctx, x):
-        return 2 * x.data
+        return 2 * x._data
 
     @staticmethod
     def backward(ctx, g):
@@ -65,7 +65,7 @@ class Square(tl.autograd.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x.data ** 2
+        return x._data ** 2
 
     @staticmethod
     def backward(ctx, g):
@@ -174,17 +174,17 @@ def test_gradcheck_leaves_inputs_untouched_even_when_fn_raises():
     base = tl.tensor(np.arange(1.0, 5.0), dtype=tl.float64)
     x = base.expand(3, 4)  # read-only, stride-0 storage
     x.requires_grad = True
-    data = x.data
+    data = x._data
     assert gradcheck(lambda a: a * a, x)
     assert gradcheck(lambda a: a * a, x, fast_mode=True)
-    assert x.data is data and x.grad is None
+    assert x._data is data and x.grad is None
     np.testing.assert_array_equal(base.numpy(), [1, 2, 3, 4])
 
     y = _x()
     before = y.numpy().copy()
 
     def explodes(a):
-        if a.data[0] != before[0]:
+        if a._data[0] != before[0]:
             raise FloatingPointError("domain")
         return a * a
     with pytest.raises(FloatingPointError):

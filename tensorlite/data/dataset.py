@@ -31,7 +31,7 @@ def _wrap(arr: np.ndarray) -> Any:
 def _array_of(t: Any) -> np.ndarray:
     """The array behind a Tensor (detached), or ``t`` as an array."""
     from ..tensor import Tensor
-    return t.data if isinstance(t, Tensor) else np.asarray(t)
+    return t._data if isinstance(t, Tensor) else np.asarray(t)
 
 
 class Dataset:
@@ -207,7 +207,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         raise ValueError("default_collate: expected a non-empty list of samples")
     first = batch[0]
     if isinstance(first, Tensor):
-        return _wrap(_stack([b.data if isinstance(b, Tensor) else np.asarray(b) for b in batch]))
+        return _wrap(_stack([b._data if isinstance(b, Tensor) else np.asarray(b) for b in batch]))
     if isinstance(first, (np.ndarray, np.generic)):
         if np.asarray(first).dtype.kind not in "fiub":
             raise TypeError(f"default_collate: cannot batch arrays of dtype {first.dtype}")

@@ -442,7 +442,7 @@ class Vocabulary:
 
 def _int_array(op: str, ids: Any) -> np.ndarray:
     from ..tensor import Tensor
-    arr = ids.data if isinstance(ids, Tensor) else np.asarray(ids)
+    arr = ids._data if isinstance(ids, Tensor) else np.asarray(ids)
     if arr.size == 0 and arr.dtype.kind == "f":
         arr = arr.astype(np.int64)                       # np.asarray([]) is float64
     if arr.dtype.kind not in "iu":

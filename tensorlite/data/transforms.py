@@ -38,7 +38,7 @@ def _as_array(op: str, img: Any) -> Tuple[np.ndarray, bool]:
     """The image as an array, and whether it came as a Tensor."""
     from ..tensor import Tensor
     was_tensor = isinstance(img, Tensor)
-    arr = img.data if was_tensor else np.asarray(img)
+    arr = img._data if was_tensor else np.asarray(img)
     if arr.ndim not in (2, 3):
         raise ValueError(f"{op}: expected one image of shape (C, H, W) or (H, W), got shape "
                          f"{arr.shape} (transforms apply to one sample, not a batch)")

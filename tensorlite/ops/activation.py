@@ -22,7 +22,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        y = np.exp(_log_softmax_array(x.data, dim))
+        y = np.exp(_log_softmax_array(x._data, dim))
         ctx.save_for_backward(y)
         return y
 
@@ -37,7 +37,7 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        y = _log_softmax_array(x.data, dim)
+        y = _log_softmax_array(x._data, dim)
         ctx.save_for_backward(y)
         return y
 
@@ -49,9 +49,9 @@ class LogSoftmax(Function):
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     check_float("softmax", "input", x)
-    return Softmax.apply(x, normalize_dim("softmax", dim, x.data.ndim))
+    return Softmax.apply(x, normalize_dim("softmax", dim, x._data.ndim))
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     check_float("log_softmax", "input", x)
-    return LogSoftmax.apply(x, normalize_dim("log_softmax", dim, x.data.ndim))
+    return LogSoftmax.apply(x, normalize_dim("log_softmax", dim, x._data.ndim))

@@ -14,7 +14,7 @@ from ..tensor import Tensor, _make, _DEFAULT_FLOAT, float32, int64, bool_
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Sum ``g`` over the dimensions that broadcasting added or stretched to reach ``shape``."""
-    gshape = g.data.shape
+    gshape = g._data.shape
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -22,7 +22,7 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
     from .reduce import sum as _sum
     out = _sum(g, dims, keepdim=True) if dims else g
-    return out.reshape(shape) if out.data.shape != shape else out
+    return out.reshape(shape) if out._data.shape != shape else out
 
 
 def result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
@@ -63,10 +63,10 @@ def promote(a: Tensor, b: Tensor) -> np.dtype:
     category, so ``ones(3) * tensor(2., float64)`` stays float32 but ``int_tensor *
     tensor(2., float64)`` is float64. (Python scalars rank lowest; ``as_operand`` has
     already given them the dtype that rule implies.)"""
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a._data.dtype, b._data.dtype
     if da is db:
         return da
-    za, zb = a.data.ndim == 0, b.data.ndim == 0
+    za, zb = a._data.ndim == 0, b._data.ndim == 0
     if za is zb:
         return result_dtype(da, db)
     return _combine(db, da) if za else _combine(da, db)
@@ -82,8 +82,8 @@ def promote_all(*operands: Any) -> np.dtype:
         if o is None:
             continue
         if isinstance(o, Tensor):
-            dt = o.data.dtype
-            if o.data.ndim:
+            dt = o._data.dtype
+            if o._data.ndim:
                 dims = dt if dims is None else result_dtype(dims, dt)
             else:
                 zero = dt if zero is None else result_dtype(zero, dt)

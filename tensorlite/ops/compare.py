@@ -23,14 +23,14 @@ def _operands(a: Any, b: Any, name: str) -> tuple:
         a = as_operand(a, b, name)
     if not isinstance(b, Tensor):
         b = as_operand(b, a, name)
-    if a.data.shape != b.data.shape:
-        broadcast_shape(name, a.data.shape, b.data.shape)
+    if a._data.shape != b._data.shape:
+        broadcast_shape(name, a._data.shape, b._data.shape)
     return a, b
 
 
 def _compare(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
     a, b = _operands(a, b, name)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     if ad.dtype is not bd.dtype:
         # Compared in the promoted dtype, as PyTorch: float32 0.1 == float64 0.1 there.
         dt = promote(a, b)
@@ -64,7 +64,7 @@ def ge(a: Any, b: Any) -> Tensor:
 
 def logical_not(a: Tensor) -> Tensor:
     """True where ``a`` is zero (any dtype), as torch.logical_not."""
-    return _bool(np.logical_not(a.data))
+    return _bool(np.logical_not(a._data))
 
 
 def logical_and(a: Tensor, b: Any) -> Tensor:
@@ -80,17 +80,17 @@ def logical_xor(a: Tensor, b: Any) -> Tensor:
 
 
 def isnan(a: Tensor) -> Tensor:
-    return _bool(np.isnan(a.data))
+    return _bool(np.isnan(a._data))
 
 
 def isfinite(a: Tensor) -> Tensor:
-    return _bool(np.isfinite(a.data))
+    return _bool(np.isfinite(a._data))
 
 
 # The operators ~ & | ^ : bitwise on integers, logical on bools (the same thing for bools),
 # refused for floats, as in PyTorch. ``mask & (x > 0)`` stays a bool mask.
 def _integral(name: str, t: Tensor) -> None:
-    if t.data.dtype.kind not in "biu":
+    if t._data.dtype.kind not in "biu":
         raise TypeError(f"{name}: only integer and bool tensors are supported, got dtype "
                         f"{t.dtype}")
 
@@ -103,7 +103,7 @@ def _bitwise(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
     a, b = _operands(a, b, name)
     _integral(name, a)
     _integral(name, b)
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     if ad.dtype is not bd.dtype:
         dt = promote(a, b)
         ad, bd = ad.astype(dt, copy=False), bd.astype(dt, copy=False)
@@ -113,7 +113,7 @@ def _bitwise(ufunc: Any, a: Any, b: Any, name: str) -> Tensor:
 def bitwise_not(a: Tensor) -> Tensor:
     """``~a``: bitwise not of an integer tensor (~5 = -6), logical not of a bool tensor."""
     _integral("bitwise_not", a)
-    return _bool(np.invert(a.data))
+    return _bool(np.invert(a._data))
 
 
 def bitwise_and(a: Any, b: Any) -> Tensor:
@@ -136,8 +136,8 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
-        ctx.shapes = (a.data.shape, b.data.shape)
-        return np.where(cond.data, a.data, b.data)
+        ctx.shapes = (a._data.shape, b._data.shape)
+        return np.where(cond._data, a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -152,7 +152,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
     """``a`` where ``cond`` is true, else ``b`` (broadcasting all three)."""
     if not isinstance(cond, Tensor):
         cond = _make(np.asarray(cond), False, None, 0, None)
-    if cond.data.dtype != np.bool_:
+    if cond._data.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         # Two numbers: the dtype of a number on its own (where(c, 1.0, 0.0) is float32).
@@ -162,7 +162,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
         a = as_operand(a, b, "where")
     if not isinstance(b, Tensor):
         b = as_operand(b, a, "where")
-    broadcast_shape("where", cond.data.shape, a.data.shape, b.data.shape)
+    broadcast_shape("where", cond._data.shape, a._data.shape, b._data.shape)
     dt = promote(a, b)
     from .elementwise import cast
     return Where.apply(cond, cast(a, dt), cast(b, dt))
@@ -174,7 +174,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 def isinf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
     """True where ``input`` is +inf or -inf (never for integer or bool tensors)."""
     check_tensor("isinf", "input", input)
-    a = input.data
+    a = input._data
     if a.dtype.kind != "f":
         return _bool(np.zeros(a.shape, np.bool_))
     return _bool(np.isinf(a))
@@ -182,7 +182,7 @@ def isinf(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
 
 def isposinf(input: Tensor) -> Tensor:  # noqa: A002
     check_tensor("isposinf", "input", input)
-    a = input.data
+    a = input._data
     if a.dtype.kind != "f":
         return _bool(np.zeros(a.shape, np.bool_))
     return _bool(np.isposinf(a))
@@ -190,7 +190,7 @@ def isposinf(input: Tensor) -> Tensor:  # noqa: A002
 
 def isneginf(input: Tensor) -> Tensor:  # noqa: A002
     check_tensor("isneginf", "input", input)
-    a = input.data
+    a = input._data
     if a.dtype.kind != "f":
         return _bool(np.zeros(a.shape, np.bool_))
     return _bool(np.isneginf(a))
@@ -207,7 +207,7 @@ def _tolerance(name: str, what: str, v: Any) -> float:
 def _isclose(name: str, input: Any, other: Any, rtol: Any, atol: Any, equal_nan: bool) -> np.ndarray:
     check_tensor(name, "input", input)
     check_tensor(name, "other", other)
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     if a.dtype is not b.dtype:
         # As PyTorch, no promotion: float32 0.1 and float64 0.1 are not "close" by accident
         raise TypeError(f"{name}: input and other must have the same dtype, got {a.dtype} and "
@@ -257,7 +257,7 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     promoted dtype, so an int64 1 equals a float64 1.0); NaN equals nothing."""
     check_tensor("equal", "input", input)
     check_tensor("equal", "other", other)
-    a, b = input.data, other.data
+    a, b = input._data, other._data
     if a.shape != b.shape:
         return False
     if a.dtype is not b.dtype:

@@ -33,9 +33,9 @@ class Conv2d(Function):
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         ctx.save_for_backward(x, w)
         ctx.geom = (stride, padding, dilation, groups)
-        y = K.conv2d_forward(_c(x.data), _c(w.data), stride, padding, dilation, groups)
+        y = K.conv2d_forward(_c(x._data), _c(w._data), stride, padding, dilation, groups)
         if b is not None:
-            y += b.data.reshape(1, -1, 1, 1)  # the kernel's fresh output: add in place
+            y += b._data.reshape(1, -1, 1, 1)  # the kernel's fresh output: add in place
         return y
 
     @staticmethod
@@ -59,7 +59,7 @@ class ConvTranspose(Function):
         ctx.save_for_backward(g, w)
         ctx.geom = (stride, padding, dilation, groups)
         ctx.input_hw = tuple(input_hw)
-        return K.conv2d_backward_input(_c(g.data), _c(w.data), ctx.input_hw, stride, padding,
+        return K.conv2d_backward_input(_c(g._data), _c(w._data), ctx.input_hw, stride, padding,
                                        dilation, groups)
 
     @staticmethod
@@ -82,7 +82,7 @@ class ConvWeight(Function):
     def forward(ctx, x, g, kernel_hw, stride, padding, dilation, groups):
         ctx.save_for_backward(x, g)
         ctx.geom = (stride, padding, dilation, groups)
-        return K.conv2d_backward_weight(_c(x.data), _c(g.data), tuple(kernel_hw), stride,
+        return K.conv2d_backward_weight(_c(x._data), _c(g._data), tuple(kernel_hw), stride,
                                         padding, dilation, groups)
 
     @staticmethod

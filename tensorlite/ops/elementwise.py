@@ -26,8 +26,8 @@ def _const(a: np.ndarray) -> Tensor:
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
-        return a.data + b.data
+        ctx.shapes = (a._data.shape, b._data.shape)
+        return a._data + b._data
 
     @staticmethod
     def backward(ctx, g):
@@ -39,8 +39,8 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
-        return a.data - b.data
+        ctx.shapes = (a._data.shape, b._data.shape)
+        return a._data - b._data
 
     @staticmethod
     def backward(ctx, g):
@@ -52,10 +52,10 @@ class Sub(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
+        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return a.data * b.data
+        return a._data * b._data
 
     @staticmethod
     def backward(ctx, g):
@@ -69,11 +69,11 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
+        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
         # x / 0 is inf or nan by definition, as in PyTorch: no numpy warning.
         with np.errstate(divide="ignore", invalid="ignore"):
-            return a.data / b.data
+            return a._data / b._data
 
     @staticmethod
     def backward(ctx, g):
@@ -84,29 +84,61 @@ class Div(Function):
         return ga, gb
 
 
+def _pow_number(x: np.ndarray, e: float) -> np.ndarray:
+    """x ** e for a float array and a Python-number exponent, as PyTorch computes it: the
+    exponents 0.5, -0.5, 2, 3, -1, -2 are sqrt, rsqrt, x*x, x*x*x, 1/x, 1/(x*x), which differ
+    from C's pow at the edges ((-inf) ** 0.5 is NaN, not inf; (-inf) ** -0.5 NaN, not 0;
+    (-0.) ** -0.5 is -inf). A tensor exponent takes C's pow everywhere, in PyTorch too."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
+        if e == 0.5:
+            return np.sqrt(x)
+        if e == -0.5:
+            return np.reciprocal(np.sqrt(x))
+        if e == 2:
+            return x * x
+        if e == 3:
+            return x * x * x
+        if e == -1:
+            return np.reciprocal(x)
+        if e == -2:
+            return np.reciprocal(x * x)
+        # the ufunc, not `**`: ndarray.__pow__ has its own sqrt/square shortcuts
+        return np.power(x, x.dtype.type(e))
+
+
 class Pow(Function):
     @staticmethod
-    def forward(ctx, a, b):
-        if a.data.dtype.kind in "iu" and b.data.dtype.kind in "iu" and (b.data < 0).any():
+    def forward(ctx, a, b, number=None):
+        if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and (b._data < 0).any():
             raise ValueError("pow: integers to negative integer powers are not allowed")
-        ctx.shapes = (a.data.shape, b.data.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
-            out = a.data ** b.data
+        ctx.shapes = (a._data.shape, b._data.shape)
+        ctx.number = number
+        if number is not None:  # a float tensor to a Python-number power
+            out = _pow_number(a._data, number)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf
+                out = np.power(a._data, b._data)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad[:2]
         ga = gb = None
+        e = ctx.number
+        if need_a and e is not None:
+            # PyTorch's pow_backward for a number: e * a^(e-1) with a^(e-1) computed as the
+            # forward computes it (so 0.5 at -inf is NaN, at -0. is -inf), 0 for e == 0.
+            ga = _const(np.zeros(a.shape, out.dtype)) if e == 0 else g * (e * pow(a, e - 1))
+            need_a = False
         if need_a:
             # d(a^b)/da = b * a^(b-1), written without `out / a` so a == 0 stays finite.
             # Where b == 0 it is 0 (PyTorch's convention; a^0 is constant). The formula
             # gives that by itself except at a == 0, where 0 * 0^-1 is NaN: there the
             # branch is masked and gets exponent 1, so that it and its own gradient stay
             # finite. (Masking every b == 0 would lose d/db of this gradient for gradgrad.)
-            b_zero = (b.data == 0) & (a.data == 0)
+            b_zero = (b._data == 0) & (a._data == 0)
             if b_zero.any():
                 b_zero = _const(b_zero)
                 ga = where(b_zero, 0, g * b * a ** where(b_zero, 1, b - 1))
@@ -116,7 +148,7 @@ class Pow(Function):
         if need_b:
             # d(a^b)/db = a^b * log(a); PyTorch's convention: 0 where a == 0 and b >= 0
             # (0^b is constant there); log(0) = -inf is kept out of that branch.
-            at_zero = (a.data == 0) & (b.data >= 0)
+            at_zero = (a._data == 0) & (b._data >= 0)
             if at_zero.any():
                 at_zero = _const(at_zero)
                 gb = where(at_zero, 0, g * out * log(where(at_zero, 1, a)))
@@ -130,26 +162,26 @@ class Maximum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        ctx.shapes = (a.data.shape, b.data.shape)
-        return np.maximum(a.data, b.data)
+        ctx.shapes = (a._data.shape, b._data.shape)
+        return np.maximum(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _minmax_grads(ctx, g, a.data < b.data, a.data > b.data, a.data == b.data)
+        return _minmax_grads(ctx, g, a._data < b._data, a._data > b._data, a._data == b._data)
 
 
 class Minimum(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        ctx.shapes = (a.data.shape, b.data.shape)
-        return np.minimum(a.data, b.data)
+        ctx.shapes = (a._data.shape, b._data.shape)
+        return np.minimum(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        return _minmax_grads(ctx, g, a.data > b.data, a.data < b.data, a.data == b.data)
+        return _minmax_grads(ctx, g, a._data > b._data, a._data < b._data, a._data == b._data)
 
 
 def _minmax_grads(ctx, g, a_loses, b_loses, tie):
@@ -173,10 +205,10 @@ def _pair(a: Any, b: Any, name: str) -> tuple:
         a = as_operand(a, b, name)
     elif not isinstance(b, Tensor):
         b = as_operand(b, a, name)
-    sa, sb = a.data.shape, b.data.shape
+    sa, sb = a._data.shape, b._data.shape
     if sa != sb:
         broadcast_shape(name, sa, sb)
-    da, db = a.data.dtype, b.data.dtype
+    da, db = a._data.dtype, b._data.dtype
     if da is not db:
         dt = promote(a, b)
         if da is not dt:
@@ -188,13 +220,13 @@ def _pair(a: Any, b: Any, name: str) -> tuple:
 
 def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
     a, b = _pair(a, b, name)
-    if fn is Pow and a.data.dtype.kind == "b":
+    if fn is Pow and a._data.dtype.kind == "b":
         # numpy computes bool ** bool in int8, a dtype tensors do not use; PyTorch refuses
         raise TypeError("pow: not implemented for two bool operands; convert one first, e.g. "
                         ".long()")
-    if fn is Div and a.data.dtype.kind in "iub":
+    if fn is Div and a._data.dtype.kind in "iub":
         a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
-    elif fn is Sub and a.data.dtype.kind == "b":
+    elif fn is Sub and a._data.dtype.kind == "b":
         # numpy refuses too, but with its own wording; as PyTorch, name the alternative
         raise TypeError("sub: subtraction of two bool tensors is not supported; use a != b "
                         "(logical xor) instead")
@@ -206,7 +238,7 @@ def _scaled(b: Any, alpha: Any, name: str) -> Any:
         raise TypeError(f"{name}: alpha must be a number, got {type(alpha).__name__} "
                         f"{alpha!r:.40}")
     if isinstance(b, Tensor):
-        if b.data.dtype.kind != "f" and not float(alpha).is_integer():
+        if b._data.dtype.kind != "f" and not float(alpha).is_integer():
             raise TypeError(f"{name}: a float alpha ({alpha}) needs a floating-point other, got "
                             f"dtype {b.dtype}")
         return mul(b, alpha)
@@ -236,6 +268,9 @@ def div(a: Any, b: Any) -> Tensor:
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the Tensor method is called pow too
+    if type(b) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
+        a, t = _pair(a, b, "pow")
+        return Pow.apply(a, t, float(b))
     return _binary(Pow, a, b, "pow")
 
 
@@ -256,7 +291,7 @@ _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 def _float_input(x: Tensor, name: str) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         return cast(x, _DEFAULT_FLOAT)
     return x
 
@@ -264,7 +299,7 @@ def _float_input(x: Tensor, name: str) -> Tensor:
 class Neg(Function):
     @staticmethod
     def forward(ctx, x):
-        return -x.data
+        return -x._data
 
     @staticmethod
     def backward(ctx, g):
@@ -274,7 +309,7 @@ class Neg(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.exp(x.data)
+        y = np.exp(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -289,7 +324,7 @@ class Log(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x.data)
+            return np.log(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -301,7 +336,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):
-            y = np.sqrt(x.data)
+            y = np.sqrt(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -315,12 +350,12 @@ class Abs(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.abs(x.data)
+        return np.abs(x._data)
 
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * _const(_sign(x.data))
+        return g * _const(_sign(x._data))
 
 
 class Sign(Function):
@@ -328,12 +363,12 @@ class Sign(Function):
 
     @staticmethod
     def forward(ctx, x):
-        ctx.shape = x.data.shape
-        return _sign(x.data)
+        ctx.shape = x._data.shape
+        return _sign(x._data)
 
     @staticmethod
     def backward(ctx, g):
-        return _const(np.zeros(ctx.shape, g.data.dtype))
+        return _const(np.zeros(ctx.shape, g._data.dtype))
 
 
 def _sign(a: np.ndarray) -> np.ndarray:
@@ -350,7 +385,7 @@ def _sign(a: np.ndarray) -> np.ndarray:
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        y = np.tanh(x.data)
+        y = np.tanh(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -363,7 +398,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        xd = x.data
+        xd = x._data
         # Stable for large |x|: exp of a non-positive number only.
         e = np.exp(-np.abs(xd))
         y = np.where(xd >= 0, 1 / (1 + e), e / (1 + e)).astype(xd.dtype, copy=False)
@@ -385,7 +420,7 @@ class Erf(Function):
         # that `import tensorlite` stays light.
         from scipy.special import erf as _erf
         ctx.save_for_backward(x)
-        return _erf(x.data).astype(x.data.dtype, copy=False)
+        return _erf(x._data).astype(x._data.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
@@ -398,7 +433,7 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.maximum(x.data, 0)
+        return np.maximum(x._data, 0)
 
     @staticmethod
     def backward(ctx, g):
@@ -408,13 +443,13 @@ class Relu(Function):
         if not g.requires_grad:
             # Plain backward, no graph to record through the mask: one kernel pass for
             # large contiguous arrays, numpy otherwise.
-            gd, xd = g.data, x.data
+            gd, xd = g._data, x._data
             if (gd.size >= 4096 and gd.dtype == xd.dtype and gd.shape == xd.shape
                     and gd.flags.c_contiguous and xd.flags.c_contiguous):
                 from ..kernels.activation import relu_backward
                 return _const(relu_backward(gd, xd))
             return _const(gd * _passes(xd))
-        return g * _const(_passes(x.data).astype(g.dtype))
+        return g * _const(_passes(x._data).astype(g.dtype))
 
 
 def _passes(x: np.ndarray) -> np.ndarray:
@@ -429,7 +464,7 @@ class Sin(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sin(x.data)
+        return np.sin(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -441,7 +476,7 @@ class Cos(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cos(x.data)
+        return np.cos(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -457,23 +492,23 @@ class Clamp(Function):
         lo_t, hi_t = isinstance(lo, Tensor), isinstance(hi, Tensor)
         ctx.save_for_backward(x, lo if lo_t else None, hi if hi_t else None)
         ctx.numbers = (None if lo_t else lo, None if hi_t else hi)
-        ctx.shapes = (x.data.shape, lo.data.shape if lo_t else (), hi.data.shape if hi_t else ())
+        ctx.shapes = (x._data.shape, lo._data.shape if lo_t else (), hi._data.shape if hi_t else ())
         # np.maximum/np.minimum as np.clip defines it (NaN propagates; lo > hi gives hi),
         # without np.clip's overhead of several microseconds on small arrays.
-        out = x.data
+        out = x._data
         if lo is not None:
-            out = np.maximum(out, lo.data if lo_t else lo)
+            out = np.maximum(out, lo._data if lo_t else lo)
         if hi is not None:
-            out = np.minimum(out, hi.data if hi_t else hi)
+            out = np.minimum(out, hi._data if hi_t else hi)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, lo_t, hi_t = ctx.saved_tensors
         lo, hi = ctx.numbers
-        lo = lo_t.data if lo_t is not None else lo
-        hi = hi_t.data if hi_t is not None else hi
-        xd = x.data
+        lo = lo_t._data if lo_t is not None else lo
+        hi = hi_t._data if hi_t is not None else hi
+        xd = x._data
         need_x, need_lo, need_hi = ctx.needs_input_grad
         gx = glo = ghi = None
         # PyTorch's clamp_backward: x gets the gradient where lo <= x <= hi (not at NaN);
@@ -494,14 +529,14 @@ class Clamp(Function):
 
 def _keep(g: Tensor, mask: np.ndarray) -> Tensor:
     """g where mask, else exactly 0 (also where g is inf or NaN), at the broadcast shape."""
-    return Where.apply(_const(mask), g, _const(np.zeros((), g.data.dtype)))
+    return Where.apply(_const(mask), g, _const(np.zeros((), g._data.dtype)))
 
 
 class Cast(Function):
     @staticmethod
     def forward(ctx, x, dtype):
-        ctx.in_dtype = x.data.dtype
-        return x.data.astype(dtype)
+        ctx.in_dtype = x._data.dtype
+        return x._data.astype(dtype)
 
     @staticmethod
     def backward(ctx, g):
@@ -513,7 +548,7 @@ class Cast(Function):
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return x._data.copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -521,7 +556,7 @@ class Clone(Function):
 
 
 def neg(x: Tensor) -> Tensor:
-    if x.data.dtype.kind == "b":
+    if x._data.dtype.kind == "b":
         raise TypeError("neg: negation of a bool tensor is not supported; use ~ "
                         "(logical_not) instead")
     return Neg.apply(x)
@@ -584,14 +619,14 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     # min > max is allowed, as documented by PyTorch: every element becomes max.
-    if x.data.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
-        dt = x.data.dtype  # the common case: numbers keep a float tensor's dtype
+    if x._data.dtype.kind == "f" and not isinstance(min, Tensor) and not isinstance(max, Tensor):
+        dt = x._data.dtype  # the common case: numbers keep a float tensor's dtype
     else:
         dt = promote_all(x, min, max)
-        shapes = [t.data.shape for t in (x, min, max) if isinstance(t, Tensor)]
+        shapes = [t._data.shape for t in (x, min, max) if isinstance(t, Tensor)]
         if len(shapes) > 1:
             broadcast_shape("clamp", *shapes)
-    return Clamp.apply(x if x.data.dtype is dt else cast(x, dt), _bound(min, dt), _bound(max, dt))
+    return Clamp.apply(x if x._data.dtype is dt else cast(x, dt), _bound(min, dt), _bound(max, dt))
 
 
 def _bound(v: Any, dt: np.dtype) -> Any:
@@ -605,13 +640,13 @@ def _bound(v: Any, dt: np.dtype) -> Any:
         return v  # a Python number: numpy keeps the array's dtype
     # Otherwise as any operand: numpy scalars would widen float32, an integer dtype needs
     # its range checked (numpy's error names no op), float32 overflow becomes inf.
-    return as_operand(v, _const(np.empty(0, dt)), "clamp").data[()]
+    return as_operand(v, _const(np.empty(0, dt)), "clamp")._data[()]
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
     from ..tensor import as_dtype
     dtype = as_dtype(dtype, "to")
-    if x.data.dtype is dtype:
+    if x._data.dtype is dtype:
         return x
     return Cast.apply(x, dtype)
 
@@ -621,7 +656,7 @@ def clone(x: Tensor) -> Tensor:
 
 
 def square(x: Tensor) -> Tensor:
-    if x.data.dtype.kind == "b":
+    if x._data.dtype.kind == "b":
         x = cast(x, np.int64)  # as PyTorch (square is pow(x, 2)): 0/1 as int64, not bool
     return mul(x, x)
 
@@ -631,7 +666,7 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     (its derivative is 0 almost everywhere; PyTorch has none either): the result is a
     constant."""
     a, b = _pair(a, b, "floor_divide")
-    ad, bd = a.data, b.data
+    ad, bd = a._data, b._data
     if ad.dtype.kind == "b":
         ad, bd = ad.astype(np.int64), bd.astype(np.int64)
     if ad.dtype.kind in "iu" and not bd.all():
@@ -647,12 +682,14 @@ def remainder(a: Any, b: Any) -> Tensor:
 
     Differentiable in both: d/da = 1, d/db = -floor(a / b)."""
     a, b = _pair(a, b, "remainder")
-    if a.requires_grad or b.requires_grad:
+    if (a.requires_grad or b.requires_grad) and a._data.dtype.kind == "f":
         from ..autograd import is_grad_enabled
         if is_grad_enabled():
-            # a - floor(a / b) * b with the quotient a constant gives exactly those gradients
-            return a - floor_divide(a, b) * b
-    ad, bd = a.data, b.data
+            # A Function whose forward is np.remainder itself: a - floor(a / b) * b, the
+            # gradient-friendly composition, has another value where a / b rounds (1e15 % 0.7
+            # gave 0.5, not 0.4634) or b is infinite (3 % inf gave nan, not 3).
+            return Remainder.apply(a, b)
+    ad, bd = a._data, b._data
     if ad.dtype.kind == "b":
         ad, bd = ad.astype(np.int64), bd.astype(np.int64)
     if ad.dtype.kind in "iu" and not bd.all():
@@ -680,7 +717,7 @@ class Reciprocal(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(divide="ignore"):  # 1 / 0 = inf, as PyTorch
-            y = np.reciprocal(x.data)
+            y = np.reciprocal(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -694,7 +731,7 @@ class Rsqrt(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(divide="ignore", invalid="ignore"):  # rsqrt(0) = inf, rsqrt(-1) = nan
-            y = np.reciprocal(np.sqrt(x.data))
+            y = np.reciprocal(np.sqrt(x._data))
         ctx.save_for_backward(y)
         return y
 
@@ -709,7 +746,7 @@ class Log1p(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x.data)
+            return np.log1p(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -721,7 +758,7 @@ class Expm1(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
-            y = np.expm1(x.data)
+            y = np.expm1(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -736,7 +773,7 @@ class Log2(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log2(x.data)
+            return np.log2(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -749,7 +786,7 @@ class Log10(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(x.data)
+            return np.log10(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -761,7 +798,7 @@ class Tan(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):  # tan(inf) = nan
-            y = np.tan(x.data)
+            y = np.tan(x._data)
         ctx.save_for_backward(y)
         return y
 
@@ -776,7 +813,7 @@ class Asin(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore"):  # |x| > 1 is nan
-            return np.arcsin(x.data)
+            return np.arcsin(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -789,7 +826,7 @@ class Acos(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(invalid="ignore"):
-            return np.arccos(x.data)
+            return np.arccos(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -801,7 +838,7 @@ class Atan(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.arctan(x.data)
+        return np.arctan(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -814,7 +851,7 @@ class Sinh(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(over="ignore"):
-            return np.sinh(x.data)
+            return np.sinh(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -827,7 +864,7 @@ class Cosh(Function):
     def forward(ctx, x):
         ctx.save_for_backward(x)
         with np.errstate(over="ignore"):
-            return np.cosh(x.data)
+            return np.cosh(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -895,31 +932,31 @@ class _Rounding(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return _const(np.zeros(g.data.shape, g.data.dtype))
+        return _const(np.zeros(g._data.shape, g._data.dtype))
 
 
 class Floor(_Rounding):
     @staticmethod
     def forward(ctx, x):
-        return np.floor(x.data)
+        return np.floor(x._data)
 
 
 class Ceil(_Rounding):
     @staticmethod
     def forward(ctx, x):
-        return np.ceil(x.data)
+        return np.ceil(x._data)
 
 
 class Trunc(_Rounding):
     @staticmethod
     def forward(ctx, x):
-        return np.trunc(x.data)
+        return np.trunc(x._data)
 
 
 class Round(_Rounding):
     @staticmethod
     def forward(ctx, x, decimals):
-        xd = x.data
+        xd = x._data
         if decimals == 0:
             return np.rint(xd)  # half to even, as PyTorch's nearbyint
         # PyTorch's kernel: 10^|decimals| in double, then in the tensor's dtype; multiply
@@ -939,7 +976,7 @@ class Frac(Function):
     @staticmethod
     def forward(ctx, x):
         with np.errstate(invalid="ignore"):  # frac(inf) = inf - inf = nan
-            return x.data - np.trunc(x.data)
+            return x._data - np.trunc(x._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -951,12 +988,12 @@ def _rounding_input(x: Any, name: str) -> Any:
     PyTorch keeps its dtype); bool tensors are refused, as PyTorch."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
-    kind = x.data.dtype.kind
+    kind = x._data.dtype.kind
     if kind == "f":
         return None
     if kind == "b":
         raise TypeError(f"{name}: not implemented for bool tensors; convert first, e.g. .long()")
-    return _const(x.data.copy())
+    return _const(x._data.copy())
 
 
 def floor(input: Tensor) -> Tensor:  # noqa: A002
@@ -994,7 +1031,7 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001,A002
 def frac(input: Tensor) -> Tensor:  # noqa: A002
     if not isinstance(input, Tensor):
         raise TypeError(f"frac: expected a Tensor, got {type(input).__name__}")
-    if input.data.dtype.kind != "f":
+    if input._data.dtype.kind != "f":
         raise TypeError(f"frac: only floating-point tensors are supported, got dtype "
                         f"{input.dtype}")
     return Frac.apply(input)
@@ -1006,9 +1043,9 @@ def frac(input: Tensor) -> Tensor:  # noqa: A002
 class Atan2(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
+        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.save_for_backward(a, b)
-        return np.arctan2(a.data, b.data)
+        return np.arctan2(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -1018,7 +1055,7 @@ class Atan2(Function):
         # (0, 0) (and where a^2 + b^2 underflows) both gradients are 0, not nan.
         den = a * a + b * b
         recip = reciprocal(den)
-        inf = np.isinf(recip.data)
+        inf = np.isinf(recip._data)
         if inf.any():
             recip = where(_const(inf), 0.0, recip)
         ga = unbroadcast(g * b * recip, ctx.shapes[0]) if need_a else None
@@ -1029,8 +1066,8 @@ class Atan2(Function):
 class Hypot(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
-        out = np.hypot(a.data, b.data)
+        ctx.shapes = (a._data.shape, b._data.shape)
+        out = np.hypot(a._data, b._data)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -1047,9 +1084,9 @@ class Hypot(Function):
 class Logaddexp(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
+        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.save_for_backward(a, b)
-        return np.logaddexp(a.data, b.data)
+        return np.logaddexp(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -1066,13 +1103,34 @@ class Fmod(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a.data.shape, b.data.shape)
-        ad, bd = a.data, b.data
+        ctx.shapes = (a._data.shape, b._data.shape)
+        ad, bd = a._data, b._data
         with np.errstate(divide="ignore", invalid="ignore"):  # fmod(x, 0) = nan
             if ctx.needs_input_grad[1]:
                 # d/db = -trunc(a / b), PyTorch's (a constant: no second derivative).
                 ctx.quotient = np.trunc(ad / bd)
             return np.fmod(ad, bd)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+class Remainder(Function):
+    """``a % b`` with the sign of b (floored); d/da = 1, d/db = -floor(a / b), PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a._data.shape, b._data.shape)
+        ad, bd = a._data, b._data
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 = nan
+            if ctx.needs_input_grad[1]:
+                # the quotient is a constant of the graph: no second derivative, as PyTorch
+                ctx.quotient = np.floor_divide(ad, bd)
+            return np.remainder(ad, bd)
 
     @staticmethod
     def backward(ctx, g):
@@ -1091,7 +1149,7 @@ def _tensor_pair(input: Any, other: Any, name: str) -> tuple:
 
 def _float_pair(input: Any, other: Any, name: str, ints: bool) -> tuple:
     a, b = _tensor_pair(input, other, name)
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         if not ints:
             raise TypeError(f"{name}: not implemented for {a.dtype} tensors (PyTorch has no "
                             "integer version); convert to float first")
@@ -1121,10 +1179,10 @@ def fmod(input: Tensor, other: Any) -> Tensor:  # noqa: A002
     the sign of other). ``other`` is a Tensor or a number; dtypes promote."""
     check_tensor("fmod", "input", input)
     a, b = _pair(input, other, "fmod")
-    if a.data.dtype.kind == "b":
+    if a._data.dtype.kind == "b":
         raise TypeError("fmod: not implemented for two bool operands; convert one first, e.g. "
                         ".long()")
-    if a.data.dtype.kind in "iu" and not b.data.all():
+    if a._data.dtype.kind in "iu" and not b._data.all():
         raise ZeroDivisionError(f"fmod: integer division by zero (divisor of shape "
                                 f"{tuple(b.shape)})")
     return Fmod.apply(a, b)
@@ -1138,9 +1196,9 @@ class Lerp(Function):
 
     @staticmethod
     def forward(ctx, start, end, weight):
-        s, e = start.data, end.data
+        s, e = start._data, end._data
         w_t = isinstance(weight, Tensor)
-        w = weight.data if w_t else np.asarray(weight, s.dtype)
+        w = weight._data if w_t else np.asarray(weight, s.dtype)
         ctx.shapes = (s.shape, e.shape, w.shape)
         ctx.save_for_backward(start if ctx.needs_input_grad[2] else None,
                               end if ctx.needs_input_grad[2] else None,
@@ -1172,18 +1230,18 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
     weight tensor with dimensions (a 0-d weight tensor is converted to it)."""
     check_tensor("lerp", "input", input)
     check_tensor("lerp", "end", end)
-    dt = input.data.dtype
+    dt = input._data.dtype
     if dt.kind != "f":
         raise TypeError(f"lerp: only floating-point tensors are supported, got dtype {dt}")
-    if end.data.dtype is not dt:
+    if end._data.dtype is not dt:
         raise TypeError(f"lerp: expected dtype {dt} for end (as input), got {end.dtype}")
-    shapes = [input.data.shape, end.data.shape]
+    shapes = [input._data.shape, end._data.shape]
     if isinstance(weight, Tensor):
-        if weight.data.ndim and weight.data.dtype is not dt:
+        if weight._data.ndim and weight._data.dtype is not dt:
             raise TypeError(f"lerp: expected dtype {dt} for weight (as input), got "
                             f"{weight.dtype}")
-        shapes.append(weight.data.shape)
-        if weight.data.dtype is not dt:
+        shapes.append(weight._data.shape)
+        if weight._data.dtype is not dt:
             weight = cast(weight, dt)
     elif isinstance(weight, (bool, np.bool_)) or isinstance(weight, _NUMBER):
         weight = float(weight)
@@ -1201,7 +1259,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:  # noqa: A002
 class NanToNum(Function):
     @staticmethod
     def forward(ctx, x, nan, posinf, neginf):
-        xd = x.data
+        xd = x._data
         out = xd.copy()
         np.copyto(out, nan, where=np.isnan(xd))
         np.copyto(out, posinf, where=np.isposinf(xd))
@@ -1213,7 +1271,7 @@ class NanToNum(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         # PyTorch's grad * isfinite(x): a multiplication, so a nan gradient stays nan.
-        return g * _const(np.isfinite(x.data).astype(g.data.dtype))
+        return g * _const(np.isfinite(x._data).astype(g._data.dtype))
 
 
 def nan_to_num(input: Tensor, nan: Any = 0.0, posinf: Any = None,  # noqa: A002
@@ -1227,9 +1285,9 @@ def nan_to_num(input: Tensor, nan: Any = 0.0, posinf: Any = None,  # noqa: A002
         if v is not None and (isinstance(v, (bool, np.bool_)) or not isinstance(v, _NUMBER)):
             raise TypeError(f"nan_to_num: {what} must be a number or None, got "
                             f"{type(v).__name__} {v!r:.40}")
-    dt = input.data.dtype
+    dt = input._data.dtype
     if dt.kind != "f":
-        return _const(input.data.copy())
+        return _const(input._data.copy())
     info = np.finfo(dt)
     values = []
     for v, default in ((nan, 0.0), (posinf, info.max), (neginf, info.min)):

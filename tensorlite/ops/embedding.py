@@ -19,9 +19,9 @@ from ..tensor import Tensor, _make
 class Embedding(Function):
     @staticmethod
     def forward(ctx, weight, idx, padding_idx):
-        ctx.args = (idx, weight.data.shape[0], padding_idx)
-        return K.embedding_forward(idx, weight.data if weight.data.flags.c_contiguous
-                                   else np.ascontiguousarray(weight.data))
+        ctx.args = (idx, weight._data.shape[0], padding_idx)
+        return K.embedding_forward(idx, weight._data if weight._data.flags.c_contiguous
+                                   else np.ascontiguousarray(weight._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -34,7 +34,7 @@ class EmbeddingScatter(Function):
     @staticmethod
     def forward(ctx, g, idx, num, padding_idx):
         ctx.args = (idx, padding_idx)
-        gd = g.data if g.data.flags.c_contiguous else np.ascontiguousarray(g.data)
+        gd = g._data if g._data.flags.c_contiguous else np.ascontiguousarray(g._data)
         return K.embedding_backward(idx, gd, num, padding_idx)
 
     @staticmethod
@@ -64,7 +64,7 @@ def check_embedding_args(indices: Any, weight: Any, padding_idx: Optional[int]) 
         # the backward kernel exists for float32/float64 only (numba has no float16)
         check_kernel_float(op, "weight", weight)
     try:
-        idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+        idx = indices._data if isinstance(indices, Tensor) else np.asarray(indices)
     except ValueError:  # a ragged nested list
         raise ValueError(f"{op}: indices must be rectangular, got {indices!r:.60}") from None
     num = weight.shape[0]

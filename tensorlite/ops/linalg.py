@@ -25,8 +25,8 @@ class MatMul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        ctx.shapes = (a.data.shape, b.data.shape)
-        return np.matmul(a.data, b.data)
+        ctx.shapes = (a._data.shape, b._data.shape)
+        return np.matmul(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -45,25 +45,25 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         a = as_operand(a, b, "matmul")
     if not isinstance(b, Tensor):
         b = as_operand(b, a, "matmul")
-    if a.data.ndim == 0 or b.data.ndim == 0:
+    if a._data.ndim == 0 or b._data.ndim == 0:
         raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes "
                          f"{shape_str(a.shape)} and {shape_str(b.shape)}")
-    if a.data.dtype.kind == "b" or b.data.dtype.kind == "b":
+    if a._data.dtype.kind == "b" or b._data.dtype.kind == "b":
         raise TypeError("matmul: bool tensors are not supported")
-    dt = result_dtype(a.data.dtype, b.data.dtype)
+    dt = result_dtype(a._data.dtype, b._data.dtype)
     from .elementwise import cast
     a, b = cast(a, dt), cast(b, dt)
-    va, vb = a.data.ndim == 1, b.data.ndim == 1
+    va, vb = a._data.ndim == 1, b._data.ndim == 1
     if va:
         a = a.reshape(1, -1)
     if vb:
         b = b.reshape(-1, 1)
-    if a.data.shape[-1] != b.data.shape[-2]:
+    if a._data.shape[-1] != b._data.shape[-2]:
         sa = a.shape[1:] if va else a.shape
         sb = b.shape[:1] if vb else b.shape
         raise ValueError(f"matmul: shapes {shape_str(sa)} and {shape_str(sb)} cannot be "
-                         f"multiplied ({a.data.shape[-1]} != {b.data.shape[-2]})")
-    broadcast_shape("matmul", a.data.shape[:-2], b.data.shape[:-2])
+                         f"multiplied ({a._data.shape[-1]} != {b._data.shape[-2]})")
+    broadcast_shape("matmul", a._data.shape[:-2], b._data.shape[:-2])
     out = MatMul.apply(a, b)
     if va and vb:
         return out.reshape(out.shape[:-2])
@@ -81,7 +81,7 @@ def _same_dtype(op: str, *named: tuple) -> None:
     # PyTorch's BLAS products refuse mixed dtypes ("expected m1 and m2 to have the same
     # dtype") rather than promoting as matmul's broadcasting path does here.
     for name, t in named:
-        if t.data.dtype.kind == "b":
+        if t._data.dtype.kind == "b":
             raise TypeError(f"{op}: bool tensors are not supported (got {name} of dtype bool)")
     check_same_dtype(op, **dict(named))
 
@@ -92,7 +92,7 @@ def _operands(op: str, *specs: tuple) -> None:
     for name, t, _ in specs:
         check_tensor(op, name, t)
     for name, t, ndim in specs:
-        if ndim is not None and t.data.ndim != ndim:
+        if ndim is not None and t._data.ndim != ndim:
             raise ValueError(f"{op}: {name} must be a {ndim}-D tensor, got shape "
                              f"{shape_str(t.shape)}")
     _same_dtype(op, *((name, t) for name, t, _ in specs))
@@ -101,16 +101,16 @@ def _operands(op: str, *specs: tuple) -> None:
 def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
     """``input @ mat2`` for two matrices only: (n, k) @ (k, m) -> (n, m), no broadcasting."""
     _operands("mm", ("input", input, 2), ("mat2", mat2, 2))
-    if input.data.shape[1] != mat2.data.shape[0]:
+    if input._data.shape[1] != mat2._data.shape[0]:
         raise ValueError(f"mm: shapes {shape_str(input.shape)} and {shape_str(mat2.shape)} cannot "
-                         f"be multiplied ({input.data.shape[1]} != {mat2.data.shape[0]})")
+                         f"be multiplied ({input._data.shape[1]} != {mat2._data.shape[0]})")
     return MatMul.apply(input, mat2)
 
 
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """Batched ``(b, n, k) @ (b, k, m) -> (b, n, m)``; the batch sizes must be equal."""
     _operands("bmm", ("input", input, 3), ("mat2", mat2, 3))
-    (b, _, k), (b2, k2, _) = input.data.shape, mat2.data.shape
+    (b, _, k), (b2, k2, _) = input._data.shape, mat2._data.shape
     if b != b2 or k != k2:
         raise ValueError(f"bmm: shapes {shape_str(input.shape)} and {shape_str(mat2.shape)} cannot "
                          f"be multiplied (batch sizes {b} and {b2}, inner sizes {k} and {k2} "
@@ -125,7 +125,7 @@ class Dot(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
                               b if ctx.needs_input_grad[0] else None)
-        return np.asarray(np.dot(a.data, b.data))
+        return np.asarray(np.dot(a._data, b._data))
 
     @staticmethod
     def backward(ctx, g):
@@ -141,7 +141,7 @@ class Mv(Function):
     def forward(ctx, m, v):
         ctx.save_for_backward(m if ctx.needs_input_grad[1] else None,
                               v if ctx.needs_input_grad[0] else None)
-        return np.matmul(m.data, v.data)
+        return np.matmul(m._data, v._data)
 
     @staticmethod
     def backward(ctx, g):
@@ -156,11 +156,11 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of the same size (a 0-d tensor)."""
     check_tensor("dot", "input", input)
     check_tensor("dot", "tensor", tensor)
-    if input.data.ndim != 1 or tensor.data.ndim != 1:
+    if input._data.ndim != 1 or tensor._data.ndim != 1:
         raise ValueError(f"dot: 1-D tensors expected, got shapes {shape_str(input.shape)} and "
                          f"{shape_str(tensor.shape)}")
     _same_dtype("dot", ("input", input), ("tensor", tensor))
-    if input.data.shape != tensor.data.shape:
+    if input._data.shape != tensor._data.shape:
         raise ValueError(f"dot: the tensors must have the same number of elements, got shapes "
                          f"{shape_str(input.shape)} and {shape_str(tensor.shape)}")
     return Dot.apply(input, tensor)
@@ -169,9 +169,9 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """Matrix times vector: (n, m) @ (m,) -> (n,)."""
     _operands("mv", ("input", input, 2), ("vec", vec, 1))
-    if input.data.shape[1] != vec.data.shape[0]:
+    if input._data.shape[1] != vec._data.shape[0]:
         raise ValueError(f"mv: shapes {shape_str(input.shape)} and {shape_str(vec.shape)} cannot "
-                         f"be multiplied ({input.data.shape[1]} != {vec.data.shape[0]})")
+                         f"be multiplied ({input._data.shape[1]} != {vec._data.shape[0]})")
     return Mv.apply(input, vec)
 
 
@@ -180,7 +180,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     check_tensor("outer", "input", input)
     check_tensor("outer", "vec2", vec2)
     for name, t in (("input", input), ("vec2", vec2)):
-        if t.data.ndim != 1:
+        if t._data.ndim != 1:
             raise ValueError(f"outer: {name} must be a 1-D tensor, got shape {shape_str(t.shape)}")
     return mul(input.reshape(-1, 1), vec2)
 
@@ -202,7 +202,7 @@ def _scalar(op: str, name: str, value: Any, integral: bool) -> Any:
 
 
 def _scalars(op: str, t: Tensor, beta: Any, alpha: Any) -> tuple:
-    integral = t.data.dtype.kind in "iu"
+    integral = t._data.dtype.kind in "iu"
     return _scalar(op, "beta", beta, integral), _scalar(op, "alpha", alpha, integral)
 
 
@@ -223,7 +223,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1,  # noqa: 
     """``beta * input + alpha * (mat1 @ mat2)``; ``input`` broadcasts to (n, m)."""
     _operands("addmm", ("input", input, None), ("mat1", mat1, 2), ("mat2", mat2, 2))
     _check_product("addmm", mat1, mat2, 1, 0)
-    _check_addend("addmm", input, (mat1.data.shape[0], mat2.data.shape[1]))
+    _check_addend("addmm", input, (mat1._data.shape[0], mat2._data.shape[1]))
     beta, alpha = _scalars("addmm", input, beta, alpha)
     return _add_scaled(input, MatMul.apply(mat1, mat2), beta, alpha)
 
@@ -233,7 +233,7 @@ def addmv(input: Tensor, mat: Tensor, vec: Tensor, *, beta: Any = 1,  # noqa: A0
     """``beta * input + alpha * (mat @ vec)``; ``input`` broadcasts to (n,)."""
     _operands("addmv", ("input", input, None), ("mat", mat, 2), ("vec", vec, 1))
     _check_product("addmv", mat, vec, 1, 0)
-    _check_addend("addmv", input, (mat.data.shape[0],))
+    _check_addend("addmv", input, (mat._data.shape[0],))
     beta, alpha = _scalars("addmv", input, beta, alpha)
     return _add_scaled(input, Mv.apply(mat, vec), beta, alpha)
 
@@ -242,25 +242,25 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1,  # 
             alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``; ``input`` broadcasts to (b, n, m)."""
     _operands("baddbmm", ("input", input, None), ("batch1", batch1, 3), ("batch2", batch2, 3))
-    if batch1.data.shape[0] != batch2.data.shape[0]:
+    if batch1._data.shape[0] != batch2._data.shape[0]:
         raise ValueError(f"baddbmm: batch1 of shape {shape_str(batch1.shape)} and batch2 of shape "
                          f"{shape_str(batch2.shape)} have different batch sizes")
     _check_product("baddbmm", batch1, batch2, 2, 1)
-    _check_addend("baddbmm", input, (batch1.data.shape[0], batch1.data.shape[1],
-                                     batch2.data.shape[2]))
+    _check_addend("baddbmm", input, (batch1._data.shape[0], batch1._data.shape[1],
+                                     batch2._data.shape[2]))
     beta, alpha = _scalars("baddbmm", input, beta, alpha)
     return _add_scaled(input, MatMul.apply(batch1, batch2), beta, alpha)
 
 
 def _check_product(op: str, a: Tensor, b: Tensor, da: int, db: int) -> None:
-    if a.data.shape[da] != b.data.shape[db]:
+    if a._data.shape[da] != b._data.shape[db]:
         raise ValueError(f"{op}: shapes {shape_str(a.shape)} and {shape_str(b.shape)} cannot be "
-                         f"multiplied ({a.data.shape[da]} != {b.data.shape[db]})")
+                         f"multiplied ({a._data.shape[da]} != {b._data.shape[db]})")
 
 
 def _check_addend(op: str, input: Tensor, out_shape: tuple) -> None:  # noqa: A002
     # Checked before the product is computed: a wrong input shape costs no BLAS call.
-    s = input.data.shape
+    s = input._data.shape
     ok = len(s) <= len(out_shape) and all(
         n == 1 or n == m for n, m in zip(reversed(s), reversed(out_shape)))
     if not ok:
@@ -306,7 +306,7 @@ class Einsum(Function):
         ctx.eq = eq
         if any(ctx.needs_input_grad):
             ctx.save_for_backward(*operands)
-        return _einsum_array(eq, [t.data for t in operands])
+        return _einsum_array(eq, [t._data for t in operands])
 
     @staticmethod
     def backward(ctx, g):
@@ -315,7 +315,7 @@ class Einsum(Function):
         subs = lhs.split(",")
         sizes = {}
         for s, t in zip(subs, operands):
-            sizes.update(zip(s, t.data.shape))
+            sizes.update(zip(s, t._data.shape))
         used = set(ctx.eq)
         fresh = (c for c in _LETTERS if c not in used)
         grads = [None]
@@ -334,7 +334,7 @@ class Einsum(Function):
                     # A diagonal: the gradient lives on it, through identity(c, f).
                     f = next(fresh)
                     in_subs.append(c + f)
-                    ins.append(_const(np.eye(sizes[c], dtype=g.data.dtype)))
+                    ins.append(_const(np.eye(sizes[c], dtype=g._data.dtype)))
                     target.append(f)
                 else:
                     target.append(c)
@@ -343,7 +343,7 @@ class Einsum(Function):
                 if c not in present:
                     # Summed out by the forward: the gradient is broadcast along it.
                     in_subs.append(c)
-                    ins.append(_const(np.ones(sizes[c], g.data.dtype)))
+                    ins.append(_const(np.ones(sizes[c], g._data.dtype)))
             grads.append(Einsum.apply(",".join(in_subs) + "->" + "".join(target), *ins))
         return tuple(grads)
 
@@ -386,7 +386,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         raise ValueError("einsum: at least one operand is needed")
     for k, t in enumerate(operands):
         check_tensor("einsum", f"operand {k}", t)
-    dts = [t.data.dtype for t in operands]
+    dts = [t._data.dtype for t in operands]
     if any(dt != dts[0] for dt in dts):
         desc = ", ".join(f"{dt} (operand {k})" for k, dt in enumerate(dts))
         raise TypeError(f"einsum: expected all operands to have the same dtype, got {desc}")
@@ -406,7 +406,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     ell_n = 0
     for k, (spec, t) in enumerate(zip(specs, operands)):
         n_letters = len(spec) - (_ELL in spec)
-        nd = t.data.ndim
+        nd = t._data.ndim
         if _ELL in spec:
             if n_letters > nd:
                 raise ValueError(f"einsum: operand {k} has {n_letters} subscripts but only {nd} "
@@ -429,7 +429,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         e = nd - (len(spec) - 1)
         return spec[:k] + ell_letters[ell_n - e:] + spec[k + 1:]
 
-    in_letters = [expand_ell(s, t.data.ndim) for s, t in zip(specs, operands)]
+    in_letters = [expand_ell(s, t._data.ndim) for s, t in zip(specs, operands)]
     counts = {}
     for letters in in_letters:
         for c in letters:
@@ -456,7 +456,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     sizes = {}
     for k, (letters, t) in enumerate(zip(in_letters, operands)):
         own = {}
-        for c, n in zip(letters, t.data.shape):
+        for c, n in zip(letters, t._data.shape):
             if c in own and own[c] != n:
                 raise ValueError(f"einsum: subscript {c!r} is repeated in operand {k} with "
                                  f"different sizes {own[c]} and {n}")
@@ -471,7 +471,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     ops = []
     for letters, t in zip(in_letters, operands):
         full = tuple(sizes[c] for c in letters)
-        ops.append(t if full == t.data.shape else t.expand(full))
+        ops.append(t if full == t._data.shape else t.expand(full))
     eq_full = ",".join("".join(ls) for ls in in_letters) + "->" + "".join(out_letters)
     return Einsum.apply(eq_full, *ops)
 
@@ -491,9 +491,9 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     n; ``dims=([1, 2], [0, 1])`` names them. The free dims of a, then of b, remain."""
     check_tensor("tensordot", "a", a)
     check_tensor("tensordot", "b", b)
-    na, nb = a.data.ndim, b.data.ndim
+    na, nb = a._data.ndim, b._data.ndim
     if isinstance(dims, Tensor):
-        dims = dims.item() if dims.data.ndim == 0 else dims.tolist()
+        dims = dims.item() if dims._data.ndim == 0 else dims.tolist()
     if isinstance(dims, (int, np.integer)) and not isinstance(dims, (bool, np.bool_)):
         n = int(dims)
         if n < 0:
@@ -514,11 +514,11 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
         if len(set(d)) != len(d):
             raise ValueError(f"tensordot: dims of {name} {d} name a dimension twice")
     for i, j in zip(da, db):
-        m, n = a.data.shape[i], b.data.shape[j]
+        m, n = a._data.shape[i], b._data.shape[j]
         if m != n and m != 1 and n != 1:
             raise ValueError(f"tensordot: contracted dimensions must match, but a has size {m} "
                              f"in dim {i} and b has size {n} in dim {j}")
-    if a.data.dtype != b.data.dtype:
+    if a._data.dtype != b._data.dtype:
         raise TypeError(f"tensordot: both inputs must have the same dtype, got {a.dtype} and "
                         f"{b.dtype}")
     if na + nb - len(da) > len(_LETTERS):
@@ -552,19 +552,19 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         dt = as_dtype(dtype, _op)
         if dt.kind != "f":
             raise TypeError(f"{_op}: dtype must be floating point, got {dt}")
-        if x.data.dtype.kind != "f":
+        if x._data.dtype.kind != "f":
             raise TypeError(f"{_op}: expected a floating-point input, got dtype {x.dtype}")
         x = cast(x, dt)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{_op}: expected a floating-point input, got dtype {x.dtype}")
     if type(dim) in (tuple, list) and not dim:
         dim = None
-    dims = normalize_dims(_op, dim, x.data.ndim)
+    dims = normalize_dims(_op, dim, x._data.ndim)
     # max |x| and the negative-order norms (min |x| for -inf; (sum |x|^p)^(1/p) is 1/0 for
     # p < 0) have no value over an empty dim: refused, as PyTorch
-    if (p < 0 or p == np.inf) and x.data.size == 0:
+    if (p < 0 or p == np.inf) and x._data.size == 0:
         for d in dims:
-            if x.data.shape[d] == 0:
+            if x._data.shape[d] == 0:
                 raise ValueError(f"{_op}: cannot compute the {ord} norm over dimension {d} of "
                                  f"size 0 (shape {shape_str(x.shape)}): it has no identity")
     # The same Function as torch.norm's vector case (reduce.Norm): one forward, one

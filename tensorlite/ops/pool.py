@@ -25,9 +25,9 @@ def _c(a: np.ndarray) -> np.ndarray:
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding):
-        y, argmax = K.max_pool2d_forward(_c(x.data), kernel, stride, padding)
+        y, argmax = K.max_pool2d_forward(_c(x._data), kernel, stride, padding)
         ctx.geom = (kernel, stride, padding)
-        ctx.in_shape = x.data.shape
+        ctx.in_shape = x._data.shape
         ctx.argmax = argmax
         return y
 
@@ -52,7 +52,7 @@ class MaxPoolScatter(Function):
     @staticmethod
     def forward(ctx, g, argmax, in_shape, kernel, stride, padding):
         ctx.args = (argmax, in_shape, kernel, stride, padding)
-        return K.max_pool2d_backward(_c(g.data), argmax, in_shape[2:], kernel, stride, padding)
+        return K.max_pool2d_backward(_c(g._data), argmax, in_shape[2:], kernel, stride, padding)
 
     @staticmethod
     def backward(ctx, h):
@@ -67,7 +67,7 @@ class MaxPoolGather(Function):
         ctx.args = (argmax, in_shape, kernel, stride, padding)
         pos = _window_positions(argmax, in_shape, kernel, stride, padding)
         n, c = in_shape[:2]
-        flat = h.data.reshape(n, c, -1)
+        flat = h._data.reshape(n, c, -1)
         return np.take_along_axis(flat, pos.reshape(n, c, -1), axis=2).reshape(argmax.shape)
 
     @staticmethod
@@ -78,8 +78,8 @@ class MaxPoolGather(Function):
 class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding):
-        ctx.args = (x.data.shape[2:], kernel, stride, padding)
-        return K.avg_pool2d_forward(_c(x.data), kernel, stride, padding)
+        ctx.args = (x._data.shape[2:], kernel, stride, padding)
+        return K.avg_pool2d_forward(_c(x._data), kernel, stride, padding)
 
     @staticmethod
     def backward(ctx, g):
@@ -92,7 +92,7 @@ class AvgPoolAdjoint(Function):
     @staticmethod
     def forward(ctx, g, in_hw, kernel, stride, padding):
         ctx.args = (kernel, stride, padding)
-        return K.avg_pool2d_backward(_c(g.data), tuple(in_hw), kernel, stride, padding)
+        return K.avg_pool2d_backward(_c(g._data), tuple(in_hw), kernel, stride, padding)
 
     @staticmethod
     def backward(ctx, h):
@@ -102,8 +102,8 @@ class AvgPoolAdjoint(Function):
 class AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, out_hw):
-        ctx.in_hw = x.data.shape[2:]
-        return K.adaptive_avg_pool2d_forward(_c(x.data), out_hw)
+        ctx.in_hw = x._data.shape[2:]
+        return K.adaptive_avg_pool2d_forward(_c(x._data), out_hw)
 
     @staticmethod
     def backward(ctx, g):
@@ -113,8 +113,8 @@ class AdaptiveAvgPool2d(Function):
 class AdaptiveAvgPoolAdjoint(Function):
     @staticmethod
     def forward(ctx, g, in_hw):
-        ctx.out_hw = g.data.shape[2:]
-        return K.adaptive_avg_pool2d_backward(_c(g.data), tuple(in_hw))
+        ctx.out_hw = g._data.shape[2:]
+        return K.adaptive_avg_pool2d_backward(_c(g._data), tuple(in_hw))
 
     @staticmethod
     def backward(ctx, h):

@@ -55,15 +55,15 @@ def _array(a: Any) -> np.ndarray:
 class Sum(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        ctx.in_shape = x.data.shape
+        ctx.in_shape = x._data.shape
         ctx.dims = dims
-        return np.sum(x.data, axis=dims, keepdims=keepdim)
+        return np.sum(x._data, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
         # Every input element contributed once: the gradient is g copied back over dims.
         shape = _keep_shape(ctx.in_shape, ctx.dims)
-        if g.data.shape != shape:
+        if g._data.shape != shape:
             g = g.reshape(shape)
         return g.expand(ctx.in_shape)
 
@@ -78,10 +78,10 @@ def _cast_to(name: str, x: Tensor, dtype: Any) -> Tensor:
 @_numpy_names
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
         dtype: Any = None) -> Tensor:
-    dims = _dims("sum", dim, x.data.ndim)
+    dims = _dims("sum", dim, x._data.ndim)
     if dtype is not None:
         x = _cast_to("sum", x, dtype)
-    if x.data.dtype.kind == "b":
+    if x._data.dtype.kind == "b":
         from .elementwise import cast
         x = cast(x, np.int64)
     return Sum.apply(x, dims, keepdim)
@@ -91,11 +91,11 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, *,  # noqa: A001
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = _cast_to("mean", x, dtype)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"mean: input must be a floating-point tensor, got dtype {x.dtype} "
                         "(use .float() first, or pass dtype=)")
-    dims = _dims("mean", dim, x.data.ndim)
-    n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
+    dims = _dims("mean", dim, x._data.ndim)
+    n = int(np.prod([x._data.shape[d] for d in dims])) if dims else 1
     return Sum.apply(x, dims, keepdim) / n if n else Sum.apply(x, dims, keepdim) * np.nan
 
 
@@ -109,21 +109,21 @@ class _Extreme(Function):
     @staticmethod
     def forward(ctx, x, dims, keepdim, is_max, to_nan=False):
         fn = np.max if is_max else np.min
-        out = fn(x.data, axis=dims, keepdims=True)
+        out = fn(x._data, axis=dims, keepdims=True)
         if to_nan:
             # One value; when it is NaN the mask of NaNs is not empty.
-            mask = np.isnan(x.data) if out.flat[0] != out.flat[0] else x.data == out
+            mask = np.isnan(x._data) if out.flat[0] != out.flat[0] else x._data == out
             weights = mask / mask.sum(axis=dims, keepdims=True)
         else:
-            mask = x.data == out
+            mask = x._data == out
             count = mask.sum(axis=dims, keepdims=True)
             if count.all():
                 weights = mask / count
             else:
                 with np.errstate(divide="ignore", invalid="ignore"):  # 0 / 0: a NaN slice
                     weights = mask / count
-        ctx.weights = _array(weights).astype(x.data.dtype, copy=False)
-        ctx.in_shape = x.data.shape
+        ctx.weights = _array(weights).astype(x._data.dtype, copy=False)
+        ctx.in_shape = x._data.shape
         ctx.dims = dims
         return out if keepdim else out.reshape([n for i, n in enumerate(out.shape)
                                                 if i not in dims])
@@ -131,7 +131,7 @@ class _Extreme(Function):
     @staticmethod
     def backward(ctx, g):
         shape = _keep_shape(ctx.in_shape, ctx.dims)
-        if g.data.shape != shape:
+        if g._data.shape != shape:
             g = g.reshape(shape)
         return g * _make(ctx.weights, False, None, 0, None)
 
@@ -139,17 +139,17 @@ class _Extreme(Function):
 def _extreme(x: Tensor, dim: Any, keepdim: bool, is_max: bool) -> Any:
     name = "max" if is_max else "min"
     if dim is None:
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape "
                                f"{tuple(x.shape)}; give a dim that is not of size 0")
-        return _Extreme.apply(x, tuple(range(x.data.ndim)), False, is_max, True)
-    d = normalize_dim(name, dim, x.data.ndim)
+        return _Extreme.apply(x, tuple(range(x._data.ndim)), False, is_max, True)
+    d = normalize_dim(name, dim, x._data.ndim)
     _nonempty_dims(name, x, (d,))
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         # A new tensor, as PyTorch's: returning x itself would let values.add_() change x.
         from .elementwise import clone
         return ReturnValues(clone(x), _make(np.zeros((), np.int64), False, None, 0, None))
-    idx = (np.argmax if is_max else np.argmin)(x.data, axis=d)
+    idx = (np.argmax if is_max else np.argmin)(x._data, axis=d)
     idx = np.expand_dims(idx, d)
     values = gather(x, d, _make(idx, False, None, 0, None))
     if not keepdim:
@@ -179,9 +179,9 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 def _nonempty_dims(name: str, x: Tensor, dims: tuple) -> tuple:
     # A max over no elements has no value (numpy's error would not name the op); an empty
     # tensor reduced over dims of non-zero size is fine: an empty result.
-    if x.data.size == 0:
+    if x._data.size == 0:
         for d in dims:
-            if x.data.shape[d] == 0:
+            if x._data.shape[d] == 0:
                 raise RuntimeError(f"{name}: cannot reduce over dim {d} of size 0 (input of "
                                    f"shape {tuple(x.shape)})")
     return dims
@@ -189,13 +189,13 @@ def _nonempty_dims(name: str, x: Tensor, dims: tuple) -> tuple:
 
 @_numpy_names
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = _nonempty_dims("amax", x, _dims("amax", dim, x.data.ndim))
+    dims = _nonempty_dims("amax", x, _dims("amax", dim, x._data.ndim))
     return _Extreme.apply(x, dims, keepdim, True)
 
 
 @_numpy_names
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    dims = _nonempty_dims("amin", x, _dims("amin", dim, x.data.ndim))
+    dims = _nonempty_dims("amin", x, _dims("amin", dim, x._data.ndim))
     return _Extreme.apply(x, dims, keepdim, False)
 
 
@@ -211,16 +211,16 @@ def argmin(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Tenso
 
 def _arg(fn: Any, name: str, x: Tensor, dim: Optional[int], keepdim: bool) -> Tensor:
     if dim is None:
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise RuntimeError(f"{name}: cannot reduce an empty tensor of shape "
                                f"{tuple(x.shape)}; give a dim that is not of size 0")
-        out = np.asarray(fn(x.data))
+        out = np.asarray(fn(x._data))
         if keepdim:
-            out = out.reshape((1,) * x.data.ndim)
+            out = out.reshape((1,) * x._data.ndim)
     else:
-        d = normalize_dim(name, dim, x.data.ndim)
+        d = normalize_dim(name, dim, x._data.ndim)
         _nonempty_dims(name, x, (d,))
-        out = fn(x.data, axis=d, keepdims=keepdim) if x.data.ndim else np.asarray(0)
+        out = fn(x._data, axis=d, keepdims=keepdim) if x._data.ndim else np.asarray(0)
     return _make(np.asarray(out, dtype=np.int64), False, None, 0, None)
 
 
@@ -238,13 +238,43 @@ def _var(name: str, x: Tensor, dim: Any, correction: int, keepdim: bool,
         dim, unbiased = None, bool(dim)
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{name}: input must be a floating-point tensor, got dtype {x.dtype} "
                         "(use .float() first)")
-    dims = _dims(name, dim, x.data.ndim)
-    n = int(np.prod([x.data.shape[d] for d in dims])) if dims else 1
+    dims = _dims(name, dim, x._data.ndim)
+    n = int(np.prod([x._data.shape[d] for d in dims])) if dims else 1
+    if n - correction <= 0 and x._data.size:
+        return _VarNoDof.apply(x, dims, keepdim, n - correction, dim is None or x.ndim == 0)
     centred = x - mean(x, dims, keepdim=True)
     return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
+
+
+class _VarNoDof(Function):
+    """var with no degrees of freedom left (n - correction <= 0): the value is
+    sum((x - mean)^2) / 0, inf (NaN for a constant slice). The composed formula's gradient
+    would be inf * 0 = NaN everywhere; PyTorch's var_backward gives, over given dims,
+    (2 / (n - correction)) * g * (x - mean) (-0. for one element with correction 2), and
+    over all dims g * (NaN where x == mean, else inf)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dof, every_dim):
+        a = x._data
+        centred = a - np.mean(a, axis=dims, keepdims=True)
+        ctx.args = (centred, dims, keepdim, dof, every_dim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _array(np.sum(centred * centred, axis=dims, keepdims=keepdim)
+                          / a.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, g):
+        centred, dims, keepdim, dof, every_dim = ctx.args
+        if not keepdim:
+            g = g.reshape(_keep_shape(centred.shape, dims))
+        if every_dim:
+            spike = np.where(centred == 0, np.nan, np.inf).astype(centred.dtype)
+            return g * _make(spike, False, None, 0, None)
+        factor = 2.0 / dof if dof else float("inf")
+        return (g * factor) * _make(centred, False, None, 0, None)
 
 
 class _StdSqrt(Function):
@@ -254,14 +284,14 @@ class _StdSqrt(Function):
     @staticmethod
     def forward(ctx, v):
         with np.errstate(invalid="ignore"):
-            y = np.sqrt(v.data)
+            y = np.sqrt(v._data)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved_tensors
-        zero = y.data == 0
+        zero = y._data == 0
         if not zero.any():
             return g / (2 * y)
         from .compare import where
@@ -279,12 +309,12 @@ def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False,
 @_numpy_names
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) computed stably: the max is subtracted first and added back."""
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"logsumexp: input must be floating point, got dtype {x.dtype}")
-    dims = _dims("logsumexp", dim, x.data.ndim)
-    m = np.max(x.data, axis=dims, keepdims=True) if x.data.size else np.zeros(
-        _keep_shape(x.data.shape, dims), x.data.dtype)
-    m = np.where(np.isfinite(m), m, 0).astype(x.data.dtype)
+    dims = _dims("logsumexp", dim, x._data.ndim)
+    m = np.max(x._data, axis=dims, keepdims=True) if x._data.size else np.zeros(
+        _keep_shape(x._data.shape, dims), x._data.dtype)
+    m = np.where(np.isfinite(m), m, 0).astype(x._data.dtype)
     shift = _make(m, False, None, 0, None)
     out = sum((x - shift).exp(), dims, keepdim=True).log() + shift
     if not keepdim:
@@ -294,14 +324,14 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 @_numpy_names
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    dims = normalize_dims("any", dim, x.data.ndim)
-    return _make(_array(np.any(x.data, axis=dims, keepdims=keepdim)), False, None, 0, None)
+    dims = normalize_dims("any", dim, x._data.ndim)
+    return _make(_array(np.any(x._data, axis=dims, keepdims=keepdim)), False, None, 0, None)
 
 
 @_numpy_names
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    dims = normalize_dims("all", dim, x.data.ndim)
-    return _make(_array(np.all(x.data, axis=dims, keepdims=keepdim)), False, None, 0, None)
+    dims = normalize_dims("all", dim, x._data.ndim)
+    return _make(_array(np.all(x._data, axis=dims, keepdims=keepdim)), False, None, 0, None)
 
 
 # ---------------------------------------------------------------------------------------
@@ -310,8 +340,8 @@ def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A
 class Gather(Function):
     @staticmethod
     def forward(ctx, x, dim, index):
-        ctx.dim, ctx.index, ctx.in_shape = dim, index, x.data.shape
-        return np.take_along_axis(x.data, index.data, axis=dim)
+        ctx.dim, ctx.index, ctx.in_shape = dim, index, x._data.shape
+        return np.take_along_axis(x._data, index._data, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -324,10 +354,10 @@ class ScatterAdd(Function):
     @staticmethod
     def forward(ctx, src, dim, index, shape):
         ctx.dim, ctx.index = dim, index
-        out = np.zeros(shape, src.data.dtype)
-        idx = list(np.indices(index.data.shape, sparse=True))
-        idx[dim] = index.data
-        np.add.at(out, tuple(idx), src.data)
+        out = np.zeros(shape, src._data.dtype)
+        idx = list(np.indices(index._data.shape, sparse=True))
+        idx[dim] = index._data
+        np.add.at(out, tuple(idx), src._data)
         return out
 
     @staticmethod
@@ -336,15 +366,15 @@ class ScatterAdd(Function):
 
 
 def _check_gather(name: str, x: Tensor, dim: int, index: Any) -> tuple:
-    d = normalize_dim(name, dim, x.data.ndim)
+    d = normalize_dim(name, dim, x._data.ndim)
     if not isinstance(index, Tensor):
         index = _make(np.asarray(index), False, None, 0, None)
-    if index.data.ndim != x.data.ndim:
+    if index._data.ndim != x._data.ndim:
         raise ValueError(f"{name}: index must have the same number of dims as input "
-                         f"({x.data.ndim}), got shape {tuple(index.shape)}")
+                         f"({x._data.ndim}), got shape {tuple(index.shape)}")
     from .._checks import check_indices
-    check_indices(name, index.data, x.data.shape[d] if x.data.ndim else 1, "index")
-    for i, (a, b) in enumerate(zip(index.data.shape, x.data.shape)):
+    check_indices(name, index._data, x._data.shape[d] if x._data.ndim else 1, "index")
+    for i, (a, b) in enumerate(zip(index._data.shape, x._data.shape)):
         if i != d and a > b:
             raise ValueError(f"{name}: index shape {tuple(index.shape)} exceeds input shape "
                              f"{tuple(x.shape)} in dim {i}")
@@ -354,10 +384,10 @@ def _check_gather(name: str, x: Tensor, dim: int, index: Any) -> tuple:
 def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = x[index[i][j]][j] for dim 0 (PyTorch's gather)."""
     d, index = _check_gather("gather", x, dim, index)
-    if builtins.any(a != b for i, (a, b) in enumerate(zip(index.data.shape, x.data.shape))
+    if builtins.any(a != b for i, (a, b) in enumerate(zip(index._data.shape, x._data.shape))
                     if i != d):
         x = x[tuple(slice(0, n) if i != d else slice(None)
-                    for i, n in enumerate(index.data.shape))]
+                    for i, n in enumerate(index._data.shape))]
     return Gather.apply(x, d, index)
 
 
@@ -385,7 +415,7 @@ def _check_keepdim(name: str, keepdim: Any) -> bool:
 
 def _integral_to_int64(x: Tensor) -> Tensor:
     """PyTorch's rule for sum-like reductions and scans: bool and integer inputs give int64."""
-    if x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+    if x._data.dtype.kind in "biu" and x._data.dtype != np.int64:
         from .elementwise import cast
         return cast(x, np.int64)
     return x
@@ -400,7 +430,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, dims, keepdim):
-        out = _array(np.prod(x.data, axis=dims, keepdims=keepdim))
+        out = _array(np.prod(x._data, axis=dims, keepdims=keepdim))
         ctx.dims = dims
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x, out)
@@ -409,15 +439,15 @@ class Prod(Function):
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
-        if x.data.ndim == 0:
+        if x._data.ndim == 0:
             return g
-        shape = _keep_shape(x.data.shape, ctx.dims)
-        if g.data.shape != shape:
+        shape = _keep_shape(x._data.shape, ctx.dims)
+        if g._data.shape != shape:
             g = g.reshape(shape)
             out = out.reshape(shape)
-        if x.data.size == 0:
-            return g.expand(x.data.shape)
-        zeros = x.data == 0
+        if x._data.size == 0:
+            return g.expand(x._data.shape)
+        zeros = x._data == 0
         if not zeros.any():
             return g * (out / x)
         if len(ctx.dims) == 1:
@@ -425,21 +455,21 @@ class Prod(Function):
         from ..autograd import is_grad_enabled
         if not is_grad_enabled() and np.count_nonzero(zeros) > 1:
             # Two zeros: every partial product has a zero factor.
-            return _const(np.zeros(x.data.shape, g.data.dtype))
+            return _const(np.zeros(x._data.shape, g._data.dtype))
         flat = x.reshape(-1)
-        return _prod_safe_zeros_backward(g.reshape(1), flat, 0).reshape(x.data.shape)
+        return _prod_safe_zeros_backward(g.reshape(1), flat, 0).reshape(x._data.shape)
 
 
 def _prod_safe_zeros_backward(g: Tensor, x: Tensor, dim: int) -> Tensor:
     """g * prod_{j != i} x_j along ``dim`` with no division (x may hold zeros)."""
     from .shape import cat, flip
     from .sort import cumprod
-    n = x.data.shape[dim]
+    n = x._data.shape[dim]
     if n == 1:
         return g
-    ones_shape = list(x.data.shape)
+    ones_shape = list(x._data.shape)
     ones_shape[dim] = 1
-    ones = _const(np.ones(ones_shape, x.data.dtype))
+    ones = _const(np.ones(ones_shape, x._data.dtype))
     lead = (slice(None),) * dim
     left = cumprod(cat([ones, x[lead + (slice(0, n - 1),)]], dim), dim)
     right = flip(cumprod(cat([ones, flip(x[lead + (slice(1, n),)], dim)], dim), dim), dim)
@@ -459,9 +489,9 @@ def prod(x: Tensor, dim: Optional[int] = None, keepdim: bool = False, *,
         if keepdim:
             raise TypeError("prod: keepdim=True needs a dim (prod over every element returns "
                             "a 0-d tensor)")
-        return Prod.apply(x, tuple(range(x.data.ndim)), False)
-    d = normalize_dim("prod", dim, x.data.ndim)
-    return Prod.apply(x, (d,) if x.data.ndim else (), keepdim)
+        return Prod.apply(x, tuple(range(x._data.ndim)), False)
+    d = normalize_dim("prod", dim, x._data.ndim)
+    return Prod.apply(x, (d,) if x._data.ndim else (), keepdim)
 
 
 class Norm(Function):
@@ -470,7 +500,7 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx, x, p, dims, keepdim):
-        a = np.abs(x.data)
+        a = np.abs(x._data)
         if p == 2:
             out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
         elif p == 1:
@@ -484,7 +514,7 @@ class Norm(Function):
         else:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 out = np.sum(a ** p, axis=dims, keepdims=keepdim) ** (1 / p)
-        out = _array(out).astype(x.data.dtype, copy=False)
+        out = _array(out).astype(x._data.dtype, copy=False)
         ctx.p, ctx.dims = p, dims
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x, out)
@@ -496,28 +526,28 @@ class Norm(Function):
         from .elementwise import sign
         x, out = ctx.saved_tensors
         p, dims = ctx.p, ctx.dims
-        shape = _keep_shape(x.data.shape, dims)
-        if g.data.shape != shape:
+        shape = _keep_shape(x._data.shape, dims)
+        if g._data.shape != shape:
             g = g.reshape(shape)
             out = out.reshape(shape)
         if p == 0:
             return None  # a count: no gradient (PyTorch's undefined gradient)
         if p == 1:
             return sign(x) * g
-        at_zero = _const(out.data == 0)
+        at_zero = _const(out._data == 0)
         if p == 2:
             return g * where(at_zero, 0, x / out)
         if p in (np.inf, -np.inf):
             # The elements that attain the norm share the gradient (NaNs, if any, win).
-            a = np.abs(x.data)
-            mask = (a == out.data) | np.isnan(a)
+            a = np.abs(x._data)
+            mask = (a == out._data) | np.isnan(a)
             count = mask.sum(axis=dims, keepdims=True)
             with np.errstate(divide="ignore", invalid="ignore"):
-                weights = _const((mask / count).astype(x.data.dtype))
+                weights = _const((mask / count).astype(x._data.dtype))
             return sign(x) * (g * weights)
         ax = x.abs()
         if p < 1:
-            scaled = sign(x) * where(_const(x.data == 0), 0, ax ** (p - 1))
+            scaled = sign(x) * where(_const(x._data == 0), 0, ax ** (p - 1))
             return scaled * g * out ** (1 - p)
         scaled = sign(x) * ax ** (p - 1) if p < 2 else x * ax ** (p - 2)
         return scaled * where(at_zero, 0, g / out ** (p - 1))
@@ -535,7 +565,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         # The dims are checked (type, range) before p='fro' counts them: len() of a float
         # dim would fail with Python's message, naming neither norm nor dim.
         if dim is not None:
-            _dims("norm", dim, x.data.ndim)
+            _dims("norm", dim, x._data.ndim)
         ndims = 1 if dim is None or isinstance(dim, (int, np.integer)) else len(dim)
         if p == "fro" and (dim is None or ndims <= 2):
             p = 2.0
@@ -551,7 +581,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         p = float(p)
     else:
         raise TypeError(f"norm: p must be a number or 'fro', got {type(p).__name__} {p!r}")
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"norm: input must be a floating-point tensor, got dtype {x.dtype} "
                         "(use .double() first)")
     if dtype is not None:
@@ -559,11 +589,11 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         dt = as_dtype(dtype, "norm")
         if dt.kind != "f":
             raise TypeError(f"norm: dtype must be floating point, got {dt}")
-        if dt.itemsize < x.data.dtype.itemsize:
+        if dt.itemsize < x._data.dtype.itemsize:
             raise TypeError(f"norm: the input dtype {x.dtype} cannot be narrowed to dtype {dt}")
         x = _cast_to("norm", x, dt)
-    dims = _dims("norm", dim, x.data.ndim)
-    if (p < 0 or p == np.inf) and builtins.any(x.data.shape[d] == 0 for d in dims):
+    dims = _dims("norm", dim, x._data.ndim)
+    if (p < 0 or p == np.inf) and builtins.any(x._data.shape[d] == 0 for d in dims):
         raise RuntimeError(f"norm: cannot compute the {p} norm over a dim of size 0 (input of "
                            f"shape {tuple(x.shape)}, dim {dim}): it has no identity")
     return Norm.apply(x, p, dims, keepdim)
@@ -573,8 +603,8 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
 def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
     """The number of non-zero elements (NaN counts) over ``dim``, as int64."""
     _check_input("count_nonzero", x)
-    dims = _dims("count_nonzero", dim, x.data.ndim)
-    return _const(np.sum(x.data != 0, axis=dims, dtype=np.int64))
+    dims = _dims("count_nonzero", dim, x._data.ndim)
+    return _const(np.sum(x._data != 0, axis=dims, dtype=np.int64))
 
 
 MinMax = namedtuple("aminmax", ["min", "max"])
@@ -585,13 +615,13 @@ def aminmax(x: Tensor, *, dim: Optional[int] = None, keepdim: bool = False) -> A
     _check_input("aminmax", x)
     keepdim = _check_keepdim("aminmax", keepdim)
     if dim is None:
-        if x.data.size == 0:
+        if x._data.size == 0:
             raise RuntimeError(f"aminmax: cannot reduce an empty tensor of shape "
                                f"{tuple(x.shape)} (the operation has no identity)")
-        dims = tuple(range(x.data.ndim))
+        dims = tuple(range(x._data.ndim))
     else:
         # Checked for a 0-d input too (PyTorch accepts only 0 and -1 there).
-        d = normalize_dim("aminmax", dim, x.data.ndim)
-        dims = (d,) if x.data.ndim else ()
+        d = normalize_dim("aminmax", dim, x._data.ndim)
+        dims = (d,) if x._data.ndim else ()
         _nonempty_dims("aminmax", x, dims)
     return MinMax(_Extreme.apply(x, dims, keepdim, False), _Extreme.apply(x, dims, keepdim, True))

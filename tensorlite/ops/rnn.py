@@ -115,10 +115,10 @@ def _recorded_backward(ctx, kind: str, grads: tuple, nonlinearity: str = "tanh")
 class LSTMLayer(Function):
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse):
-        bias = None if b_ih is None else b_ih.data + b_hh.data
-        xw = _project(_c(x.data), w_ih.data, bias)
-        hs, cs, gates = K.lstm_forward(xw, _c(w_hh.data), _c(h0.data), _c(c0.data), reverse)
-        ctx.saved = (x.data, w_ih.data, w_hh.data, h0.data, c0.data, hs, cs, gates)
+        bias = None if b_ih is None else b_ih._data + b_hh._data
+        xw = _project(_c(x._data), w_ih._data, bias)
+        hs, cs, gates = K.lstm_forward(xw, _c(w_hh._data), _c(h0._data), _c(c0._data), reverse)
+        ctx.saved = (x._data, w_ih._data, w_hh._data, h0._data, c0._data, hs, cs, gates)
         ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0, c0)   # for a recorded backward
         ctx.reverse = reverse
         last = _last(reverse)
@@ -129,7 +129,7 @@ class LSTMLayer(Function):
         if is_grad_enabled():
             return _recorded_backward(ctx, "lstm", (g_hs, g_hn, g_cn))
         x, w_ih, w_hh, h0, c0, hs, cs, gates = ctx.saved
-        g_xw, g_whh, g_h0, g_c0 = K.lstm_backward(_c(g_hs.data), _c(g_hn.data), _c(g_cn.data),
+        g_xw, g_whh, g_h0, g_c0 = K.lstm_backward(_c(g_hs._data), _c(g_hn._data), _c(g_cn._data),
                                                   w_hh, h0, c0, hs, cs, gates, ctx.reverse)
         gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
         return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(gb), _t(g_h0), _t(g_c0)
@@ -138,10 +138,10 @@ class LSTMLayer(Function):
 class GRULayer(Function):
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, reverse):
-        xw = _project(_c(x.data), w_ih.data, None if b_ih is None else b_ih.data)
-        b = np.zeros(w_hh.data.shape[0], x.data.dtype) if b_hh is None else b_hh.data
-        hs, saved = K.gru_forward(xw, _c(w_hh.data), b, _c(h0.data), reverse)
-        ctx.saved = (x.data, w_ih.data, w_hh.data, b, h0.data, hs, saved)
+        xw = _project(_c(x._data), w_ih._data, None if b_ih is None else b_ih._data)
+        b = np.zeros(w_hh._data.shape[0], x._data.dtype) if b_hh is None else b_hh._data
+        hs, saved = K.gru_forward(xw, _c(w_hh._data), b, _c(h0._data), reverse)
+        ctx.saved = (x._data, w_ih._data, w_hh._data, b, h0._data, hs, saved)
         ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0)
         ctx.reverse = reverse
         return hs, hs[_last(reverse)].copy()
@@ -151,7 +151,7 @@ class GRULayer(Function):
         if is_grad_enabled():
             return _recorded_backward(ctx, "gru", (g_hs, g_hn))
         x, w_ih, w_hh, b, h0, hs, saved = ctx.saved
-        g_xw, g_whh, g_bhh, g_h0 = K.gru_backward(_c(g_hs.data), _c(g_hn.data), w_hh, b, h0,
+        g_xw, g_whh, g_bhh, g_h0 = K.gru_backward(_c(g_hs._data), _c(g_hn._data), w_hh, b, h0,
                                                   hs, saved, ctx.reverse)
         gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
         return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(g_bhh), _t(g_h0)
@@ -160,10 +160,10 @@ class GRULayer(Function):
 class RNNLayer(Function):
     @staticmethod
     def forward(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, nonlinearity, reverse):
-        bias = None if b_ih is None else b_ih.data + b_hh.data
-        xw = _project(_c(x.data), w_ih.data, bias)
-        hs = K.rnn_forward(xw, _c(w_hh.data), _c(h0.data), nonlinearity, reverse)
-        ctx.saved = (x.data, w_ih.data, w_hh.data, h0.data, hs)
+        bias = None if b_ih is None else b_ih._data + b_hh._data
+        xw = _project(_c(x._data), w_ih._data, bias)
+        hs = K.rnn_forward(xw, _c(w_hh._data), _c(h0._data), nonlinearity, reverse)
+        ctx.saved = (x._data, w_ih._data, w_hh._data, h0._data, hs)
         ctx.save_for_backward(x, w_ih, w_hh, b_ih, b_hh, h0)
         ctx.args = (nonlinearity, reverse)
         ctx.reverse = reverse
@@ -175,7 +175,7 @@ class RNNLayer(Function):
             return _recorded_backward(ctx, "rnn", (g_hs, g_hn), ctx.args[0])
         x, w_ih, w_hh, h0, hs = ctx.saved
         nonlinearity, reverse = ctx.args
-        g_xw, g_whh, g_h0 = K.rnn_backward(_c(g_hs.data), _c(g_hn.data), w_hh, h0, hs,
+        g_xw, g_whh, g_h0 = K.rnn_backward(_c(g_hs._data), _c(g_hn._data), w_hh, h0, hs,
                                            nonlinearity, reverse)
         gx, gw, gb = _input_grads(ctx, g_xw, x, w_ih)
         return _t(gx), _t(gw), _t(g_whh), _t(gb), _t(gb), _t(g_h0)

@@ -33,8 +33,8 @@ class Reshape(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.in_shape = x.data.shape
-        return x.data.reshape(shape)
+        ctx.in_shape = x._data.shape
+        return x._data.reshape(shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -42,19 +42,19 @@ class Reshape(Function):
 
 
 def _check_shape(op: str, x: Tensor, shape: tuple) -> None:
-    n = x.data.size
+    n = x._data.size
     known = int(np.prod([s for s in shape if s != -1])) if shape else 1
     bad = shape.count(-1) > 1 or any(s < -1 for s in shape) or (
         -1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known))
     if bad:
         raise RuntimeError(f"{op}: shape {shape_str(shape)} is invalid for an input of shape "
-                           f"{shape_str(x.data.shape)} ({n} elements)")
+                           f"{shape_str(x._data.shape)} ({n} elements)")
 
 
 def _as_view(out: Tensor, x: Tensor) -> Tensor:
     """Mark ``out`` as a view of ``x`` (or of x's own base) when their memory is shared; the
     in-place ops consult the mark (tensor.check_view_write)."""
-    if out.data.base is not None and np.may_share_memory(out.data, x.data):
+    if out._data.base is not None and np.may_share_memory(out._data, x._data):
         base = getattr(x, "_base", None)
         out._base = x if base is None else base
     return out
@@ -62,11 +62,11 @@ def _as_view(out: Tensor, x: Tensor) -> Tensor:
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
     shape = _shape_arg("reshape", shape)
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     _check_shape("reshape", x, shape)
     out = Reshape.apply(x, shape)
-    if not np.may_share_memory(out.data, x.data):
+    if not np.may_share_memory(out._data, x._data):
         # numpy copied (x was transposed, say): the copy is not a view, so an in-place
         # change of it must not look like a change of x to x's saved uses.
         out._version = [0]
@@ -79,42 +79,42 @@ def view(x: Tensor, *shape: Any) -> Tensor:
     transposed tensor, say) is an error, as in PyTorch, since writes through the result
     would then silently miss x; ``reshape`` copies in that case."""
     shape = _shape_arg("view", shape)
-    if shape == x.data.shape:
+    if shape == x._data.shape:
         return x
     _check_shape("view", x, shape)
-    probe = x.data.view()
+    probe = x._data.view()
     try:
         probe.shape = shape  # numpy refuses exactly when the new shape needs a copy
     except AttributeError:
-        raise RuntimeError(f"view: a tensor of shape {shape_str(x.data.shape)} and strides "
-                           f"{x.data.strides} cannot be viewed as {shape_str(shape)} without a "
+        raise RuntimeError(f"view: a tensor of shape {shape_str(x._data.shape)} and strides "
+                           f"{x._data.strides} cannot be viewed as {shape_str(shape)} without a "
                            "copy; use .reshape() (or .contiguous() first)") from None
     return _as_view(Reshape.apply(x, shape), x)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return reshape(x, 1)
-    s = normalize_dim("flatten", start_dim, x.data.ndim)
-    e = normalize_dim("flatten", end_dim, x.data.ndim)
+    s = normalize_dim("flatten", start_dim, x._data.ndim)
+    e = normalize_dim("flatten", end_dim, x._data.ndim)
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = x.data.shape
+    shape = x._data.shape
     return reshape(x, shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
 
 def squeeze(x: Tensor, dim: Any = None) -> Tensor:
-    shape = x.data.shape
+    shape = x._data.shape
     if dim is None:
         return reshape(x, tuple(n for n in shape if n != 1))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    dims = {normalize_dim("squeeze", d, x.data.ndim) for d in dims}
+    dims = {normalize_dim("squeeze", d, x._data.ndim) for d in dims}
     return reshape(x, tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
-    d = normalize_dim("unsqueeze", dim, x.data.ndim + 1)
-    shape = x.data.shape
+    d = normalize_dim("unsqueeze", dim, x._data.ndim + 1)
+    shape = x._data.shape
     return reshape(x, shape[:d] + (1,) + shape[d:])
 
 
@@ -124,7 +124,7 @@ class Permute(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return x.data.transpose(dims)
+        return x._data.transpose(dims)
 
     @staticmethod
     def backward(ctx, g):
@@ -138,7 +138,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
         if not is_int(d):
             raise TypeError(f"permute: dims must be ints, got {type(d).__name__} {d!r} in "
                             f"{dims!r}")
-    nd = x.data.ndim
+    nd = x._data.ndim
     if len(dims) != nd:
         raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {nd} dims")
     dims = tuple(normalize_dim("permute", d, nd) for d in dims)
@@ -150,7 +150,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
-    nd = x.data.ndim
+    nd = x._data.ndim
     if nd < 2 and dim0 in (0, -1) and dim1 in (0, -1):
         return x
     a = normalize_dim("transpose", dim0, nd)
@@ -165,8 +165,8 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.in_shape = x.data.shape
-        return np.broadcast_to(x.data, shape)
+        ctx.in_shape = x._data.shape
+        return np.broadcast_to(x._data, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -175,7 +175,7 @@ class Expand(Function):
 
 def expand(x: Tensor, *shape: Any) -> Tensor:
     shape = _shape_arg("expand", shape)
-    xs = x.data.shape
+    xs = x._data.shape
     if len(shape) < len(xs):
         raise RuntimeError(f"expand: the target shape {shape_str(shape)} has fewer dims than the "
                            f"input {shape_str(xs)}")
@@ -203,7 +203,7 @@ class Flip(Function):
     @staticmethod
     def forward(ctx, x, dims):
         ctx.dims = dims
-        return np.flip(x.data, dims).copy()
+        return np.flip(x._data, dims).copy()
 
     @staticmethod
     def backward(ctx, g):
@@ -220,14 +220,14 @@ def flip(x: Tensor, *args: Any, dims: Any = None) -> Tensor:
     elif args:
         raise TypeError("flip: dims given both positionally and as a keyword")
     # normalize_dims refuses repeated dims (numpy's "repeated axis" would not name flip)
-    dims = normalize_dims("flip", dims, x.data.ndim)
+    dims = normalize_dims("flip", dims, x._data.ndim)
     return Flip.apply(x, dims)
 
 
 class Contiguous(Function):
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy(order="C")
+        return x._data.copy(order="C")
 
     @staticmethod
     def backward(ctx, g):
@@ -235,7 +235,7 @@ class Contiguous(Function):
 
 
 def contiguous(x: Tensor) -> Tensor:
-    if x.data.flags.c_contiguous:
+    if x._data.flags.c_contiguous:
         return x
     return Contiguous.apply(x)
 
@@ -273,7 +273,7 @@ def put(a: np.ndarray, idx: Any, value: Any) -> None:
 
 def _index_item(op: str, it: Any) -> Any:
     if isinstance(it, Tensor):
-        it = it.data
+        it = it._data
     elif isinstance(it, list):
         try:
             it = np.asarray(it)
@@ -294,7 +294,7 @@ def _index_item(op: str, it: Any) -> Any:
     elif isinstance(it, slice):
         for v in (it.start, it.stop, it.step):
             if v is not None and not is_int(v) and not (
-                    isinstance(v, Tensor) and v.data.dtype.kind in "iu" and v.data.size == 1):
+                    isinstance(v, Tensor) and v._data.dtype.kind in "iu" and v._data.size == 1):
                 raise TypeError(f"{op}: slice bounds must be ints or None, got "
                                 f"{type(v).__name__} {v!r} in {it!r}")
         if it.step is not None and int(it.step) == 0:
@@ -356,14 +356,14 @@ def normalize_index(op: str, x: Tensor, idx: Any) -> Any:
     norm = tuple(_index_item(op, it) for it in items)
     try:
         # A dry run on a zero-strided array of the same shape checks every index for free.
-        np.broadcast_to(np.empty((), np.uint8), x.data.shape)[norm]
+        np.broadcast_to(np.empty((), np.uint8), x._data.shape)[norm]
     except IndexError as e:
-        raise IndexError(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
+        raise IndexError(f"{op}: {e} (tensor of shape {shape_str(x._data.shape)})") from None
     except (ValueError, TypeError) as e:  # anything numpy refuses, with the op's name
-        raise type(e)(f"{op}: {e} (tensor of shape {shape_str(x.data.shape)})") from None
+        raise type(e)(f"{op}: {e} (tensor of shape {shape_str(x._data.shape)})") from None
     if any(isinstance(i, np.ndarray) for i in norm) and any(
             isinstance(i, (int, np.integer)) for i in norm):
-        return _two_step(norm, x.data.ndim)
+        return _two_step(norm, x._data.ndim)
     return norm
 
 
@@ -374,12 +374,12 @@ def _is_basic(idx: Any) -> bool:
 class GetItem(Function):
     @staticmethod
     def forward(ctx, x, idx):
-        ctx.idx, ctx.in_shape = idx, x.data.shape
-        out = take(x.data, idx)
+        ctx.idx, ctx.in_shape = idx, x._data.shape
+        out = take(x._data, idx)
         if not isinstance(out, np.ndarray):
             # A full integer index gives numpy a scalar; with a trailing Ellipsis it gives a
             # 0-d view instead, so x[0].add_(1) writes into x, as in PyTorch.
-            out = x.data[idx + (Ellipsis,)] if isinstance(idx, tuple) and _is_basic(idx) \
+            out = x._data[idx + (Ellipsis,)] if isinstance(idx, tuple) and _is_basic(idx) \
                 and Ellipsis not in idx else np.asarray(out)
         return out
 
@@ -394,13 +394,13 @@ class IndexAdd(Function):
     @staticmethod
     def forward(ctx, src, idx, shape):
         ctx.idx = idx
-        out = np.zeros(shape, src.data.dtype)
+        out = np.zeros(shape, src._data.dtype)
         if _is_basic(idx):
-            out[idx] = src.data
+            out[idx] = src._data
         elif type(idx) is TwoStepIndex:
-            np.add.at(out[idx.basic], idx.adv, src.data)  # out[basic] is a view of out
+            np.add.at(out[idx.basic], idx.adv, src._data)  # out[basic] is a view of out
         else:
-            np.add.at(out, idx, src.data)
+            np.add.at(out, idx, src._data)
         return out
 
     @staticmethod
@@ -422,16 +422,16 @@ class SetItem(Function):
 
     @staticmethod
     def forward(ctx, x, idx, v):
-        ctx.idx, ctx.v_shape = idx, v.data.shape
-        put(x.data, idx, v.data)
-        return x.data
+        ctx.idx, ctx.v_shape = idx, v._data.shape
+        put(x._data, idx, v._data)
+        return x._data
 
     @staticmethod
     def backward(ctx, g):
         need_x, _, need_v = ctx.needs_input_grad
         gx = gv = None
         if need_x:
-            keep = np.ones(g.data.shape, g.dtype)
+            keep = np.ones(g._data.shape, g.dtype)
             put(keep, ctx.idx, 0)
             gx = g * _make(keep, False, None, 0, None)
         if need_v:
@@ -446,21 +446,21 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     from .elementwise import cast
     norm = normalize_index(op, x, idx)
     v = value if isinstance(value, Tensor) else as_operand(value, x, op)
-    target = np.shape(take(np.broadcast_to(np.empty((), np.uint8), x.data.shape), norm))
-    vshape = v.data.shape
+    target = np.shape(take(np.broadcast_to(np.empty((), np.uint8), x._data.shape), norm))
+    vshape = v._data.shape
     extra = len(vshape) - len(target)
     if extra > 0 and all(n == 1 for n in vshape[:extra]):
         v = v.reshape(vshape[extra:])
     try:
-        np.broadcast_to(np.empty((), np.uint8), v.data.shape)
-        np.broadcast_to(np.empty(v.data.shape, np.uint8), target)
+        np.broadcast_to(np.empty((), np.uint8), v._data.shape)
+        np.broadcast_to(np.empty(v._data.shape, np.uint8), target)
     except ValueError:
         raise ValueError(f"{op}: value of shape {shape_str(vshape)} cannot be assigned to a "
                          f"selection of shape {shape_str(target)}") from None
-    if v.data.dtype != x.data.dtype:
-        if x.data.dtype.kind != "f" and v.data.dtype.kind == "f":
+    if v._data.dtype != x._data.dtype:
+        if x._data.dtype.kind != "f" and v._data.dtype.kind == "f":
             raise TypeError(f"{op}: cannot assign a {v.dtype} value to a {x.dtype} tensor")
-        v = cast(v, x.data.dtype)
+        v = cast(v, x._data.dtype)
     track = is_grad_enabled() and (x.requires_grad or v.requires_grad)
     if track and x.requires_grad and x.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in place "
@@ -468,10 +468,10 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     from ..tensor import check_view_write
     check_view_write(op, x, v)
     if not track:
-        put(x.data, norm, v.data)
+        put(x._data, norm, v._data)
         x._version[0] += 1
         return
-    old = _make(x.data, x.requires_grad, x.grad_fn, x._out_nr, x._version)
+    old = _make(x._data, x.requires_grad, x.grad_fn, x._out_nr, x._version)
     out = SetItem.apply(old, norm, v)
     x._version[0] += 1
     x.grad_fn, x._out_nr, x.requires_grad = out.grad_fn, 0, True
@@ -484,13 +484,13 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, dim, *xs):
         ctx.dim = dim
-        ctx.sizes = [x.data.shape[dim] for x in xs]
-        return np.concatenate([x.data for x in xs], axis=dim)
+        ctx.sizes = [x._data.shape[dim] for x in xs]
+        return np.concatenate([x._data for x in xs], axis=dim)
 
     @staticmethod
     def backward(ctx, g):
         out, start = [None], 0
-        nd = g.data.ndim
+        nd = g._data.ndim
         for size, need in zip(ctx.sizes, ctx.needs_input_grad[1:]):
             if need:
                 sl = (slice(None),) * ctx.dim + (slice(start, start + size),)
@@ -518,23 +518,23 @@ def _tensor_list(op: str, tensors: Any) -> list:
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """Concatenate along an existing dim; shapes must agree elsewhere."""
     tensors = _tensor_list("cat", tensors)
-    dt = tensors[0].data.dtype
+    dt = tensors[0]._data.dtype
     for t in tensors[1:]:
-        dt = result_dtype(dt, t.data.dtype)
-    if any(t.data.ndim != 1 for t in tensors):
+        dt = result_dtype(dt, t._data.dtype)
+    if any(t._data.ndim != 1 for t in tensors):
         # As PyTorch: a 1-D empty tensor (the usual start of a loop `acc = cat([acc, x])`)
         # is skipped when joining tensors of other ranks; it still takes part in the dtype.
-        kept = [t for t in tensors if t.data.shape != (0,)]
+        kept = [t for t in tensors if t._data.shape != (0,)]
         tensors = kept or tensors[:1]
     ref = tensors[0]
-    if ref.data.ndim == 0:
+    if ref._data.ndim == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated")
-    d = normalize_dim("cat", dim, ref.data.ndim)
+    d = normalize_dim("cat", dim, ref._data.ndim)
     for k, t in enumerate(tensors):
-        if t.data.ndim != ref.data.ndim or any(
-                a != b for i, (a, b) in enumerate(zip(t.data.shape, ref.data.shape)) if i != d):
-            raise ValueError(f"cat: tensor {k} has shape {shape_str(t.data.shape)}, which does "
-                             f"not match {shape_str(ref.data.shape)} outside dim {d}")
+        if t._data.ndim != ref._data.ndim or any(
+                a != b for i, (a, b) in enumerate(zip(t._data.shape, ref._data.shape)) if i != d):
+            raise ValueError(f"cat: tensor {k} has shape {shape_str(t._data.shape)}, which does "
+                             f"not match {shape_str(ref._data.shape)} outside dim {d}")
     from .elementwise import cast
     return Cat.apply(d, *[cast(t, dt) for t in tensors])
 
@@ -555,11 +555,11 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, x, widths, value):
         ctx.widths = widths
-        return np.pad(x.data, widths, mode="constant", constant_values=value)
+        return np.pad(x._data, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, g):
-        sl = tuple(slice(a, g.data.shape[i] - b) for i, (a, b) in enumerate(ctx.widths))
+        sl = tuple(slice(a, g._data.shape[i] - b) for i, (a, b) in enumerate(ctx.widths))
         return GetItem.apply(g, sl)
 
 
@@ -578,16 +578,16 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     if not all(is_int(p) for p in pad):
         raise TypeError(f"pad: padding must be ints, got {pad!r}")
     pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > x.data.ndim:
+    if len(pad) % 2 or len(pad) // 2 > x._data.ndim:
         raise ValueError(f"pad: padding {pad} must have an even length of at most "
-                         f"2 * ndim = {2 * x.data.ndim}")
+                         f"2 * ndim = {2 * x._data.ndim}")
     if any(p < 0 for p in pad):
         raise ValueError(f"pad: negative padding {pad} is not supported")
     if mode != "constant":
         return _pad_by_index(x, pad, mode)
-    widths = [(0, 0)] * x.data.ndim
+    widths = [(0, 0)] * x._data.ndim
     for k in range(len(pad) // 2):
-        widths[x.data.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+        widths[x._data.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
     return Pad.apply(x, tuple(widths), value)
 
 
@@ -598,7 +598,7 @@ def _pad_by_index(x: Tensor, pad: tuple, mode: str) -> Tensor:
     """reflect / replicate / circular padding as a gather along each padded dim: output
     position i of a dim of size n reads input position src(i - left). Built on getitem, so
     the gradient (a scatter-add onto the source positions) and its derivatives come free."""
-    k, nd, shape = len(pad) // 2, x.data.ndim, x.data.shape
+    k, nd, shape = len(pad) // 2, x._data.ndim, x._data.shape
     if k not in (1, 2, 3) or nd not in (k + 1, k + 2):
         raise ValueError(f"pad: mode {mode!r} pads the last 1, 2 or 3 dims of an input with one "
                          f"or two leading dims; {2 * k} padding values need a {k + 1}-D or "
@@ -630,8 +630,8 @@ def _pad_by_index(x: Tensor, pad: tuple, mode: str) -> Tensor:
 
 
 def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
-    d = normalize_dim("split", dim, x.data.ndim)
-    n = x.data.shape[d]
+    d = normalize_dim("split", dim, x._data.ndim)
+    n = x._data.shape[d]
     if is_int(split_size):
         if split_size < 0 or (split_size == 0 and n):
             raise ValueError(f"split: split_size must be positive (or 0 for an empty dim), got "
@@ -658,16 +658,16 @@ def split(x: Tensor, split_size: Any, dim: int = 0) -> tuple:
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     check_int("chunk", "chunks", chunks, 1)
-    d = normalize_dim("chunk", dim, x.data.ndim)
-    if x.data.shape[d] == 0:
+    d = normalize_dim("chunk", dim, x._data.ndim)
+    if x._data.shape[d] == 0:
         return split(x, [0] * chunks, d)  # PyTorch: `chunks` empty pieces
-    size = -(-x.data.shape[d] // chunks)
+    size = -(-x._data.shape[d] // chunks)
     return split(x, max(size, 1), d)
 
 
 def unbind(x: Tensor, dim: int = 0) -> tuple:
-    d = normalize_dim("unbind", dim, x.data.ndim)
-    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.data.shape[d]))
+    d = normalize_dim("unbind", dim, x._data.ndim)
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x._data.shape[d]))
 
 
 # ---------------------------------------------------------------------------------------
@@ -683,7 +683,7 @@ def _int_index(op: str, index: Any, name: str = "index") -> np.ndarray:
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: {name} must be a Tensor of int64 (or int32), got "
                         f"{type(index).__name__}")
-    a = index.data
+    a = index._data
     if a.dtype.kind != "i":
         raise TypeError(f"{op}: {name} must be an int64 (or int32) tensor, got dtype {a.dtype}")
     return a
@@ -737,15 +737,15 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
     filled positions."""
     if not isinstance(mask, Tensor):
         raise TypeError(f"masked_fill: mask must be a bool Tensor, got {type(mask).__name__}")
-    if mask.data.dtype.kind != "b":
+    if mask._data.dtype.kind != "b":
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
-    broadcast_shape("masked_fill", x.data.shape, mask.data.shape)
-    dt = x.data.dtype
+    broadcast_shape("masked_fill", x._data.shape, mask._data.shape)
+    dt = x._data.dtype
     if isinstance(value, Tensor):
-        if value.data.ndim:
+        if value._data.ndim:
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got a "
                                f"tensor of shape {shape_str(value.shape)}")
-        if value.data.dtype != dt:
+        if value._data.dtype != dt:
             from .elementwise import cast
             value = cast(value, dt)
     elif isinstance(value, _NUMBERS):
@@ -760,13 +760,13 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
 
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The entries of ``x`` at positions ``index`` (a vector) along ``dim``; a copy."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     d = normalize_dim("index_select", dim, nd)
     idx = _int_index("index_select", index)
     if idx.ndim > 1:
         raise IndexError(f"index_select: index must be a vector (0-d or 1-D), got shape "
                          f"{shape_str(idx.shape)}")
-    n = x.data.shape[d] if nd else 1
+    n = x._data.shape[d] if nd else 1
     _check_range("index_select", idx, n, d)
     if nd == 0:
         if idx.size != 1:
@@ -783,8 +783,8 @@ class Repeat(Function):
 
     @staticmethod
     def forward(ctx, x, reps):
-        ctx.in_shape, ctx.reps = x.data.shape, reps
-        return np.tile(x.data, reps)
+        ctx.in_shape, ctx.reps = x._data.shape, reps
+        return np.tile(x._data, reps)
 
     @staticmethod
     def backward(ctx, g):
@@ -802,13 +802,13 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
         raise TypeError("repeat: missing the repeat counts (x.repeat(2, 3) or "
                         "x.repeat((2, 3)))")
     reps = _shape_arg("repeat", sizes)
-    if len(reps) < x.data.ndim:
+    if len(reps) < x._data.ndim:
         raise RuntimeError(f"repeat: {len(reps)} repeat counts {reps} for a tensor with "
-                           f"{x.data.ndim} dims (shape {shape_str(x.data.shape)}); give at "
+                           f"{x._data.ndim} dims (shape {shape_str(x._data.shape)}); give at "
                            "least one per dim")
     if any(r < 0 for r in reps):
         raise RuntimeError(f"repeat: repeat counts must be non-negative, got {reps}")
-    _check_size("repeat", _tiled_shape(x.data.shape, reps), x.data.dtype)
+    _check_size("repeat", _tiled_shape(x._data.shape, reps), x._data.dtype)
     return Repeat.apply(x, reps)
 
 
@@ -822,8 +822,8 @@ def tile(x: Tensor, *dims: Any) -> Tensor:
     reps = _shape_arg("tile", dims)
     if any(r < 0 for r in reps):
         raise RuntimeError(f"tile: repeat counts must be non-negative, got {reps}")
-    reps = (1,) * (x.data.ndim - len(reps)) + reps
-    _check_size("tile", _tiled_shape(x.data.shape, reps), x.data.dtype)
+    reps = (1,) * (x._data.ndim - len(reps)) + reps
+    _check_size("tile", _tiled_shape(x._data.shape, reps), x._data.dtype)
     return Repeat.apply(x, reps)
 
 
@@ -845,11 +845,11 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: Any = None, *,
     if dim is None:
         x, d = flatten(x), 0
     else:
-        if x.data.ndim == 0:
+        if x._data.ndim == 0:
             raise IndexError(f"{op}: dim {dim} is out of range for a 0-d tensor (use "
                              "dim=None)")
-        d = normalize_dim(op, dim, x.data.ndim)
-    n = x.data.shape[d]
+        d = normalize_dim(op, dim, x._data.ndim)
+    n = x._data.shape[d]
     if isinstance(repeats, Tensor):
         counts = _int_index(op, repeats, "repeats")
         if counts.ndim > 1:
@@ -864,7 +864,7 @@ def repeat_interleave(x: Tensor, repeats: Any = None, dim: Any = None, *,
     if counts.size and counts.min() < 0:
         raise RuntimeError(f"{op}: repeats must be non-negative, got {int(counts.min())}")
     total = int(np.sum(counts, dtype=np.float64)) * (n if counts.size == 1 else 1)
-    _check_size(op, x.data.shape[:d] + (total,) + x.data.shape[d + 1:], x.data.dtype)
+    _check_size(op, x._data.shape[:d] + (total,) + x._data.shape[d + 1:], x._data.dtype)
     src = np.repeat(np.arange(n), counts)
     if output_size is not None and check_int(op, "output_size", output_size) != src.size:
         raise RuntimeError(f"{op}: output_size is {output_size} but the repeats give "
@@ -883,22 +883,22 @@ def _scatter_positions(index: np.ndarray, dim: int) -> tuple:
 def _check_scatter(op: str, x: Tensor, dim: Any, index: Any, src: Any) -> tuple:
     """dim normalized and a private copy of the index, after every check PyTorch makes
     (plus the bounds it leaves to the kernel)."""
-    nd = x.data.ndim
+    nd = x._data.ndim
     d = normalize_dim(op, dim, nd)
     idx = _int_index(op, index)
     if idx.ndim != nd:
         raise RuntimeError(f"{op}: index must have as many dims as the input ({nd}), got "
                            f"shape {shape_str(idx.shape)}")
     if src is not None:
-        if src.data.ndim != nd:
+        if src._data.ndim != nd:
             raise RuntimeError(f"{op}: src must have as many dims as the input ({nd}), got "
                                f"shape {shape_str(src.shape)}")
-        if src.data.dtype != x.data.dtype:
+        if src._data.dtype != x._data.dtype:
             raise TypeError(f"{op}: src dtype {src.dtype} differs from the input's {x.dtype}")
     if idx.size:
-        xs = x.data.shape
+        xs = x._data.shape
         if any(i != d and a > b for i, (a, b) in enumerate(zip(idx.shape, xs))) or (
-                src is not None and any(a > b for a, b in zip(idx.shape, src.data.shape))):
+                src is not None and any(a > b for a, b in zip(idx.shape, src._data.shape))):
             raise RuntimeError(
                 f"{op}: index of shape {shape_str(idx.shape)} must be no larger than the input "
                 f"{shape_str(xs)} outside dim {d}" + (
@@ -913,11 +913,11 @@ class Scatter(Function):
 
     @staticmethod
     def forward(ctx, x, src, dim, index):
-        ctx.dim, ctx.index, ctx.src_shape = dim, index, src.data.shape
-        out = x.data.copy()
+        ctx.dim, ctx.index, ctx.src_shape = dim, index, src._data.shape
+        out = x._data.copy()
         if index.size:
-            part = src.data[tuple(slice(0, n) for n in index.shape)] if src.data.ndim else \
-                src.data
+            part = src._data[tuple(slice(0, n) for n in index.shape)] if src._data.ndim else \
+                src._data
             out[_scatter_positions(index, dim)] = part
         return out
 
@@ -927,7 +927,7 @@ class Scatter(Function):
         gx = gsrc = None
         index = _make(ctx.index, False, None, 0, None)
         if need_x:
-            keep = np.ones(g.data.shape, g.data.dtype)
+            keep = np.ones(g._data.shape, g._data.dtype)
             if ctx.index.size:
                 keep[_scatter_positions(ctx.index, ctx.dim)] = 0
             gx = g * _make(keep, False, None, 0, None)
@@ -935,11 +935,11 @@ class Scatter(Function):
             from .reduce import Gather
             # Every src entry addressed by index gets its position's gradient, repeated
             # positions included (PyTorch's gather); entries past index's shape get zero.
-            gsrc = Gather.apply(g, ctx.dim, index) if g.data.shape == ctx.index.shape else \
+            gsrc = Gather.apply(g, ctx.dim, index) if g._data.shape == ctx.index.shape else \
                 _gather_part(g, ctx.dim, index)
-            if gsrc.data.shape != ctx.src_shape:
+            if gsrc._data.shape != ctx.src_shape:
                 gsrc = Pad.apply(gsrc, tuple((0, s - n) for s, n in
-                                             zip(ctx.src_shape, gsrc.data.shape)), 0.0)
+                                             zip(ctx.src_shape, gsrc._data.shape)), 0.0)
         return gx, gsrc, None, None
 
 
@@ -957,9 +957,9 @@ def _scatter_src(op: str, x: Tensor, index: Any, src: Any, value: Any) -> Tensor
     if src is None:
         raise TypeError(f"{op}: missing src (a tensor) or value (a number)")
     if isinstance(src, Tensor):
-        if src.data.ndim == 0 and isinstance(index, Tensor) and index.data.ndim:
+        if src._data.ndim == 0 and isinstance(index, Tensor) and index._data.ndim:
             # a 0-d src fills every addressed position (its gradient sums over them)
-            if src.data.dtype != x.data.dtype:
+            if src._data.dtype != x._data.dtype:
                 raise TypeError(f"{op}: src dtype {src.dtype} differs from the input's "
                                 f"{x.dtype}")
             return src.expand(index.shape)
@@ -968,7 +968,7 @@ def _scatter_src(op: str, x: Tensor, index: Any, src: Any, value: Any) -> Tensor
         raise TypeError(f"{op}: src must be a Tensor or value a number, got "
                         f"{type(src).__name__} {src!r:.40}")
     with np.errstate(over="ignore", invalid="ignore"):
-        return _make(np.asarray(src).astype(x.data.dtype), False, None, 0, None)
+        return _make(np.asarray(src).astype(x._data.dtype), False, None, 0, None)
 
 
 def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = None,
@@ -980,13 +980,13 @@ def scatter(x: Tensor, dim: int, index: Tensor, src: Any = None, value: Any = No
             raise ValueError(f"scatter: reduce must be None or 'add', got {reduce!r} (use "
                              "scatter_add for sums)")
         src = _scatter_src("scatter", x, index, src, value)
-        if src.data.ndim == 0:
+        if src._data.ndim == 0:
             src = src.expand(index.shape) if isinstance(index, Tensor) else src
         return scatter_add(x, dim, index, src)
     src = _scatter_src("scatter", x, index, src, value)
-    scalar = src.data.ndim == 0 and not src.requires_grad and x.data.ndim
+    scalar = src._data.ndim == 0 and not src.requires_grad and x._data.ndim
     d, idx = _check_scatter("scatter", x, dim, index, None if scalar else src)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         out = Scatter.apply(x.reshape(1), src.reshape(1), 0, idx.reshape(1))
         return out.reshape(())
     return Scatter.apply(x, src, d, idx)
@@ -998,18 +998,18 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
     d, idx = _check_scatter("scatter_add", x, dim, index, src)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return scatter_add(x.reshape(1), 0, _make(idx.reshape(1), False, None, 0, None),
                            src.reshape(1)).reshape(())
-    if idx.shape != src.data.shape:
+    if idx.shape != src._data.shape:
         src = getitem(src, tuple(slice(0, n) for n in idx.shape))
     from .reduce import ScatterAdd
     # ScatterAdd (gather's adjoint) wants an index as large as its output outside dim: add
     # into that block, then pad it with zeros to x's shape.
-    block = idx.shape[:d] + (x.data.shape[d],) + idx.shape[d + 1:]
+    block = idx.shape[:d] + (x._data.shape[d],) + idx.shape[d + 1:]
     added = ScatterAdd.apply(src, d, _make(idx, False, None, 0, None), block)
-    if block != x.data.shape:
-        added = Pad.apply(added, tuple((0, n - b) for n, b in zip(x.data.shape, block)), 0)
+    if block != x._data.shape:
+        added = Pad.apply(added, tuple((0, n - b) for n, b in zip(x._data.shape, block)), 0)
     return x + added
 
 
@@ -1018,19 +1018,19 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: Any = None) -> Tensor:
     other outside ``dim``; with dim None, the flattened x at the flattened indices."""
     op = "take_along_dim"
     idx = _int_index(op, indices, "indices")
-    if dim is None or x.data.ndim == 0 and idx.ndim == 0:
-        _check_range(op, idx, x.data.size, 0)
+    if dim is None or x._data.ndim == 0 and idx.ndim == 0:
+        _check_range(op, idx, x._data.size, 0)
         out = GetItem.apply(reshape(x, -1), (idx.reshape(-1).astype(np.intp),))
         return out if dim is None else out.reshape(())
-    d = normalize_dim(op, dim, x.data.ndim)
-    if idx.ndim != x.data.ndim:
+    d = normalize_dim(op, dim, x._data.ndim)
+    if idx.ndim != x._data.ndim:
         raise RuntimeError(f"{op}: input and indices must have the same number of dims, got "
-                           f"input {shape_str(x.data.shape)} and indices "
+                           f"input {shape_str(x._data.shape)} and indices "
                            f"{shape_str(idx.shape)}")
-    n = x.data.shape[d]
+    n = x._data.shape[d]
     # PyTorch reads out of bounds (no check) when the indices are broadcast: refused here.
     _check_range(op, idx, n, d)
-    xs, ishape = list(x.data.shape), list(idx.shape)
+    xs, ishape = list(x._data.shape), list(idx.shape)
     xs[d] = ishape[d] = 1
     common = list(broadcast_shape(op, xs, ishape))
     common[d] = n
@@ -1044,17 +1044,17 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: Any = None) -> Tensor:
 
 def narrow(x: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """The view ``x[..., start:start + length, ...]`` along ``dim`` (start may be negative)."""
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise RuntimeError("narrow: cannot be applied to a 0-d tensor")
-    d = normalize_dim("narrow", dim, x.data.ndim)
+    d = normalize_dim("narrow", dim, x._data.ndim)
     if isinstance(start, Tensor):
-        if start.data.ndim or start.data.dtype.kind not in "iu":
+        if start._data.ndim or start._data.dtype.kind not in "iu":
             raise TypeError(f"narrow: start must be an int or a 0-d integer tensor, got a "
                             f"tensor of shape {shape_str(start.shape)} and dtype {start.dtype}")
-        start = int(start.data)
+        start = int(start._data)
     start = check_int("narrow", "start", start)
     length = check_int("narrow", "length", length)
-    n = x.data.shape[d]
+    n = x._data.shape[d]
     if not -n <= start <= n:
         raise IndexError(f"narrow: start {start} is out of range for dim {d} of size {n} "
                          f"(expected {-n}..{n})")
@@ -1072,7 +1072,7 @@ class Roll(Function):
     @staticmethod
     def forward(ctx, x, shifts, dims):
         ctx.shifts, ctx.dims = shifts, dims
-        return np.roll(x.data, shifts, dims)
+        return np.roll(x._data, shifts, dims)
 
     @staticmethod
     def backward(ctx, g):
@@ -1098,9 +1098,9 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
         return Roll.apply(x, shifts[0], None)
     if len(shifts) != len(dims):
         raise RuntimeError(f"roll: shifts {shifts} and dims {dims} must have the same length")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise IndexError(f"roll: dims {dims} given for a 0-d tensor")
-    dims = tuple(normalize_dim("roll", d, x.data.ndim) for d in dims)
+    dims = tuple(normalize_dim("roll", d, x._data.ndim) for d in dims)
     return Roll.apply(x, shifts, dims)
 
 
@@ -1111,7 +1111,7 @@ class Triangle(Function):
     @staticmethod
     def forward(ctx, x, k, upper):
         ctx.k, ctx.upper = k, upper
-        return np.triu(x.data, k) if upper else np.tril(x.data, k)
+        return np.triu(x._data, k) if upper else np.tril(x._data, k)
 
     @staticmethod
     def backward(ctx, g):
@@ -1120,9 +1120,9 @@ class Triangle(Function):
 
 def _triangle(op: str, x: Tensor, diagonal: Any, upper: bool) -> Tensor:
     k = check_int(op, "diagonal", diagonal)
-    if x.data.ndim < 2:
+    if x._data.ndim < 2:
         raise RuntimeError(f"{op}: input must have at least 2 dims, got shape "
-                           f"{shape_str(x.data.shape)}")
+                           f"{shape_str(x._data.shape)}")
     return Triangle.apply(x, k, upper)
 
 
@@ -1158,8 +1158,8 @@ class Diagonal(Function):
 
     @staticmethod
     def forward(ctx, x, offset, d1, d2):
-        ctx.args = (x.data.shape, offset, d1, d2)
-        return _diag_view(x.data, offset, d1, d2)
+        ctx.args = (x._data.shape, offset, d1, d2)
+        return _diag_view(x._data, offset, d1, d2)
 
     @staticmethod
     def backward(ctx, g):
@@ -1172,8 +1172,8 @@ class DiagEmbed(Function):
     @staticmethod
     def forward(ctx, src, shape, offset, d1, d2):
         ctx.args = (offset, d1, d2)
-        out = np.zeros(shape, src.data.dtype)
-        _diag_view(out, offset, d1, d2)[...] = src.data
+        out = np.zeros(shape, src._data.dtype)
+        _diag_view(out, offset, d1, d2)[...] = src._data
         return out
 
     @staticmethod
@@ -1185,11 +1185,11 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     """The view of the ``offset``-th diagonal of dims ``dim1``/``dim2`` (moved last); writes
     through it reach x, as in PyTorch."""
     offset = check_int("diagonal", "offset", offset)
-    d1 = normalize_dim("diagonal", dim1, x.data.ndim)
-    d2 = normalize_dim("diagonal", dim2, x.data.ndim)
-    if x.data.ndim < 2:
+    d1 = normalize_dim("diagonal", dim1, x._data.ndim)
+    d2 = normalize_dim("diagonal", dim2, x._data.ndim)
+    if x._data.ndim < 2:
         raise IndexError(f"diagonal: input must have at least 2 dims, got shape "
-                         f"{shape_str(x.data.shape)}")
+                         f"{shape_str(x._data.shape)}")
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 are the same dim ({d1})")
     return _as_view(Diagonal.apply(x, offset, d1, d2), x)
@@ -1199,15 +1199,15 @@ def diag(x: Tensor, diagonal: int = 0) -> Tensor:
     """1-D input: a square matrix with x on its ``diagonal``-th diagonal. 2-D input: a copy
     of that diagonal."""
     k = check_int("diag", "diagonal", diagonal)
-    nd = x.data.ndim
+    nd = x._data.ndim
     if nd == 1:
-        size = x.data.shape[0] + abs(k)
-        _check_size("diag", (size, size), x.data.dtype)
+        size = x._data.shape[0] + abs(k)
+        _check_size("diag", (size, size), x._data.dtype)
         return DiagEmbed.apply(x, (size, size), k, 0, 1)
     if nd == 2:
         from .elementwise import clone
         return clone(Diagonal.apply(x, k, 0, 1))
-    raise RuntimeError(f"diag: input must be 1-D or 2-D, got shape {shape_str(x.data.shape)}")
+    raise RuntimeError(f"diag: input must be 1-D or 2-D, got shape {shape_str(x._data.shape)}")
 
 
 def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
@@ -1217,7 +1217,7 @@ def movedim(x: Tensor, source: Any, destination: Any) -> Tensor:
     if len(src) != len(dst):
         raise RuntimeError(f"movedim: source {src} and destination {dst} must have the same "
                            "number of dims")
-    nd = x.data.ndim
+    nd = x._data.ndim
     src = tuple(normalize_dim("movedim", d, nd) for d in src)
     dst = tuple(normalize_dim("movedim", d, nd) for d in dst)
     for name, dims in (("source", src), ("destination", dst)):
@@ -1245,24 +1245,24 @@ def swapdims(x: Tensor, dim0: int, dim1: int) -> Tensor:
 
 def unflatten(x: Tensor, dim: int, sizes: Any) -> Tensor:
     """Split dim ``dim`` into ``sizes`` (one of which may be -1); a view where possible."""
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         raise RuntimeError("unflatten: cannot unflatten a 0-d tensor")
-    d = normalize_dim("unflatten", dim, x.data.ndim)
+    d = normalize_dim("unflatten", dim, x._data.ndim)
     if isinstance(sizes, Tensor) or not isinstance(sizes, (tuple, list)) or not all(
             is_int(s) for s in sizes):
         raise TypeError(f"unflatten: sizes must be a tuple of ints, got {sizes!r}")
     sizes = [int(s) for s in sizes]
     if not sizes:
         raise RuntimeError("unflatten: sizes must be non-empty")
-    n = x.data.shape[d]
+    n = x._data.shape[d]
     known = int(np.prod([s for s in sizes if s != -1]))
     if sizes.count(-1) > 1 or any(s < -1 for s in sizes) or (
             -1 in sizes and (known == 0 or n % known)) or (-1 not in sizes and known != n):
         raise RuntimeError(f"unflatten: sizes {tuple(sizes)} do not multiply up to the size "
-                           f"{n} of dim {d} (input shape {shape_str(x.data.shape)})")
+                           f"{n} of dim {d} (input shape {shape_str(x._data.shape)})")
     if -1 in sizes:
         sizes[sizes.index(-1)] = n // known
-    shape = x.data.shape
+    shape = x._data.shape
     return reshape(x, shape[:d] + tuple(sizes) + shape[d + 1:])
 
 
@@ -1295,7 +1295,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
         if not isinstance(t, Tensor):
             raise TypeError(f"broadcast_tensors: expected Tensors, got {type(t).__name__} at "
                             f"position {k}")
-    shape = broadcast_shape("broadcast_tensors", *(t.data.shape for t in tensors))
+    shape = broadcast_shape("broadcast_tensors", *(t._data.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
@@ -1309,10 +1309,10 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
     for k, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"meshgrid: expected Tensors, got {type(t).__name__} at position {k}")
-        if t.data.ndim > 1:
+        if t._data.ndim > 1:
             raise RuntimeError(f"meshgrid: expected 0-d or 1-D tensors, got shape "
                                f"{shape_str(t.shape)} at position {k}")
-        if t.data.dtype != tensors[0].data.dtype:
+        if t._data.dtype != tensors[0]._data.dtype:
             raise TypeError(f"meshgrid: all tensors must have the same dtype, got "
                             f"{tensors[0].dtype} and {t.dtype} (position {k})")
     if not tensors:
@@ -1322,7 +1322,7 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple:
     if swap:
         ts[0], ts[1] = ts[1], ts[0]
     n = len(ts)
-    shape = tuple(t.data.size for t in ts)
+    shape = tuple(t._data.size for t in ts)
     grids = [expand(reshape(t, (1,) * k + (-1,) + (1,) * (n - k - 1)), shape)
              for k, t in enumerate(ts)]
     if swap:

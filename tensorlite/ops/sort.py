@@ -32,8 +32,8 @@ def _check_bool(name: str, arg: str, value: Any) -> bool:
 
 def _check_k(name: str, k: Any) -> int:
     # PyTorch also takes k as a 0-d integer tensor (e.g. a count computed on tensors).
-    if isinstance(k, Tensor) and k.data.ndim == 0 and k.data.dtype.kind in "iu":
-        k = int(k.data)
+    if isinstance(k, Tensor) and k._data.ndim == 0 and k._data.dtype.kind in "iu":
+        k = int(k._data)
     return check_int(name, "k", k)
 
 
@@ -61,7 +61,7 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx, x, dim):
         ctx.dim = dim
-        return np.cumsum(x.data, axis=dim)
+        return np.cumsum(x._data, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -77,14 +77,14 @@ def _scan_input(name: str, x: Any, dim: Any, dtype: Any) -> tuple:
     check_tensor(name, "input", x)
     if dtype is not None:
         x = _cast_to(name, x, dtype)
-    d = normalize_dim(name, dim, x.data.ndim)
+    d = normalize_dim(name, dim, x._data.ndim)
     return _integral_to_int64(x), d
 
 
 def cumsum(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim``; bool and integer inputs give int64 (PyTorch's rule)."""
     x, d = _scan_input("cumsum", x, dim, dtype)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         from .elementwise import clone
         return clone(x)
     return Cumsum.apply(x, d)
@@ -97,7 +97,7 @@ class Cumprod(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        out = np.cumprod(x.data, axis=dim)
+        out = np.cumprod(x._data, axis=dim)
         ctx.dim = dim
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x, out)
@@ -110,20 +110,20 @@ class Cumprod(Function):
 
 
 def _cumprod_backward(g: Tensor, x: Tensor, y: Tensor, dim: int) -> Tensor:
-    n = x.data.shape[dim]
-    if x.data.size <= 1 or n == 1:
+    n = x._data.shape[dim]
+    if x._data.size <= 1 or n == 1:
         return g
-    zero = x.data == 0
+    zero = x._data == 0
     if not zero.any():
         return _reverse_cumsum(y * g, dim) / x
     if not is_grad_enabled():
-        return _const(_cumprod_grad_with_zeros(g.data, x.data, y.data, dim))
+        return _const(_cumprod_grad_with_zeros(g._data, x._data, y._data, dim))
     # grad_i = sum_{k >= i} g_k prod_{j <= k, j != i} x_j, one i at a time.
     from .shape import cat
     from .reduce import sum as rsum
-    ones_shape = list(x.data.shape)
+    ones_shape = list(x._data.shape)
     ones_shape[dim] = 1
-    ones = _const(np.ones(ones_shape, x.data.dtype))
+    ones = _const(np.ones(ones_shape, x._data.dtype))
     cols = []
     for k in range(n):
         if k == 0:
@@ -164,7 +164,7 @@ def _cumprod_grad_with_zeros(g: np.ndarray, x: np.ndarray, y: np.ndarray,
 def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative product along ``dim``; bool and integer inputs give int64."""
     x, d = _scan_input("cumprod", x, dim, dtype)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         from .elementwise import clone
         return clone(x)
     return Cumprod.apply(x, d)
@@ -175,10 +175,10 @@ def cumprod(x: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 # ---------------------------------------------------------------------------------------
 def _cum_extreme(name: str, x: Tensor, dim: int, is_max: bool) -> ReturnValues:
     check_tensor(name, "input", x)
-    d = normalize_dim(name, dim, x.data.ndim)
-    if x.data.ndim == 0:
+    d = normalize_dim(name, dim, x._data.ndim)
+    if x._data.ndim == 0:
         return _scalar_pair(x)
-    a = x.data
+    a = x._data
     acc = (np.maximum if is_max else np.minimum).accumulate(a, axis=d)
     # The index of the last element equal to the running extreme (PyTorch's >= / <=); once
     # a NaN is seen the extreme is NaN, and each later NaN takes over the index.
@@ -201,7 +201,7 @@ def cummin(x: Tensor, dim: int) -> ReturnValues:
 class LogCumSumExp(Function):
     @staticmethod
     def forward(ctx, x, dim):
-        out = np.logaddexp.accumulate(x.data, axis=dim)
+        out = np.logaddexp.accumulate(x._data, axis=dim)
         ctx.dim = dim
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(x, out)
@@ -214,12 +214,12 @@ class LogCumSumExp(Function):
         from .compare import where
         x, y = ctx.saved_tensors
         dim = ctx.dim
-        if g.data.size == 0:
+        if g._data.size == 0:
             return g
-        lowest = np.finfo(g.data.dtype).min
+        lowest = np.finfo(g._data.dtype).min
         log_abs = g.abs().log()
-        pos = where(_const(g.data > 0), log_abs, lowest)
-        neg = where(_const(g.data < 0), log_abs, lowest)
+        pos = where(_const(g._data > 0), log_abs, lowest)
+        neg = where(_const(g._data < 0), log_abs, lowest)
 
         def reverse_lcse(t):
             return _flip(LogCumSumExp.apply(_flip(t, dim), dim), dim)
@@ -232,11 +232,11 @@ class LogCumSumExp(Function):
 def logcumsumexp(x: Tensor, dim: int) -> Tensor:
     """log(cumsum(exp(x))) along ``dim``, computed without overflow."""
     check_tensor("logcumsumexp", "input", x)
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"logcumsumexp: input must be a floating-point tensor, got dtype "
                         f"{x.dtype}")
-    d = normalize_dim("logcumsumexp", dim, x.data.ndim)
-    if x.data.ndim == 0:
+    d = normalize_dim("logcumsumexp", dim, x._data.ndim)
+    if x._data.ndim == 0:
         from .elementwise import clone
         return clone(x)
     return LogCumSumExp.apply(x, d)
@@ -261,25 +261,25 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *,
     """(values, indices) sorted along ``dim``. The order is always stable (``stable=False``
     allows any order of ties, so the stable one is a valid answer)."""
     check_tensor("sort", "input", x)
-    d = normalize_dim("sort", dim, x.data.ndim)
+    d = normalize_dim("sort", dim, x._data.ndim)
     descending = _check_bool("sort", "descending", descending)
     if stable is not None:  # PyTorch's stable is Optional[bool]
         _check_bool("sort", "stable", stable)
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return _scalar_pair(x)
-    idx = _const(_argsort(x.data, d, descending))
+    idx = _const(_argsort(x._data, d, descending))
     return ReturnValues(Gather.apply(x, d, idx), idx)
 
 
 def argsort(x: Tensor, dim: int = -1, descending: bool = False, *,
             stable: bool = False) -> Tensor:
     check_tensor("argsort", "input", x)
-    d = normalize_dim("argsort", dim, x.data.ndim)
+    d = normalize_dim("argsort", dim, x._data.ndim)
     descending = _check_bool("argsort", "descending", descending)
     _check_bool("argsort", "stable", stable)  # a bool here, unlike sort's Optional[bool]
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return _const(np.zeros((), np.int64))
-    return _const(_argsort(x.data, d, descending))
+    return _const(_argsort(x._data, d, descending))
 
 
 def msort(x: Tensor) -> Tensor:
@@ -293,17 +293,17 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True,
     """The ``k`` largest (or smallest) elements along ``dim`` and their indices, in sorted
     order (also for ``sorted=False``, where any order is allowed)."""
     check_tensor("topk", "input", x)
-    d = normalize_dim("topk", dim, x.data.ndim)
+    d = normalize_dim("topk", dim, x._data.ndim)
     k = _check_k("topk", k)
     largest = _check_bool("topk", "largest", largest)
     _check_bool("topk", "sorted", sorted)
-    n = x.data.shape[d] if x.data.ndim else 1
+    n = x._data.shape[d] if x._data.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError(f"topk: k={k} is out of range for dim {d} of size {n} (input of "
                            f"shape {tuple(x.shape)})")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return _scalar_pair(x)
-    idx = _argsort(x.data, d, largest)
+    idx = _argsort(x._data, d, largest)
     if k < n:
         idx = idx[_lead(d, slice(0, k))]
     idx = _const(np.ascontiguousarray(idx))
@@ -323,17 +323,17 @@ def _select_at(x: Tensor, d: int, idx: np.ndarray, keepdim: bool) -> ReturnValue
 def kthvalue(x: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> ReturnValues:
     """The k-th smallest element along ``dim`` (k from 1) and its index."""
     check_tensor("kthvalue", "input", x)
-    d = normalize_dim("kthvalue", dim, x.data.ndim)
+    d = normalize_dim("kthvalue", dim, x._data.ndim)
     k = _check_k("kthvalue", k)
     keepdim = _check_keepdim("kthvalue", keepdim)
-    _nonempty_dims("kthvalue", x, (d,) if x.data.ndim else ())
-    n = x.data.shape[d] if x.data.ndim else 1
+    _nonempty_dims("kthvalue", x, (d,) if x._data.ndim else ())
+    n = x._data.shape[d] if x._data.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue: k={k} is out of range for dim {d} of size {n} (expected "
                            f"1..{n}; input of shape {tuple(x.shape)})")
-    if x.data.ndim == 0:
+    if x._data.ndim == 0:
         return _scalar_pair(x)
-    idx = _argsort(x.data, d, False)[_lead(d, slice(k - 1, k))]
+    idx = _argsort(x._data, d, False)[_lead(d, slice(k - 1, k))]
     return _select_at(x, d, np.ascontiguousarray(idx), keepdim)
 
 
@@ -343,7 +343,7 @@ class MedianAll(Function):
 
     @staticmethod
     def forward(ctx, x, value, mask):
-        ctx.weights = (mask / max(int(mask.sum()), 1)).astype(x.data.dtype)
+        ctx.weights = (mask / max(int(mask.sum()), 1)).astype(x._data.dtype)
         return value
 
     @staticmethod
@@ -355,10 +355,10 @@ def median(x: Tensor, dim: Optional[int] = None, keepdim: bool = False) -> Any:
     """Without ``dim``: the lower median of all elements (NaN if any is NaN), a 0-d tensor.
     With ``dim``: (values, indices) of the lower median along ``dim``."""
     check_tensor("median", "input", x)
-    if x.data.dtype.kind == "b":
+    if x._data.dtype.kind == "b":
         raise TypeError("median: not supported for bool tensors (as in PyTorch)")
     keepdim = _check_keepdim("median", keepdim)
-    a = x.data
+    a = x._data
     if dim is None:
         if keepdim:
             raise TypeError("median: keepdim=True needs a dim")
@@ -404,7 +404,7 @@ def unique(x: Tensor, sorted: bool = True, return_inverse: bool = False,  # noqa
     for what, v in (("sorted", sorted), ("return_inverse", return_inverse),
                     ("return_counts", return_counts)):
         _check_bool("unique", what, v)
-    a = x.data
+    a = x._data
     if dim is None:
         keys = a.reshape(-1, 1)
         d = 0
@@ -446,7 +446,7 @@ def nonzero(x: Tensor, *, as_tuple: bool = False) -> Any:
     1-D tensor per dim (a 0-d input counts as 1-D there, as in PyTorch)."""
     check_tensor("nonzero", "input", x)
     as_tuple = _check_bool("nonzero", "as_tuple", as_tuple)
-    a = x.data
+    a = x._data
     if as_tuple:
         if a.ndim == 0:
             return (_const(np.zeros(1 if a else 0, np.int64)),)
@@ -462,10 +462,10 @@ def masked_select(x: Tensor, mask: Any) -> Tensor:
     if not isinstance(mask, Tensor):
         raise TypeError(f"masked_select: mask must be a bool Tensor, got "
                         f"{type(mask).__name__}")
-    if mask.data.dtype != np.bool_:
+    if mask._data.dtype != np.bool_:
         raise TypeError(f"masked_select: mask must be a bool tensor, got dtype {mask.dtype}")
-    shape = broadcast_shape("masked_select", x.data.shape, mask.data.shape)
-    if x.data.shape != shape:
+    shape = broadcast_shape("masked_select", x._data.shape, mask._data.shape)
+    if x._data.shape != shape:
         x = x.expand(shape)
-    flat = np.flatnonzero(np.broadcast_to(mask.data, shape))
+    flat = np.flatnonzero(np.broadcast_to(mask._data, shape))
     return x.reshape(-1)[_const(flat)]

@@ -74,7 +74,7 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: parameters must be Tensors, got "
                                 f"{type(p).__name__} at position {i}")
-            if p.data.dtype.kind != "f":
+            if p._data.dtype.kind != "f":
                 # an integer parameter cannot take a fractional step (the in-place update
                 # would fail half-way through the parameter list)
                 raise TypeError(f"{name}: can only optimize floating-point tensors, got dtype "
@@ -117,7 +117,7 @@ class Optimizer:
                 else:
                     if g.grad_fn is not None:  # a gradient recorded with create_graph
                         g = p.grad = g.detach()
-                    g.data.fill(0)
+                    g._data.fill(0)
                     g._version[0] += 1
 
     def step(self, closure: Optional[Callable[[], Any]] = None) -> Any:
@@ -138,7 +138,7 @@ class Optimizer:
                 gt = p.grad
                 if gt is None:
                     continue
-                w, g = p.data, gt.data
+                w, g = p._data, gt._data
                 if g.shape != w.shape:
                     raise RuntimeError(f"{name}.step: gradient of shape {g.shape} for a "
                                        f"parameter of shape {w.shape}")
@@ -162,7 +162,7 @@ class Optimizer:
 
     def _step_group(self, group: Dict[str, Any],
                     items: List[Tuple[Tensor, np.ndarray, np.ndarray]]) -> None:
-        """Update ``(param, param.data, param.grad.data)`` triples in place."""
+        """Update ``(param, param._data, param.grad._data)`` triples in place."""
         raise NotImplementedError
 
     # -- state dicts: parameters referred to by position, as in PyTorch -----------------
@@ -216,14 +216,14 @@ class Optimizer:
             entry = {}
             for key, v in st.items():
                 if isinstance(v, Tensor):
-                    v = v.data
+                    v = v._data
                 if key == "step":
                     v = int(np.asarray(v).item())
                 elif isinstance(v, np.ndarray):
-                    if v.shape != p.data.shape:
+                    if v.shape != p._data.shape:
                         raise ValueError(f"{name}: state {key!r} of parameter {k} has shape "
-                                         f"{v.shape}, the parameter {p.data.shape}")
-                    v = np.array(v, dtype=p.data.dtype if v.dtype.kind == "f" else v.dtype,
+                                         f"{v.shape}, the parameter {p._data.shape}")
+                    v = np.array(v, dtype=p._data.dtype if v.dtype.kind == "f" else v.dtype,
                                  order="C")
                 entry[key] = v
             new_state[p] = entry

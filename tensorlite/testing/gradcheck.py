@@ -86,12 +86,12 @@ def _private_data(x: Tensor) -> Iterator[np.ndarray]:
     """Give ``x`` a private contiguous copy of its values to perturb; always restore the
     original array (even if fn raises), so the caller's tensor, its views and read-only or
     broadcast (stride-0) storage are never touched."""
-    orig = x.data
-    x.data = np.array(orig, dtype=orig.dtype, order="C", copy=True)
+    orig = x._data
+    x._data = np.array(orig, dtype=orig.dtype, order="C", copy=True)
     try:
-        yield x.data
+        yield x._data
     finally:
-        x.data = orig
+        x._data = orig
 
 
 def _numerical_jacobian(fn: Callable, inputs: tuple, k: int, eps: float) -> list:
@@ -104,13 +104,13 @@ def _numerical_jacobian(fn: Callable, inputs: tuple, k: int, eps: float) -> list
         for j in range(flat.size):
             orig = flat[j]
             flat[j] = orig + eps
-            plus = [o.data.astype(np.float64).ravel() for o in _tensor_outputs(fn, inputs)]
+            plus = [o._data.astype(np.float64).ravel() for o in _tensor_outputs(fn, inputs)]
             flat[j] = orig - eps
-            minus = [o.data.astype(np.float64).ravel() for o in _tensor_outputs(fn, inputs)]
+            minus = [o._data.astype(np.float64).ravel() for o in _tensor_outputs(fn, inputs)]
             flat[j] = orig
             cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
         if not cols:
-            return [np.zeros((o.data.size, 0)) for o in _tensor_outputs(fn, inputs)]
+            return [np.zeros((o._data.size, 0)) for o in _tensor_outputs(fn, inputs)]
     return [np.stack([c[o] for c in cols], axis=1) for o in range(len(cols[0]))]
 
 
@@ -121,9 +121,9 @@ def _directional_derivative(fn: Callable, inputs: tuple, k: int, v: np.ndarray,
     with _private_data(x) as buf:
         orig = buf.copy()
         buf[...] = orig + eps * v
-        plus = [o.data.astype(np.float64) for o in _tensor_outputs(fn, inputs)]
+        plus = [o._data.astype(np.float64) for o in _tensor_outputs(fn, inputs)]
         buf[...] = orig - eps * v
-        minus = [o.data.astype(np.float64) for o in _tensor_outputs(fn, inputs)]
+        minus = [o._data.astype(np.float64) for o in _tensor_outputs(fn, inputs)]
     return [(p - m) / (2 * eps) for p, m in zip(plus, minus)]
 
 
@@ -222,12 +222,12 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
                          "of two identical backward calls gave no gradient)", raise_exception)
         if a is None:
             continue
-        diff_ab = np.abs(a.data - b.data)
-        if not np.array_equal(a.data, b.data, equal_nan=True) and not np.all(diff_ab <= nondet_tol):
+        diff_ab = np.abs(a._data - b._data)
+        if not np.array_equal(a._data, b._data, equal_nan=True) and not np.all(diff_ab <= nondet_tol):
             w = _worst(~(diff_ab <= nondet_tol), diff_ab)
             return _fail(f"gradcheck({name}): backward is not reproducible for input {k}: two "
                          f"identical backward calls differ at element {_index(w, a.shape)}: "
-                         f"{a.data.reshape(-1)[w]:.10g} vs {b.data.reshape(-1)[w]:.10g} "
+                         f"{a._data.reshape(-1)[w]:.10g} vs {b._data.reshape(-1)[w]:.10g} "
                          f"(nondet_tol={nondet_tol})", raise_exception)
 
     if fast_mode:
@@ -247,18 +247,18 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
         if a is None:
             continue
         # noise allowed by nondet_tol enters once through c and twice through 2 * a
-        close = np.isclose(c.data, 2 * a.data, rtol=1e-10, atol=1e-12 + 3 * nondet_tol,
+        close = np.isclose(c._data, 2 * a._data, rtol=1e-10, atol=1e-12 + 3 * nondet_tol,
                            equal_nan=True)
         if not close.all():
-            w = _worst(~close, np.abs(c.data - 2 * a.data))
+            w = _worst(~close, np.abs(c._data - 2 * a._data))
             return _fail(f"gradcheck({name}): backward is not linear in grad_output for input "
                          f"{k}: at element {_index(w, a.shape)}, 2 * grad_output gave "
-                         f"{c.data.reshape(-1)[w]:.10g}, expected 2 * {a.data.reshape(-1)[w]:.10g}",
+                         f"{c._data.reshape(-1)[w]:.10g}, expected 2 * {a._data.reshape(-1)[w]:.10g}",
                          raise_exception)
-        if check_undefined_grad and z is not None and np.any(np.abs(z.data) > nondet_tol):
-            w = _worst(np.abs(z.data) > nondet_tol, np.abs(z.data))
+        if check_undefined_grad and z is not None and np.any(np.abs(z._data) > nondet_tol):
+            w = _worst(np.abs(z._data) > nondet_tol, np.abs(z._data))
             return _fail(f"gradcheck({name}): a zero grad_output gave a non-zero gradient for "
-                         f"input {k}: {z.data.reshape(-1)[w]:.10g} at element "
+                         f"input {k}: {z._data.reshape(-1)[w]:.10g} at element "
                          f"{_index(w, z.shape)}", raise_exception)
     return True
 
@@ -267,14 +267,14 @@ def _slow_check(fn, inputs, diff, out_idx, outputs, eps, atol, rtol, raise_excep
                 name) -> bool:
     diff_inputs = [inputs[k] for k in diff]
     # Analytical Jacobian rows from one-hot grad_outputs.
-    analytical = {k: [np.zeros((o.data.size, inputs[k].data.size)) for o in outputs] for k in diff}
+    analytical = {k: [np.zeros((o._data.size, inputs[k]._data.size)) for o in outputs] for k in diff}
     for oi, o in enumerate(outputs):
-        for m in range(o.data.size):
+        for m in range(o._data.size):
             seeds = [_make(np.zeros(p.shape, p.dtype), False, None, 0, None) for p in outputs]
-            seeds[oi].data.reshape(-1)[m] = 1.0
+            seeds[oi]._data.reshape(-1)[m] = 1.0
             for k, g in zip(diff, _vjp(outputs, diff_inputs, seeds)):
                 if g is not None:
-                    analytical[k][oi][m] = g.data.reshape(-1)
+                    analytical[k][oi][m] = g._data.reshape(-1)
     for k in diff:
         blocks = _numerical_jacobian(fn, inputs, k, eps)
         numerical = [blocks[i] for i in out_idx]
@@ -302,7 +302,7 @@ def _fast_check(fn, inputs, diff, out_idx, outputs, eps, atol, rtol, raise_excep
     gs = _vjp(outputs, [inputs[k] for k in diff], seeds)
     for k, g in zip(diff, gs):
         v = rng.standard_normal(inputs[k].shape)
-        analytical = 0.0 if g is None else float(np.sum(g.data * v))
+        analytical = 0.0 if g is None else float(np.sum(g._data * v))
         jv = _directional_derivative(fn, inputs, k, v, eps)
         numerical = float(sum(np.sum(u * jv[i]) for u, i in zip(us, out_idx)))
         if not abs(analytical - numerical) <= atol + rtol * abs(numerical):

@@ -61,8 +61,8 @@ def _adam_run(monkeypatch, fused, dtype, steps=3, **kw):
         opt.step()
     st = opt.state[p]
     extra = st["max_exp_avg_sq"] if "max_exp_avg_sq" in st else None
-    assert not np.array_equal(p.data, w0)
-    return p.data.copy(), st["exp_avg"].copy(), st["exp_avg_sq"].copy(), extra
+    assert not np.array_equal(p._data, w0)
+    return p._data.copy(), st["exp_avg"].copy(), st["exp_avg_sq"].copy(), extra
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

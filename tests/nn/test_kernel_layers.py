@@ -39,16 +39,16 @@ def check_module(torch, ours, theirs, x, train=True):
     xo, xt = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     yo, yt = ours(xo), theirs(xt)
     assert yo.shape == tuple(yt.shape)
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL, rtol=0)
     g = _x(*yo.shape, seed=1)
     yo.backward(tl.tensor(g))
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL, rtol=0)
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=ATOL, rtol=0,
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), atol=ATOL, rtol=0,
                                    err_msg=name)
     for name, value in _state(theirs).items():
-        np.testing.assert_allclose(ours.state_dict()[name].data, value, atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(ours.state_dict()[name]._data, value, atol=ATOL, err_msg=name)
 
 
 # -- convolution ---------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def test_conv2d_flipped_kernel_is_the_lecture_convolution(torch):
         for j in range(3):
             expected[i, j] = sum(x[0, 0, i + 2 - a, j + 2 - b] * w[0, 0, a, b]
                                  for a in range(3) for b in range(3))
-    np.testing.assert_allclose(ours.data[0, 0], expected, atol=1e-12)
+    np.testing.assert_allclose(ours._data[0, 0], expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1, output_padding=1),
@@ -99,7 +99,7 @@ def test_conv_transpose2d_default_init_matches_pytorch_bounds():
     m = nn.ConvTranspose2d(4, 6, 3)
     assert m.weight.shape == (4, 6, 3, 3)
     bound = 1 / math.sqrt(6 * 9)  # PyTorch computes fan_in from weight dim 1
-    assert np.abs(m.weight.data).max() <= bound and np.abs(m.bias.data).max() <= bound
+    assert np.abs(m.weight._data).max() <= bound and np.abs(m.bias._data).max() <= bound
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
@@ -148,12 +148,12 @@ def test_embedding_matches_pytorch_with_padding_idx(torch):
     ours.load_state_dict(_state(theirs))
     idx = np.array([[1, 2, 3, 1], [2, 9, 0, 1]])
     yo, yt = ours(tl.tensor(idx)), theirs(torch.tensor(idx))
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL)
+    np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL)
     g = _x(2, 4, 4, seed=3)
     yo.backward(tl.tensor(g))
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(ours.weight.grad.data, theirs.weight.grad.numpy(), atol=ATOL)
-    assert not ours.weight.grad.data[2].any()  # the padding row gets no gradient
+    np.testing.assert_allclose(ours.weight.grad._data, theirs.weight.grad.numpy(), atol=ATOL)
+    assert not ours.weight.grad._data[2].any()  # the padding row gets no gradient
 
 
 def test_embedding_max_norm_renormalises_like_pytorch(torch):
@@ -161,16 +161,16 @@ def test_embedding_max_norm_renormalises_like_pytorch(torch):
     ours = nn.Embedding(6, 3, max_norm=1.0).double()
     ours.load_state_dict(_state(theirs))
     idx = np.array([0, 3, 3, 5])
-    np.testing.assert_allclose(ours(tl.tensor(idx)).data,
+    np.testing.assert_allclose(ours(tl.tensor(idx))._data,
                                theirs(torch.tensor(idx)).detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.weight._data, theirs.weight.detach().numpy(), atol=1e-12)
 
 
 def test_embedding_from_pretrained_is_frozen_by_default():
     w = tl.randn(5, 2)
     m = nn.Embedding.from_pretrained(w)
     assert not m.weight.requires_grad and m.weight.shape == (5, 2)
-    np.testing.assert_array_equal(m(tl.tensor([4])).data, w.data[[4]])
+    np.testing.assert_array_equal(m(tl.tensor([4]))._data, w._data[[4]])
     assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
 
 
@@ -184,18 +184,18 @@ def test_dropout_in_training_zeroes_and_rescales():
     tl.manual_seed(0)
     x = tl.ones(200, 100, requires_grad=True)
     y = nn.Dropout(0.3)(x)
-    kept = y.data != 0
+    kept = y._data != 0
     assert abs(kept.mean() - 0.7) < 0.01
-    np.testing.assert_allclose(y.data[kept], 1 / 0.7, rtol=1e-6)
+    np.testing.assert_allclose(y._data[kept], 1 / 0.7, rtol=1e-6)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, y.data, rtol=1e-6)  # gradient = mask / (1 - p)
+    np.testing.assert_allclose(x.grad._data, y._data, rtol=1e-6)  # gradient = mask / (1 - p)
 
 
 def test_dropout_is_identity_in_eval_and_for_p_zero():
     x = tl.randn(3, 4)
     assert nn.Dropout(0.5).eval()(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert not nn.Dropout(1.0)(x).data.any()
+    assert not nn.Dropout(1.0)(x)._data.any()
     with pytest.raises(ValueError, match="between 0 and 1"):
         nn.Dropout(1.5)
 
@@ -209,11 +209,11 @@ def test_functional_dropout_respects_training_flag():
 def _compare_loss(torch, ours_loss, theirs_loss, x, target):
     xo, xt = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     lo, lt = ours_loss(xo, tl.tensor(target)), theirs_loss(xt, torch.tensor(target))
-    np.testing.assert_allclose(lo.data, lt.detach().numpy(), atol=ATOL, rtol=1e-12)
+    np.testing.assert_allclose(lo._data, lt.detach().numpy(), atol=ATOL, rtol=1e-12)
     g = _x(*lo.shape, seed=5)
     lo.backward(tl.tensor(g))
     lt.backward(torch.tensor(g))
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL, rtol=1e-12)
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL, rtol=1e-12)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -284,4 +284,4 @@ def test_small_cnn_cross_entropy_training_step_matches_pytorch(torch):
     lt.backward()
     assert abs(lo.item() - lt.item()) < ATOL
     for (name, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), atol=ATOL, err_msg=name)

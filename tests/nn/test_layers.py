@@ -51,19 +51,19 @@ def check_module(torch, ours, theirs, x, *, train=True, steps=1, randomise=True)
         xt = torch.tensor(x, requires_grad=True)
         yo, yt = ours(xo), theirs(xt)
         assert yo.shape == tuple(yt.shape) and yo.dtype == tl.float64
-        np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL, rtol=0)
+        np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL, rtol=0)
         g = rng.standard_normal(yo.shape)
         yo.backward(tl.tensor(g))
         yt.backward(torch.tensor(g))
-        np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL, rtol=0)
+        np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL, rtol=0)
     ours_params = dict(ours.named_parameters())
     theirs_params = dict(theirs.named_parameters())
     assert list(ours_params) == list(theirs_params)
     for name, tp in theirs_params.items():
-        np.testing.assert_allclose(ours_params[name].grad.data, tp.grad.numpy(), atol=ATOL,
+        np.testing.assert_allclose(ours_params[name].grad._data, tp.grad.numpy(), atol=ATOL,
                                    rtol=0, err_msg=name)
     for name, value in _state(theirs).items():
-        np.testing.assert_allclose(ours.state_dict()[name].data, value, atol=ATOL, rtol=0,
+        np.testing.assert_allclose(ours.state_dict()[name]._data, value, atol=ATOL, rtol=0,
                                    err_msg=name)
 
 
@@ -86,7 +86,7 @@ def test_linear_bias_gradient_of_a_large_batch_is_the_column_sum(dtype):
     m = nn.Linear(8, 600).to(tl.float64 if dtype == np.float64 else tl.float32)
     g = rng.standard_normal((130, 600)).astype(dtype)
     m(x).backward(tl.tensor(g))
-    np.testing.assert_allclose(m.bias.grad.data, g.astype(np.float64).sum(0),
+    np.testing.assert_allclose(m.bias.grad._data, g.astype(np.float64).sum(0),
                                rtol=1e-12 if dtype == np.float64 else 1e-5,
                                atol=1e-12 if dtype == np.float64 else 1e-4)
     assert m.bias.grad.dtype == m.bias.dtype
@@ -107,7 +107,7 @@ def test_frozen_linear_passes_gradient_to_its_input_only(torch):
     xo, xt = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ours(xo).sum().backward()
     theirs(xt).sum().backward()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL)
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL)
     assert ours.weight.grad is None and not ours(xo.detach()).requires_grad
 
 
@@ -153,7 +153,7 @@ def test_softmax_without_dim_uses_pytorch_legacy_choice(torch):
     x = _x(2, 3)
     with pytest.warns(UserWarning, match="implicit dimension"):
         y = nn.Softmax()(tl.tensor(x))
-    np.testing.assert_allclose(y.data, torch.softmax(torch.tensor(x), 1).numpy(), atol=ATOL)
+    np.testing.assert_allclose(y._data, torch.softmax(torch.tensor(x), 1).numpy(), atol=ATOL)
 
 
 def test_functional_activations_gradcheck():
@@ -170,10 +170,10 @@ def test_softplus_matches_pytorch_including_zero_and_extremes(torch):
         xt = torch.tensor(x, requires_grad=True)
         yo = F.softplus(xo, beta, threshold)
         yt = torch.nn.functional.softplus(xt, beta, threshold)
-        np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL, rtol=1e-12)
+        np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL, rtol=1e-12)
         yo.sum().backward()
         yt.sum().backward()
-        np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL, rtol=1e-12)
+        np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL, rtol=1e-12)
 
 
 def test_softplus_gradgradcheck_through_zero():
@@ -202,16 +202,16 @@ def test_activation_matches_pytorch_values_and_gradients(torch, name, fn, module
     xo = tl.tensor(_ACT_X, requires_grad=True)
     xt = torch.tensor(_ACT_X, requires_grad=True)
     yo, yt = fn(F, xo), fn(torch.nn.functional, xt)
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), rtol=1e-12, atol=ATOL)
+    np.testing.assert_allclose(yo._data, yt.detach().numpy(), rtol=1e-12, atol=ATOL)
     # A weighted sum, so each element's gradient is checked with its own factor.
     w = np.linspace(0.5, 1.5, _ACT_X.size)
     (yo * tl.tensor(w)).sum().backward()
     (yt * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), rtol=1e-12, atol=ATOL)
-    assert np.isfinite(xo.grad.data).all()
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), rtol=1e-12, atol=ATOL)
+    assert np.isfinite(xo.grad._data).all()
     # The module form gives the same values as PyTorch's module.
     mo, mt = module(nn), module(torch.nn)
-    np.testing.assert_allclose(mo(tl.tensor(_ACT_X)).data,
+    np.testing.assert_allclose(mo(tl.tensor(_ACT_X))._data,
                                mt(torch.tensor(_ACT_X)).numpy(), rtol=1e-12, atol=ATOL)
     assert repr(mo).split("(")[0] == repr(mt).split("(")[0]
 
@@ -241,7 +241,7 @@ def test_one_hot_is_int64_like_pytorch(torch):
     idx = np.array([[0, 2], [1, 0]])
     out = F.one_hot(tl.tensor(idx))
     assert out.dtype == tl.int64
-    np.testing.assert_array_equal(out.data, torch.nn.functional.one_hot(torch.tensor(idx)).numpy())
+    np.testing.assert_array_equal(out._data, torch.nn.functional.one_hot(torch.tensor(idx)).numpy())
     assert F.one_hot(tl.tensor([1]), num_classes=4).tolist() == [[0, 1, 0, 0]]
     with pytest.raises(IndexError, match="one_hot"):
         F.one_hot(tl.tensor([0, 5]), num_classes=3)
@@ -281,15 +281,15 @@ def test_batchnorm_train_then_eval_uses_running_statistics(torch):
         theirs(torch.tensor(x))
     ours.eval(), theirs.eval()
     x = _x(2, 3, 2, 2, seed=9)
-    np.testing.assert_allclose(ours(tl.tensor(x)).data,
+    np.testing.assert_allclose(ours(tl.tensor(x))._data,
                                theirs(torch.tensor(x)).detach().numpy(), atol=ATOL)
     assert ours.num_batches_tracked.item() == 4
 
 
 def test_batchnorm_defaults_and_buffers():
     m = nn.BatchNorm2d(4)
-    assert (m.weight.data == 1).all() and (m.bias.data == 0).all()
-    assert (m.running_mean.data == 0).all() and (m.running_var.data == 1).all()
+    assert (m.weight._data == 1).all() and (m.bias._data == 0).all()
+    assert (m.running_mean._data == 0).all() and (m.running_var._data == 1).all()
     assert m.num_batches_tracked.dtype == tl.int64 and m.num_batches_tracked.ndim == 0
     assert [n for n, _ in m.named_buffers()] == ["running_mean", "running_var",
                                                  "num_batches_tracked"]
@@ -310,7 +310,7 @@ def test_batchnorm_errors():
 def test_batchnorm_does_not_update_statistics_in_eval():
     m = nn.BatchNorm1d(3).eval()
     m(tl.randn(4, 3))
-    assert (m.running_mean.data == 0).all() and m.num_batches_tracked.item() == 0
+    assert (m.running_mean._data == 0).all() and m.num_batches_tracked.item() == 0
 
 
 def test_batch_norm_functional_gradcheck():
@@ -348,13 +348,13 @@ def test_normalisation_functionals_with_partial_affine_match_pytorch(torch, affi
         to = [None if a is None else tl.tensor(a, requires_grad=True) for a in args]
         tt = [None if a is None else torch.tensor(a, requires_grad=True) for a in args]
         yo, yt = ours(*to), theirs(*tt)
-        np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL)
+        np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL)
         g = _x(*yo.shape, seed=3)
         yo.backward(tl.tensor(g))
         yt.backward(torch.tensor(g))
         for a, b_ in zip(to, tt):
             if a is not None:
-                np.testing.assert_allclose(a.grad.data, b_.grad.numpy(), atol=ATOL)
+                np.testing.assert_allclose(a.grad._data, b_.grad.numpy(), atol=ATOL)
         gradgradcheck(ours, tuple(to))
 
 
@@ -413,8 +413,8 @@ def test_gradient_penalty_matches_pytorch(torch):
         if tp.grad is None:  # the last bias does not affect d out / d x
             assert p.grad is None, name
         else:
-            np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), atol=ATOL, err_msg=name)
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL)
+            np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), atol=ATOL, err_msg=name)
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL)
 
 
 # -- default initialisation ---------------------------------------------------------------------
@@ -422,31 +422,31 @@ def test_linear_default_init_is_uniform_one_over_sqrt_fan_in():
     m = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
     assert m.weight.dtype == tl.float32
-    assert np.abs(m.weight.data).max() <= bound and np.abs(m.bias.data).max() <= bound
+    assert np.abs(m.weight._data).max() <= bound and np.abs(m.bias._data).max() <= bound
     # U(-b, b) has standard deviation b / sqrt(3).
-    assert abs(m.weight.data.std() - bound / math.sqrt(3)) < 0.01 * bound
-    assert np.abs(m.weight.data).max() > 0.99 * bound
+    assert abs(m.weight._data.std() - bound / math.sqrt(3)) < 0.01 * bound
+    assert np.abs(m.weight._data).max() > 0.99 * bound
 
 
 def test_conv_default_init_uses_fan_in_of_the_kernel():
     m = nn.Conv2d(8, 16, 3, groups=2)
     assert m.weight.shape == (16, 4, 3, 3) and m.bias.shape == (16,)
     bound = 1 / math.sqrt(4 * 9)
-    assert np.abs(m.weight.data).max() <= bound and np.abs(m.bias.data).max() <= bound
-    assert np.abs(m.weight.data).max() > 0.9 * bound
+    assert np.abs(m.weight._data).max() <= bound and np.abs(m.bias._data).max() <= bound
+    assert np.abs(m.weight._data).max() > 0.9 * bound
 
 
 def test_embedding_default_init_is_standard_normal_with_zero_padding_row():
     m = nn.Embedding(1000, 50, padding_idx=-1)
     assert m.padding_idx == 999
-    assert (m.weight.data[999] == 0).all()
-    w = m.weight.data[:999]
+    assert (m.weight._data[999] == 0).all()
+    w = m.weight._data[:999]
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02
 
 
 def test_layernorm_default_init():
     m = nn.LayerNorm((2, 3))
-    assert m.weight.shape == (2, 3) and (m.weight.data == 1).all() and (m.bias.data == 0).all()
+    assert m.weight.shape == (2, 3) and (m.weight._data == 1).all() and (m.bias._data == 0).all()
 
 
 def test_init_is_reproducible_under_manual_seed_and_dtype_independent():
@@ -455,7 +455,7 @@ def test_init_is_reproducible_under_manual_seed_and_dtype_independent():
     tl.manual_seed(5)
     b = nn.Linear(5, 4, dtype=tl.float64)
     assert b.weight.dtype == tl.float64
-    np.testing.assert_array_equal(a.weight.data, b.weight.data.astype(np.float32))
+    np.testing.assert_array_equal(a.weight._data, b.weight._data.astype(np.float32))
 
 
 def test_calculate_gain_matches_pytorch(torch):
@@ -482,13 +482,13 @@ def test_fans_need_two_dims():
 def test_xavier_and_kaiming_scales():
     t = tl.zeros(200, 300, dtype=tl.float64)
     nn.init.xavier_uniform_(t, gain=2.0)
-    assert np.abs(t.data).max() <= 2.0 * math.sqrt(6 / 500)
+    assert np.abs(t._data).max() <= 2.0 * math.sqrt(6 / 500)
     nn.init.xavier_normal_(t)
-    assert abs(t.data.std() - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
+    assert abs(t._data.std() - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
     nn.init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu")
-    assert abs(t.data.std() - math.sqrt(2 / 200)) < 0.02 * math.sqrt(2 / 200)
+    assert abs(t._data.std() - math.sqrt(2 / 200)) < 0.02 * math.sqrt(2 / 200)
     nn.init.kaiming_uniform_(t, nonlinearity="relu")
-    assert np.abs(t.data).max() <= math.sqrt(2) * math.sqrt(3 / 300)
+    assert np.abs(t._data).max() <= math.sqrt(2) * math.sqrt(3 / 300)
     with pytest.raises(ValueError, match="mode"):
         nn.init.kaiming_uniform_(t, mode="fan_middle")
 
@@ -496,32 +496,32 @@ def test_xavier_and_kaiming_scales():
 def test_simple_initialisers_fill_in_place_and_return_the_tensor():
     p = nn.Parameter(tl.zeros(3, 3))
     version = p._version[0]
-    assert nn.init.constant_(p, 2.5) is p and (p.data == 2.5).all()
+    assert nn.init.constant_(p, 2.5) is p and (p._data == 2.5).all()
     assert p._version[0] > version
     nn.init.ones_(p)
-    assert (p.data == 1).all()
+    assert (p._data == 1).all()
     nn.init.zeros_(p)
-    assert (p.data == 0).all()
+    assert (p._data == 0).all()
     nn.init.eye_(p)
-    np.testing.assert_array_equal(p.data, np.eye(3))
+    np.testing.assert_array_equal(p._data, np.eye(3))
     nn.init.uniform_(p, -0.1, 0.1)
-    assert np.abs(p.data).max() <= 0.1
+    assert np.abs(p._data).max() <= 0.1
     nn.init.normal_(p, 5.0, 1e-3)
-    assert np.abs(p.data - 5).max() < 0.01
+    assert np.abs(p._data - 5).max() < 0.01
     assert p.grad is None and p.requires_grad
 
 
 def test_trunc_normal_stays_in_range():
     t = tl.zeros(1000, dtype=tl.float64)
     nn.init.trunc_normal_(t, mean=0.0, std=1.0, a=-0.5, b=1.0)
-    assert t.data.min() >= -0.5 and t.data.max() <= 1.0 and t.data.std() > 0.2
+    assert t._data.min() >= -0.5 and t._data.max() <= 1.0 and t._data.std() > 0.2
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (5, 3), (4, 2, 2)])
 def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
     t = tl.zeros(*shape, dtype=tl.float64)
     nn.init.orthogonal_(t, gain=2.0)
-    flat = t.data.reshape(shape[0], -1) / 2.0
+    flat = t._data.reshape(shape[0], -1) / 2.0
     small = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
     np.testing.assert_allclose(small, np.eye(min(flat.shape)), atol=1e-12)
 

@@ -28,12 +28,12 @@ def compare_loss(torch, ours_fn, theirs_fn, arrays, grad_of=(0, 1), consts=()):
     theirs = [torch.tensor(a, requires_grad=k in grad_of) for k, a in enumerate(arrays)]
     lo, lt = ours_fn(*ours), theirs_fn(*theirs)
     assert lo.shape == tuple(lt.shape)
-    np.testing.assert_allclose(lo.data, lt.detach().numpy(), atol=ATOL, rtol=1e-12)
+    np.testing.assert_allclose(lo._data, lt.detach().numpy(), atol=ATOL, rtol=1e-12)
     g = _rng(7).standard_normal(lo.shape)
     lo.backward(tl.tensor(g))
     lt.backward(torch.tensor(g))
     for k in grad_of:
-        np.testing.assert_allclose(ours[k].grad.data, theirs[k].grad.numpy(), atol=ATOL,
+        np.testing.assert_allclose(ours[k].grad._data, theirs[k].grad.numpy(), atol=ATOL,
                                    rtol=1e-12, err_msg=f"gradient of argument {k}")
 
 
@@ -108,15 +108,15 @@ def test_bce_with_logits_is_stable_at_extreme_logits(torch):
                      a, b, reduction="none"), [x, y])
     loss = F.binary_cross_entropy_with_logits(tl.tensor(x, dtype=tl.float32),
                                               tl.tensor(y, dtype=tl.float32), reduction="none")
-    assert np.isfinite(loss.data).all()
-    np.testing.assert_allclose(loss.data, [1000, 0, np.log(2), 0, 1000], rtol=1e-6, atol=1e-6)
+    assert np.isfinite(loss._data).all()
+    np.testing.assert_allclose(loss._data, [1000, 0, np.log(2), 0, 1000], rtol=1e-6, atol=1e-6)
 
 
 def test_bce_with_logits_gradient_at_zero_is_sigmoid_minus_target():
     x = tl.tensor([0.0, 0.0], dtype=tl.float64, requires_grad=True)
     F.binary_cross_entropy_with_logits(x, tl.tensor([1.0, 0.0], dtype=tl.float64),
                                        reduction="sum").backward()
-    np.testing.assert_allclose(x.grad.data, [-0.5, 0.5], atol=1e-15)
+    np.testing.assert_allclose(x.grad._data, [-0.5, 0.5], atol=1e-15)
 
 
 def test_bce_with_logits_gradcheck_and_gradgradcheck():
@@ -181,11 +181,11 @@ def test_ignored_rows_with_masked_logits_match_pytorch(torch, name, fn):
     xo, xt = tl.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     lo = fn(F, xo, tl.tensor(t), tl.tensor(w))
     lt = fn(torch.nn.functional, xt, torch.tensor(t), torch.tensor(w))
-    np.testing.assert_allclose(lo.data, lt.detach().numpy(), atol=ATOL)
+    np.testing.assert_allclose(lo._data, lt.detach().numpy(), atol=ATOL)
     lo.sum().backward()
     lt.sum().backward()
-    assert np.isfinite(xo.grad.data).all()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL)
+    assert np.isfinite(xo.grad._data).all()
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
@@ -204,8 +204,8 @@ def test_a_batch_of_only_ignored_targets_gives_nan_loss_and_zero_gradient(torch,
                                             **{k: torch.tensor(v) for k, v in kw.items()})
     lt.backward()
     assert np.isnan(lo.item()) and np.isnan(lt.item())
-    np.testing.assert_array_equal(xo.grad.data, xt.grad.numpy())
-    assert not xo.grad.data.any()
+    np.testing.assert_array_equal(xo.grad._data, xt.grad.numpy())
+    assert not xo.grad._data.any()
 
 
 def test_probability_targets_refuse_ignore_index_and_average_empty_batches_to_nan(torch):

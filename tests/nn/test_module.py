@@ -43,9 +43,9 @@ def test_parameter_shares_memory_with_its_data():
     a = np.zeros(3, np.float32)
     p = nn.Parameter(a)
     a[0] = 5
-    assert p.data[0] == 5
+    assert p._data[0] == 5
     t = tl.zeros(2)
-    assert nn.Parameter(t).data is t.data
+    assert nn.Parameter(t)._data is t._data
 
 
 def test_parameter_rejects_integer_data():
@@ -216,7 +216,7 @@ def test_get_submodule_and_parameter():
 def test_call_runs_forward():
     m = nn.Linear(3, 2)
     x = tl.randn(4, 3)
-    np.testing.assert_array_equal(m(x).data, m.forward(x).data)
+    np.testing.assert_array_equal(m(x)._data, m.forward(x)._data)
 
 
 def test_module_without_forward_raises():
@@ -262,7 +262,7 @@ def test_zero_grad_set_to_none_false_zeroes_in_place():
     g = m.weight.grad
     m.zero_grad(set_to_none=False)
     assert m.weight.grad is g
-    assert not g.data.any()
+    assert not g._data.any()
 
 
 def test_requires_grad_false_freezes_parameters():
@@ -285,7 +285,7 @@ def test_apply_with_init_reinitialises():
             nn.init.zeros_(mod.weight)
 
     m.apply(init)
-    assert not any(mod.weight.data.any() for mod in m)
+    assert not any(mod.weight._data.any() for mod in m)
 
 
 # -- dtype -----------------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def test_state_dict_holds_parameters_and_persistent_buffers_by_name():
 def test_state_dict_shares_memory_with_the_module():
     m = nn.Linear(2, 2)
     sd = m.state_dict()
-    assert np.shares_memory(sd["weight"].data, m.weight.data)
+    assert np.shares_memory(sd["weight"]._data, m.weight._data)
 
 
 def test_state_dict_names_match_pytorch(torch):
@@ -365,12 +365,12 @@ def test_state_dict_names_match_pytorch(torch):
 
 def test_load_state_dict_round_trip_gives_same_outputs():
     a, b = Net(), Net()
-    a.norm.running_mean.data[:] = 0.5
-    a.norm.num_batches_tracked.data[...] = 7
+    a.norm.running_mean._data[:] = 0.5
+    a.norm.num_batches_tracked._data[...] = 7
     b.load_state_dict(a.state_dict())
     a.eval(), b.eval()
     x = tl.randn(3, 4)
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x)._data, b(x)._data)
     assert b.norm.num_batches_tracked.item() == 7
 
 
@@ -380,16 +380,16 @@ def test_load_state_dict_copies_into_existing_parameters():
     arr = np.arange(4, dtype=np.float32).reshape(2, 2)
     m.load_state_dict({"weight": arr, "bias": np.zeros(2)})
     assert m.weight is w
-    np.testing.assert_array_equal(m.weight.data, arr)
+    np.testing.assert_array_equal(m.weight._data, arr)
     arr[0, 0] = 99  # a copy, not a view of the source
-    assert m.weight.data[0, 0] == 0
+    assert m.weight._data[0, 0] == 0
 
 
 def test_load_state_dict_converts_to_the_module_dtype():
     m = nn.Linear(2, 2)
     m.load_state_dict({"weight": np.ones((2, 2), np.float64), "bias": [1, 2]})
     assert m.weight.dtype == tl.float32 and m.bias.dtype == tl.float32
-    np.testing.assert_array_equal(m.bias.data, [1, 2])
+    np.testing.assert_array_equal(m.bias._data, [1, 2])
 
 
 def test_load_state_dict_strict_names_missing_and_unexpected_keys():
@@ -404,11 +404,11 @@ def test_load_state_dict_strict_names_missing_and_unexpected_keys():
 
 def test_load_state_dict_shape_mismatch_changes_nothing():
     m = nn.Linear(2, 2)
-    before = {k: v.data.copy() for k, v in m.state_dict().items()}
+    before = {k: v._data.copy() for k, v in m.state_dict().items()}
     with pytest.raises(RuntimeError, match=r"size mismatch for bias: .*\(3,\).*\(2,\)"):
         m.load_state_dict({"weight": np.ones((2, 2)), "bias": np.ones(3)})
     for k, v in m.state_dict().items():
-        np.testing.assert_array_equal(v.data, before[k])
+        np.testing.assert_array_equal(v._data, before[k])
     with pytest.raises(RuntimeError, match="size mismatch"):
         m.load_state_dict({"weight": np.ones((2, 2)), "bias": np.ones(3)}, strict=False)
 
@@ -419,7 +419,7 @@ def test_load_state_dict_non_strict_reports_keys():
     assert result.missing_keys == ["bias"] and result.unexpected_keys == ["junk"]
     missing, unexpected = result
     assert (missing, unexpected) == (["bias"], ["junk"])
-    np.testing.assert_array_equal(m.weight.data, np.ones((2, 2)))
+    np.testing.assert_array_equal(m.weight._data, np.ones((2, 2)))
     assert repr(m.load_state_dict(m.state_dict())) == "<All keys matched successfully>"
 
 
@@ -437,7 +437,7 @@ def test_load_pytorch_state_dict_gives_same_outputs(torch):
     ours = nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 2)).double()
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((5, 4))
-    np.testing.assert_allclose(ours(tl.tensor(x)).data,
+    np.testing.assert_allclose(ours(tl.tensor(x))._data,
                                theirs(torch.tensor(x)).detach().numpy(), atol=1e-12)
 
 
@@ -446,8 +446,8 @@ def test_deepcopy_makes_independent_parameters():
     c = copy.deepcopy(m)
     assert isinstance(c.head.weight, nn.Parameter) and c.head.weight.requires_grad
     assert c.head.weight is not m.head.weight
-    c.head.weight.data[:] = 0
-    assert m.head.weight.data.any()
+    c.head.weight._data[:] = 0
+    assert m.head.weight._data.any()
     assert _names(c.named_parameters()) == _names(m.named_parameters())
 
 
@@ -456,7 +456,7 @@ def test_sequential_applies_in_order_and_indexes():
     a, b = nn.Linear(3, 4), nn.Linear(4, 2)
     s = nn.Sequential(a, nn.ReLU(), b)
     x = tl.randn(2, 3)
-    np.testing.assert_allclose(s(x).data, b(a(x).relu()).data)
+    np.testing.assert_allclose(s(x)._data, b(a(x).relu())._data)
     assert len(s) == 3 and s[0] is a and s[-1] is b
     assert list(s) == [a, s[1], b]
     assert isinstance(s[1:], nn.Sequential) and len(s[1:]) == 2
@@ -585,14 +585,14 @@ def test_clip_grad_norm_matches_pytorch(torch, norm_type, max_norm):
     assert isinstance(total, tl.Tensor) and total.ndim == 0
     np.testing.assert_allclose(total.item(), ttotal.item(), rtol=1e-12)
     for p, tp in zip(ours, theirs):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(p.grad._data, tp.grad.numpy(), rtol=1e-12, atol=1e-14)
 
 
 def test_clip_grad_norm_accepts_a_generator_and_skips_missing_grads():
     m = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 1))
     m[0](tl.randn(2, 3)).sum().backward()  # only the first layer has gradients
     total = nn.utils.clip_grad_norm_(m.parameters(), 1e-3)
-    grads = np.concatenate([p.grad.data.ravel() for p in m.parameters() if p.grad is not None])
+    grads = np.concatenate([p.grad._data.ravel() for p in m.parameters() if p.grad is not None])
     assert total.item() > 1e-3
     np.testing.assert_allclose(np.linalg.norm(grads), 1e-3, rtol=1e-3)
 
@@ -608,7 +608,7 @@ def test_clip_grad_value_clamps_elements():
     p = nn.Parameter(tl.ones(3))
     p.grad = tl.tensor([-5.0, 0.5, 5.0])
     nn.utils.clip_grad_value_(p, 1.0)
-    np.testing.assert_array_equal(p.grad.data, [-1.0, 0.5, 1.0])
+    np.testing.assert_array_equal(p.grad._data, [-1.0, 0.5, 1.0])
 
 
 def test_parameters_to_vector_and_back():
@@ -616,4 +616,4 @@ def test_parameters_to_vector_and_back():
     v = nn.utils.parameters_to_vector(m.parameters())
     assert v.shape == (8,)
     nn.utils.vector_to_parameters(v * 0 + 1, m.parameters())
-    assert (m.weight.data == 1).all() and (m.bias.data == 1).all()
+    assert (m.weight._data == 1).all() and (m.bias._data == 1).all()

@@ -40,7 +40,7 @@ def _run_both(torch, ours, theirs, x):
     g = _x(*first_o.shape, seed=3)
     first_o.backward(tl.tensor(g))
     first_t.backward(torch.tensor(g))
-    return yo, yt, xo.grad.data, xt.grad.numpy()
+    return yo, yt, xo.grad._data, xt.grad.numpy()
 
 
 # -- MaxPool2d: dilation and return_indices ---------------------------------------------------
@@ -55,7 +55,7 @@ def test_dilated_max_pool_matches_pytorch(torch, kwargs, shape):
     x = _x(*shape)
     yo, yt, go, gt = _run_both(torch, nn.MaxPool2d(**kwargs), torch.nn.MaxPool2d(**kwargs), x)
     assert yo.shape == tuple(yt.shape)
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL, rtol=0)
+    np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL, rtol=0)
     np.testing.assert_allclose(go, gt, atol=ATOL, rtol=0)
 
 
@@ -71,8 +71,8 @@ def test_max_pool_return_indices_match_pytorch_with_ties(torch, kwargs, shape):
     theirs = torch.nn.MaxPool2d(return_indices=True, **kwargs)
     (yo, io), (yt, it), go, gt = _run_both(torch, ours, theirs, x)
     assert io.dtype == tl.int64 and io.shape == tuple(it.shape)
-    np.testing.assert_array_equal(io.data, it.numpy())
-    np.testing.assert_allclose(yo.data, yt.detach().numpy(), atol=ATOL, rtol=0)
+    np.testing.assert_array_equal(io._data, it.numpy())
+    np.testing.assert_allclose(yo._data, yt.detach().numpy(), atol=ATOL, rtol=0)
     # The gradient goes to the first maximum of each window, as in PyTorch.
     np.testing.assert_allclose(go, gt, atol=ATOL, rtol=0)
 
@@ -103,13 +103,13 @@ def test_dropout2d_zeroes_whole_channels_and_rescales():
     tl.manual_seed(0)
     x = tl.tensor(_x(50, 40, 3, 3), requires_grad=True)
     y = nn.Dropout2d(0.3)(x)
-    out = y.data.reshape(50, 40, 9)
+    out = y._data.reshape(50, 40, 9)
     dropped = (out == 0).all(-1)
     assert ((out == 0).all(-1) | (out != 0).all(-1)).all()   # a channel goes or stays whole
     assert abs(dropped.mean() - 0.3) < 0.03
-    np.testing.assert_allclose(out[~dropped], x.data.reshape(50, 40, 9)[~dropped] / 0.7)
+    np.testing.assert_allclose(out[~dropped], x._data.reshape(50, 40, 9)[~dropped] / 0.7)
     y.sum().backward()
-    grad = x.grad.data.reshape(50, 40, 9)
+    grad = x.grad._data.reshape(50, 40, 9)
     assert (grad[dropped] == 0).all()
     np.testing.assert_allclose(grad[~dropped], 1 / 0.7)
 
@@ -117,7 +117,7 @@ def test_dropout2d_zeroes_whole_channels_and_rescales():
 @pytest.mark.parametrize("shape", [(3, 40, 5), (40, 5)], ids=["batched", "unbatched"])
 def test_dropout1d_zeroes_whole_channels(shape):
     tl.manual_seed(1)
-    y = nn.Dropout1d(0.5)(tl.tensor(_x(*shape))).data
+    y = nn.Dropout1d(0.5)(tl.tensor(_x(*shape)))._data
     assert ((y == 0).all(-1) | (y != 0).all(-1)).all()
     assert 0 < (y == 0).all(-1).mean() < 1
 
@@ -128,7 +128,7 @@ def test_channel_dropout_eval_p0_p1_and_repr_match_pytorch(torch, cls, shape):
     for module, p in ((getattr(nn, cls)(0.4).eval(), 0.4), (getattr(nn, cls)(0.0), 0.0),
                       (getattr(nn, cls)(1.0), 1.0)):
         theirs = getattr(torch.nn, cls)(p).train(module.training)
-        np.testing.assert_array_equal(module(tl.tensor(x)).data,
+        np.testing.assert_array_equal(module(tl.tensor(x))._data,
                                       theirs(torch.tensor(x)).numpy())
     assert repr(getattr(nn, cls)(0.2)) == repr(getattr(torch.nn, cls)(0.2))
 
@@ -151,9 +151,9 @@ def test_batchnorm_empty_training_batch_matches_pytorch(torch, cls, shape):
     yo, yt, go, gt = _run_both(torch, ours, theirs, np.zeros(shape))
     assert yo.shape == tuple(yt.shape) == shape and go.shape == shape
     for name, value in _state(theirs).items():   # statistics untouched, counter moved
-        np.testing.assert_array_equal(ours.state_dict()[name].data, value, err_msg=name)
-    np.testing.assert_array_equal(ours.weight.grad.data, theirs.weight.grad.numpy())
-    np.testing.assert_array_equal(ours.bias.grad.data, theirs.bias.grad.numpy())
+        np.testing.assert_array_equal(ours.state_dict()[name]._data, value, err_msg=name)
+    np.testing.assert_array_equal(ours.weight.grad._data, theirs.weight.grad.numpy())
+    np.testing.assert_array_equal(ours.bias.grad._data, theirs.bias.grad.numpy())
 
 
 def test_batchnorm1d_on_3d_input_with_cumulative_average_matches_pytorch(torch):
@@ -161,10 +161,10 @@ def test_batchnorm1d_on_3d_input_with_cumulative_average_matches_pytorch(torch):
     theirs = torch.nn.BatchNorm1d(3, momentum=None).double()
     for k in range(3):
         x = _x(4, 3, 5, seed=k) * (k + 1) + k
-        np.testing.assert_allclose(ours(tl.tensor(x)).data,
+        np.testing.assert_allclose(ours(tl.tensor(x))._data,
                                    theirs(torch.tensor(x)).detach().numpy(), atol=ATOL)
     for name, value in _state(theirs).items():
-        np.testing.assert_allclose(ours.state_dict()[name].data, value, atol=ATOL, err_msg=name)
+        np.testing.assert_allclose(ours.state_dict()[name]._data, value, atol=ATOL, err_msg=name)
 
 
 # -- losses: PyTorch's legacy flags and mse_loss(weight=) -------------------------------------
@@ -185,7 +185,7 @@ def test_legacy_size_average_and_reduce_match_pytorch(torch, size_average, reduc
          torch.nn.BCEWithLogitsLoss(**kw)(torch.tensor(x), torch.tensor(np.abs(x) / 3))),
     ]
     for ours, theirs in pairs:
-        np.testing.assert_allclose(ours.data, theirs.numpy(), atol=ATOL)
+        np.testing.assert_allclose(ours._data, theirs.numpy(), atol=ATOL)
 
 
 def test_legacy_loss_flags_warn_like_pytorch():
@@ -200,10 +200,10 @@ def test_mse_loss_weight_matches_pytorch(torch, reduction):
     lo = F.mse_loss(xo, tl.tensor(t), reduction=reduction, weight=tl.tensor(w))
     lt = torch.nn.functional.mse_loss(xt, torch.tensor(t), reduction=reduction,
                                       weight=torch.tensor(w))
-    np.testing.assert_allclose(lo.data, lt.detach().numpy(), atol=ATOL)
+    np.testing.assert_allclose(lo._data, lt.detach().numpy(), atol=ATOL)
     lo.sum().backward()
     lt.sum().backward()
-    np.testing.assert_allclose(xo.grad.data, xt.grad.numpy(), atol=ATOL)
+    np.testing.assert_allclose(xo.grad._data, xt.grad.numpy(), atol=ATOL)
     with pytest.raises(ValueError, match=r"mse_loss: weight of shape \(3,\)"):
         F.mse_loss(xo, tl.tensor(t), weight=tl.ones(3))
 
@@ -215,7 +215,7 @@ def test_load_state_dict_accepts_pytorch_tensors_that_require_grad(torch):
     ours.load_state_dict(theirs.state_dict(keep_vars=True))
     ours.load_state_dict(dict(theirs.named_parameters()), strict=False)
     x = _x(5, 3)
-    np.testing.assert_allclose(ours(tl.tensor(x)).data,
+    np.testing.assert_allclose(ours(tl.tensor(x))._data,
                                theirs(torch.tensor(x)).detach().numpy(), atol=ATOL)
 
 
@@ -306,8 +306,8 @@ def test_clip_grad_norm_of_a_nan_norm_spreads_nan_like_pytorch(torch):
     total = nn.utils.clip_grad_norm_([p], 1.0, foreach=None)
     total_t = torch.nn.utils.clip_grad_norm_([pt], 1.0)
     assert np.isnan(total.item()) and np.isnan(total_t.item())
-    np.testing.assert_array_equal(np.isnan(p.grad.data), np.isnan(pt.grad.numpy()))
-    assert np.isnan(p.grad.data).all()
+    np.testing.assert_array_equal(np.isnan(p.grad._data), np.isnan(pt.grad.numpy()))
+    assert np.isnan(p.grad._data).all()
 
 
 @pytest.mark.parametrize("module,op", [(nn.ReLU(), "relu"), (nn.Tanh(), "tanh"),

@@ -70,7 +70,7 @@ def _theirs(torch, t):
 
 
 def _ours(o):
-    return o(tl.tensor(_X), tl.tensor(_IDX)).data
+    return o(tl.tensor(_X), tl.tensor(_IDX))._data
 
 
 # -- every layer type: keys, order, shapes, outputs both ways -------------------------------
@@ -120,12 +120,12 @@ def test_load_state_dict_assign_keeps_checkpoint_dtype_and_requires_grad_like_py
     assert o[1].running_var.dtype == tl.float64 and o[1].num_batches_tracked.dtype == tl.int64
     assert o[0].bias is not old_bias and list(o.state_dict()) == list(sd)
     # No copy: the module now holds the checkpoint's memory, as PyTorch's assign does.
-    o[0].bias.data[0] = 42.0
+    o[0].bias._data[0] = 42.0
     assert float(sd["0.bias"][0]) == 42.0
     t.eval()
     o.eval()
     x = np.random.default_rng(1).standard_normal((4, 3))
-    np.testing.assert_allclose(o(tl.tensor(x)).data, t(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(o(tl.tensor(x))._data, t(torch.tensor(x)).detach().numpy(),
                                rtol=0, atol=ATOL)
 
 
@@ -144,27 +144,27 @@ def test_load_state_dict_assign_then_optimizer_trains_the_new_parameters():
     opt = tl.optim.SGD(m.parameters(), lr=0.5)
     m(tl.ones(1, 3, dtype=tl.float64)).sum().backward()
     opt.step()
-    np.testing.assert_array_equal(m.weight.data, np.full((1, 3), 0.5))
+    np.testing.assert_array_equal(m.weight._data, np.full((1, 3), 0.5))
 
 
 def test_load_state_dict_assign_refuses_unsupported_dtypes_and_changes_nothing():
     m = nn.Linear(3, 2)
     w, b = m.weight, m.bias
-    b_before = b.data.copy()
+    b_before = b._data.copy()
     for bad in (np.zeros((2, 3), np.float16), np.zeros((2, 3), np.int64)):
         with pytest.raises(RuntimeError, match="weight") as e:
             m.load_state_dict({"weight": bad, "bias": np.ones(2)}, assign=True)
         assert str(bad.dtype) in str(e.value)
         assert m.weight is w and m.bias is b
-        np.testing.assert_array_equal(m.bias.data, b_before)
+        np.testing.assert_array_equal(m.bias._data, b_before)
 
 
 def test_load_state_dict_assign_copies_a_read_only_array():
     m = nn.Linear(2, 2)
     ro = np.broadcast_to(np.ones(2), (2,))
     m.load_state_dict({"weight": np.eye(2), "bias": ro}, assign=True)
-    assert m.bias.data.flags.writeable
-    np.testing.assert_array_equal(m.bias.data, np.ones(2))
+    assert m.bias._data.flags.writeable
+    np.testing.assert_array_equal(m.bias._data, np.ones(2))
 
 
 # -- foreign and old-format checkpoints -----------------------------------------------------
@@ -173,7 +173,7 @@ def test_load_state_dict_accepts_pytorch_bfloat16_tensors(torch):
     o = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
     assert o.load_state_dict(t.state_dict()) == ([], [])
     for k, v in t.state_dict().items():
-        np.testing.assert_array_equal(o.state_dict()[k].data, v.double().numpy()
+        np.testing.assert_array_equal(o.state_dict()[k]._data, v.double().numpy()
                                       if v.is_floating_point() else v.numpy())
 
 
@@ -201,8 +201,8 @@ def test_deepcopy_and_pickle_drop_gradients_like_pytorch(torch):
         ct, co = clone(t), clone(o)
         assert (ct.weight.grad is None) and (co.weight.grad is None)
         assert co.weight.requires_grad == ct.weight.requires_grad
-        np.testing.assert_array_equal(co.weight.data, o.weight.data)
-        assert co.weight.data is not o.weight.data
+        np.testing.assert_array_equal(co.weight._data, o.weight._data)
+        assert co.weight._data is not o.weight._data
     assert o.weight.grad is not None  # the original keeps its gradient
 
 
@@ -247,7 +247,7 @@ def test_random_init_refuses_integer_tensors_like_pytorch(torch, fn):
     t = tl.zeros(3, 4, dtype=tl.int64)
     with pytest.raises(TypeError, match=f"{fn}: expected a floating-point tensor.*int64"):
         getattr(nn.init, fn)(t)
-    assert not t.data.any()
+    assert not t._data.any()
 
 
 @pytest.mark.parametrize("fn", ["uniform_", "normal_", "trunc_normal_", "xavier_uniform_",
@@ -255,9 +255,9 @@ def test_random_init_refuses_integer_tensors_like_pytorch(torch, fn):
                                 "orthogonal_"])
 def test_init_accepts_a_generator_like_pytorch(fn):
     a = getattr(nn.init, fn)(tl.zeros(3, 4, dtype=tl.float64),
-                             generator=np.random.default_rng(5)).data
+                             generator=np.random.default_rng(5))._data
     b = getattr(nn.init, fn)(tl.zeros(3, 4, dtype=tl.float64),
-                             generator=np.random.default_rng(5)).data
+                             generator=np.random.default_rng(5))._data
     np.testing.assert_array_equal(a, b)
     assert a.any()
     with pytest.raises(TypeError, match=f"{fn}: generator"):
@@ -267,6 +267,6 @@ def test_init_accepts_a_generator_like_pytorch(fn):
 def test_constant_and_eye_still_fill_integer_tensors_like_pytorch(torch):
     t = torch.zeros(2, 3, dtype=torch.int64)
     o = tl.zeros(2, 3, dtype=tl.int64)
-    np.testing.assert_array_equal(nn.init.constant_(o, 3).data,
+    np.testing.assert_array_equal(nn.init.constant_(o, 3)._data,
                                   torch.nn.init.constant_(t, 3).numpy())
-    np.testing.assert_array_equal(nn.init.eye_(o).data, torch.nn.init.eye_(t).numpy())
+    np.testing.assert_array_equal(nn.init.eye_(o)._data, torch.nn.init.eye_(t).numpy())

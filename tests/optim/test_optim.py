@@ -134,7 +134,7 @@ def test_state_holds_pytorchs_entries(name, kw):
 def test_step_updates_in_place_and_never_touches_the_gradient(name, kw):
     w0, grads = _problem(1, steps=3)
     params = [tl.tensor(w, requires_grad=True) for w in w0]
-    arrays = [p.data for p in params]
+    arrays = [p._data for p in params]
     versions = [p._version[0] for p in params]
     opt = getattr(optim, name)(params, **kw)
     for gs in grads:
@@ -145,7 +145,7 @@ def test_step_updates_in_place_and_never_touches_the_gradient(name, kw):
         for p, g in zip(params, before):
             if g is not None:
                 np.testing.assert_array_equal(p.grad.numpy(), g)
-    assert all(p.data is a for p, a in zip(params, arrays))
+    assert all(p._data is a for p, a in zip(params, arrays))
     assert all(p._version[0] > v for p, v in zip(params, versions))  # autograd sees the change
 
 
@@ -368,7 +368,7 @@ def test_state_survives_a_change_of_the_parameters_dtype():
     opt = optim.Adam([p], lr=0.1)
     p.grad = tl.ones(2)
     opt.step()
-    p.data = p.data.astype(np.float64)
+    p._data = p._data.astype(np.float64)
     p.grad = tl.tensor(np.ones(2))
     opt.step()
     assert opt.state[p]["step"] == 2 and p.dtype == np.float64
