@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training examples/tokens (quick runs)")
+    t.add_argument("--nproc", type=positive_int, default=None,
+                   help="train data parallel on N processes of this machine (starts mpirun; "
+                   "--batch-size is then per process). Under mpirun or srun the ranks come "
+                   "from the launcher instead; see docs/distributed.md")
     for flag, kind in TUNABLE.items():
         typed = dict(choices=kind) if isinstance(kind, tuple) else dict(type=kind)
         t.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None,
@@ -155,7 +159,13 @@ def cmd_list() -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
+    from tensorlite import distributed as dist
+    if args.nproc and not dist.launched_by_mpi():
+        return _launch_ranks(args)
     spec = registry.get(args.name)
+    parallel = dist.launched_by_mpi()
+    if parallel:
+        _start_data_parallel()
     ckpt = None
     if args.resume:
         # Checked before the data loads: a wrong file should fail in a second, not later.
@@ -186,12 +196,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     # A resumed run stays in its checkpoint's directory unless --out moves it.
     out = args.out or (os.path.dirname(args.resume) or "." if args.resume
                        else os.path.join("runs", spec.name))
+    ddp = None
+    if parallel:
+        # Rank 0 names the output directory: the others must agree with it.
+        shared = [out]
+        dist.broadcast_object_list(shared, src=0)
+        out = shared[0]
+        from nn.parallel import DistributedDataParallel
+        ddp = DistributedDataParallel(model)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{spec.name}: {n_params:,} parameters; data ready in {time.perf_counter() - t0:.1f}s;"
           f" writing to {out}/")
+    if parallel:
+        world = dist.get_world_size()
+        print(f"data parallel: {world} processes x --batch-size {cfg.batch_size} = global batch "
+              f"{world * cfg.batch_size} (--batch-size is per process)")
     trainer = Trainer(model, task, optimizer, scheduler, epochs=cfg.epochs,
                       batch_size=cfg.batch_size, out_dir=out, clip_grad=cfg.clip,
-                      config=vars(cfg), progress=not args.no_progress)
+                      config=vars(cfg), progress=not args.no_progress, parallel=ddp)
     carried = None
     if ckpt is not None:
         fresh = [dict(g) for g in optimizer.param_groups]
@@ -229,12 +251,55 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             print(f"note: no epoch set a best val {task.metric}; the test figures are of "
                   f"{best}")
+    if parallel and dist.get_rank() != 0:
+        return 0                                # the test evaluation is rank 0's alone
     if history and os.path.exists(best):
         result = evaluate_checkpoint(best, "test")
         print(format_result("test", result))
         with open(os.path.join(out, "test.json"), "w") as f:
             json.dump(result, f, indent=2)
     return 0
+
+
+# -- data parallel (issue 15) -----------------------------------------------------------------
+def _launch_ranks(args: argparse.Namespace) -> int:
+    """``--nproc N``: run this same command as N MPI ranks (each rank then sees the launcher's
+    environment and trains data parallel). Threads are split between the ranks."""
+    from tensorlite.distributed import launch
+    raw = list(args.raw_argv)
+    for k, a in enumerate(raw):
+        if a == "--nproc":
+            del raw[k:k + 2]
+            break
+        if a.startswith("--nproc="):
+            del raw[k]
+            break
+    env = dict(os.environ)
+    threads = str(max(1, (os.cpu_count() or 1) // args.nproc))
+    for var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        env.setdefault(var, threads)
+    try:
+        return launch.run(args.nproc, ["models"] + raw, module=True, env=env).returncode
+    except RuntimeError as e:                   # no mpirun
+        raise CLIError(f"--nproc: {e}") from None
+
+
+def _start_data_parallel() -> None:
+    """Join the job, split the cores between this machine's ranks unless the thread count
+    was set, and keep the screen for rank 0 (the others' errors still reach stderr)."""
+    from tensorlite import distributed as dist
+    try:
+        dist.init_process_group("mpi")
+    except RuntimeError as e:                   # mpi4py missing
+        raise CLIError(str(e)) from None
+    local = dist.process_group._local_size()
+    if "NUMBA_NUM_THREADS" not in os.environ and local > 1:
+        import numba
+        numba.set_num_threads(max(1, min(numba.get_num_threads(), (os.cpu_count() or 1) // local)))
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(numba.get_num_threads())
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")
 
 
 def _one_line(error: Exception, limit: int = 300) -> str:
@@ -399,7 +464,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> int:
+    rc = _main(argv)
+    from tensorlite import distributed as dist
+    if rc != 0 and dist.is_initialized() and dist.get_world_size() > 1:
+        # An error on one rank: end every rank now (the others may be waiting for it in a
+        # collective) instead of leaving the job hanging.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        from mpi4py import MPI
+        MPI.COMM_WORLD.Abort(rc)
+    return rc
+
+
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    args.raw_argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "list":
         cmd_list()
         return 0

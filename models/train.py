@@ -25,6 +25,7 @@ class Task:
 
     metric = "accuracy"
     higher_is_better = True
+    batch_dim = 0  # the batch axis of train_batches' tensors (data parallel slices it)
 
     def train_batches(self, batch_size: int) -> Any:
         raise NotImplementedError
@@ -58,11 +59,17 @@ class Trainer:
                  epochs: int = 10, batch_size: int = 64, out_dir: str = "runs/model",
                  clip_grad: Optional[float] = None, config: Optional[dict] = None,
                  progress: bool = True, eval_batch_size: Optional[int] = None,
-                 schedule_per: str = "epoch") -> None:
+                 schedule_per: str = "epoch", parallel: Any = None) -> None:
         self.model, self.task, self.optimizer, self.scheduler = model, task, optimizer, scheduler
         self.epochs, self.batch_size, self.out_dir = epochs, batch_size, out_dir
         self.clip_grad, self.config = clip_grad, dict(config or {})
-        self.progress = progress and sys.stderr.isatty()
+        # Data parallel (``parallel`` is the model wrapped in DistributedDataParallel):
+        # batch_size is per rank; every rank draws the same global batch of
+        # batch_size * world samples and trains on its slice; rank 0 alone evaluates,
+        # prints and writes files.
+        self.parallel = parallel
+        self.rank, self.world = _rank_and_world(parallel)
+        self.progress = progress and sys.stderr.isatty() and self.rank == 0
         self.eval_batch_size = eval_batch_size or max(batch_size, 256)
         self.schedule_per = schedule_per
         self.history: list[dict] = []
@@ -156,12 +163,14 @@ class Trainer:
 
     def _save(self, name: str, epoch: int, interrupted: bool = False) -> str:
         path = os.path.join(self.out_dir, name)
-        tl.save(self.checkpoint(epoch, interrupted), path)
+        if self.rank == 0:  # tl.save writes atomically: a rank dying cannot leave half a file
+            tl.save(self.checkpoint(epoch, interrupted), path)
         return path
 
     # -- the loop -----------------------------------------------------------------------
     def fit(self) -> list:
-        os.makedirs(self.out_dir, exist_ok=True)
+        if self.rank == 0:
+            os.makedirs(self.out_dir, exist_ok=True)
         epoch = self.start_epoch - 1
         try:
             for epoch in range(self.start_epoch, self.epochs + 1):
@@ -202,7 +211,8 @@ class Trainer:
         model, task = self.model, self.task
         model.train()
         task.start_epoch(model)
-        n_batches = task.num_train_batches(self.batch_size)
+        n_batches = task.num_train_batches(self.batch_size * self.world)
+        forward = self.parallel if self.parallel is not None else model
         bar = None
         if self.progress:
             from tqdm import tqdm
@@ -210,8 +220,12 @@ class Trainer:
                        dynamic_ncols=True)
         t0 = time.perf_counter()
         total, count, seen = 0.0, 0, 0
-        for batch in task.train_batches(self.batch_size):
-            loss, n = task.loss(model, batch)
+        for batch in task.train_batches(self.batch_size * self.world):
+            if self.world > 1:
+                batch = _shard(batch, getattr(task, "batch_dim", 0), self.rank, self.world)
+                if batch is None:
+                    continue  # a last global batch too small to give every rank a sample
+            loss, n = task.loss(forward, batch)
             self.optimizer.zero_grad()
             loss.backward()
             if self.clip_grad:
@@ -233,6 +247,12 @@ class Trainer:
                 bar.update(1)
         if bar is not None:
             bar.close()
+        if self.world > 1:
+            # The epoch's figures over every rank's samples, not rank 0's share.
+            from tensorlite import distributed as dist
+            sums = tl.tensor([total, count, seen], dtype=tl.float64)
+            dist.all_reduce(sums)
+            total, count, seen = float(sums[0]), int(sums[1]), int(sums[2])
         if count == 0:
             raise ValueError(f"epoch {epoch}: the training split is empty (check --data and "
                              "--limit)")
@@ -240,10 +260,18 @@ class Trainer:
         row = {"epoch": epoch, "train_loss": total / max(count, 1),
                "lr": self.optimizer.param_groups[0]["lr"]}
         model.eval()
-        with tl.no_grad():
-            for split in ("val",):
-                for k, v in task.evaluate(model, split, self.eval_batch_size).items():
-                    row[f"{split}_{k}"] = v
+        if self.rank == 0:
+            with tl.no_grad():
+                for split in ("val",):
+                    for k, v in task.evaluate(model, split, self.eval_batch_size).items():
+                        row[f"{split}_{k}"] = v
+        if self.world > 1:
+            # Evaluated once, on rank 0; every rank needs the figures (best checkpoint,
+            # ReduceLROnPlateau) to stay in step.
+            from tensorlite import distributed as dist
+            shared = [row]
+            dist.broadcast_object_list(shared, src=0)
+            row = shared[0]
         if self.scheduler is not None and self.schedule_per == "epoch":
             if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                 self.scheduler.step(row.get("val_loss", row["train_loss"]))
@@ -266,15 +294,56 @@ class Trainer:
         print(" | ".join(parts), flush=True)
 
     def _write_metrics(self) -> None:
-        with open(os.path.join(self.out_dir, "metrics.json"), "w") as f:
+        if self.rank != 0:
+            return
+        with _atomic(os.path.join(self.out_dir, "metrics.json")) as f:
             json.dump(self.history, f, indent=2)
         if self.history:
             keys = list(dict.fromkeys(k for row in self.history for k in row))
-            with open(os.path.join(self.out_dir, "metrics.csv"), "w", newline="") as f:
+            with _atomic(os.path.join(self.out_dir, "metrics.csv"), newline="") as f:
                 w = csv.DictWriter(f, fieldnames=keys)
                 w.writeheader()
                 w.writerows(self.history)
         plot_curves(self.history, os.path.join(self.out_dir, "learning_curves.png"))
+
+
+# -- data parallel (issue 15) -----------------------------------------------------------------
+def _rank_and_world(parallel: Any) -> tuple:
+    if parallel is None:
+        return 0, 1
+    from tensorlite import distributed as dist
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _shard(batch: Any, dim: int, rank: int, world: int) -> Optional[tuple]:
+    """This rank's contiguous slice of a global batch along the batch axis ``dim`` (dim 1
+    for time-major language-model segments), or None when some rank would get nothing."""
+    n = batch[0].shape[dim]
+    if n < world:
+        return None
+    lo, hi = n * rank // world, n * (rank + 1) // world
+    index = (slice(None),) * dim + (slice(lo, hi),)
+    return tuple(tl.from_numpy(np.ascontiguousarray(t.numpy()[index])) for t in batch)
+
+
+class _atomic:
+    """``with _atomic(path) as f``: write a text file that appears whole or not at all
+    (a temporary file renamed over ``path``), so a run killed mid-write leaves the old one."""
+
+    def __init__(self, path: str, newline: Optional[str] = None) -> None:
+        self.path, self.tmp = path, f"{path}.tmp{os.getpid()}"
+        self.newline = newline
+
+    def __enter__(self):
+        self.f = open(self.tmp, "w", newline=self.newline)
+        return self.f
+
+    def __exit__(self, kind, value, tb) -> None:
+        self.f.close()
+        if kind is None:
+            os.replace(self.tmp, self.path)
+        else:
+            os.remove(self.tmp)
 
 
 def plot_curves(history: list, path: str) -> Optional[str]:

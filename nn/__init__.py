@@ -39,4 +39,8 @@ def __getattr__(name: str):
     if name in _RECURRENT:
         from . import rnn
         return getattr(rnn, name)
+    if name == "parallel":
+        # Data parallelism loads on first use (it needs tensorlite.distributed).
+        import importlib
+        return importlib.import_module(".parallel", __name__)
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

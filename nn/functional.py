@@ -598,11 +598,19 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _max_pool2d(input, kernel_size, stride, padding, 1, ceil_mode, False)
 
 
-def _first_max(windows: np.ndarray) -> np.ndarray:
-    """Index of each window's maximum along the last axis: the first one, and a NaN wins,
-    as in PyTorch (np.argmax alone would skip a NaN for a larger finite value)."""
+def _first_max(windows: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
+    """Index of each window's winner along the last axis, by PyTorch's CPU pooling loop:
+    start from -inf at the window's first cell inside the input, take a value when it is
+    greater than the best so far or NaN. So the last NaN wins, else the first maximum, and
+    a window of nothing but -inf picks its first cell inside the input (padding cells,
+    False in ``valid``, are never picked). The fused kernel follows the same rule."""
     nan = np.isnan(windows)
-    return np.where(nan.any(-1), nan.argmax(-1), windows.argmax(-1))
+    top = windows.argmax(-1)  # the first maximum (NaN rows are replaced below)
+    top_value = np.take_along_axis(windows, top[..., None], -1)[..., 0]
+    first_cell = 0 if valid is None else np.argmax(valid, -1)
+    pick = np.where(top_value > -np.inf, top, first_cell)
+    last_nan = windows.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+    return np.where(nan.any(-1), last_nan, pick)
 
 
 def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
@@ -641,7 +649,16 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     # windows[n, c, oh, ow, i, j] = xp[n, c, rows[oh, i], cols[ow, j]]
     windows = xd[:, :, rows[:, None, :, None], cols[None, :, None, :]]
     flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
-    win = _first_max(flat)
+    # which window cells lie inside the input (not in the padding or ceil_mode's overhang)
+    inside_r = (rows >= p[0]) & (rows < p[0] + h)                                   # (ho, kh)
+    inside_c = (cols >= p[1]) & (cols < p[1] + w)                                   # (wo, kw)
+    if not (inside_r.any(1).all() and inside_c.any(1).all()):
+        # PyTorch 2.13 reads outside the input for such a window (garbage indices, heap
+        # corruption); a maximum over no input cell has no value
+        raise ValueError(f"{op}: with dilation {dilation} and padding {p} a window lies wholly in "
+                         f"the padding of the {h}x{w} input (it covers no input cell)")
+    valid = (inside_r[:, None, :, None] & inside_c[None, :, None, :]).reshape(ho, wo, -1)
+    win = _first_max(flat, valid)
     i, j = np.divmod(win, k[1])
     hh = rows[np.arange(ho)[:, None], i]          # (n, c, ho, wo) rows in the padded input
     ww = cols[np.arange(wo)[None, :], j]
@@ -677,7 +694,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     """Max pooling to a fixed output size (Ho, Wo): output cell (i, j) is the maximum over
     rows [floor(i*H/Ho), ceil((i+1)*H/Ho)) and columns [floor(j*W/Wo), ceil((j+1)*W/Wo)),
     PyTorch's adaptive windows. As in ``max_pool2d``'s gather path, the winner of each window
-    (the first maximum; NaN wins) is found on the arrays and gathered by differentiable
+    (the first maximum; the last NaN) is found on the arrays and gathered by differentiable
     indexing, so the gradient reaches that one element and double backward works.
     """
     from tensorlite.ops.pool import _check_input, check_geometry

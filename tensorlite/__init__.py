@@ -68,7 +68,8 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Heavier subpackages load on first use, keeping `import tensorlite` fast.
     import importlib
-    if name in ("optim", "data", "testing", "kernels", "serialization", "onnx"):
+    if name in ("optim", "data", "testing", "kernels", "serialization", "distributed",
+                "onnx"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

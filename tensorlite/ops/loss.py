@@ -44,6 +44,9 @@ class CrossEntropyRows(Function):
             # The usual backward (create_graph=False): the fused kernel on plain arrays.
             grad = K.cross_entropy_backward(logits._data, target, stats, g._data, ignore_index,
                                             eps)
+            bad = _nan_ignored_rows(logits._data, target, ignore_index)
+            if bad.size:
+                grad[bad] = np.nan
             return _make(grad, False, None, 0, None)
         # create_graph=True records the backward, so it is written with differentiable ops
         # (PyTorch differentiates cross_entropy twice too: Hessian-vector products, gradient
@@ -58,7 +61,23 @@ class CrossEntropyRows(Function):
         # over no targets is 0/0) and would reach the second derivative through the product;
         # an ignored row of -inf logits has a NaN softmax.
         g = where(keep_col, g.reshape(m, 1), 0.0)
-        return where(keep_col, (logits.softmax(1) - _make(shift, False, None, 0, None)) * g, 0.0)
+        fill = np.zeros((m, 1), dtype=logits.dtype)
+        fill[_nan_ignored_rows(logits._data, target, ignore_index)] = np.nan
+        return where(keep_col, (logits.softmax(1) - _make(shift, False, None, 0, None)) * g,
+                     _make(fill, False, None, 0, None))
+
+
+def _nan_ignored_rows(x: np.ndarray, target: np.ndarray, ignore_index: int) -> np.ndarray:
+    """The ignored rows whose gradient is NaN in PyTorch. Its cross_entropy is nll_loss of
+    log_softmax: the ignored row gets 0 from nll_loss, then log_softmax's backward
+    0 - exp(log_softmax(x)) * 0 is NaN on the whole row when log_softmax is NaN there, i.e.
+    when the row's maximum is not finite (a NaN or +inf logit, or every logit -inf)."""
+    rows = np.flatnonzero(target == ignore_index)
+    if rows.size == 0:
+        return rows
+    with np.errstate(invalid="ignore"):
+        top = x[rows].max(axis=1)
+    return rows[~np.isfinite(top)]
 
 
 def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
