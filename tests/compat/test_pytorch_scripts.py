@@ -34,6 +34,11 @@ def _compare(ours, theirs, tol, where=""):
             _compare(ours[k], theirs[k], tol, f"{where}/{k}")
     elif isinstance(theirs, (list, tuple)) and theirs and isinstance(theirs[0], str):
         assert list(ours) == list(theirs), where
+    elif isinstance(theirs, (list, tuple)) and any(isinstance(t, (list, tuple, dict))
+                                                   for t in theirs):
+        assert len(ours) == len(theirs), where
+        for k, (o, t) in enumerate(zip(ours, theirs)):
+            _compare(o, t, tol, f"{where}[{k}]")
     else:
         a, b = np.asarray(ours, dtype=float), np.asarray(theirs, dtype=float)
         assert a.shape == b.shape, f"{where}: shapes {a.shape} vs {b.shape}"
