@@ -1196,3 +1196,16 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's pre-0.4 ``Variable``, a no-op wrapper today: a Tensor sharing ``data``'s
+    storage, a leaf of its own, with ``requires_grad`` as given (``volatile`` is ignored, as
+    PyTorch has done since 0.4; use ``no_grad``)."""
+    from .tensor import Tensor
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    out = data.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
