@@ -31,6 +31,7 @@ _make: Any = None
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "backward", "grad", "RemovableHandle",
+    "queue_callback",
 ]
 
 
@@ -895,7 +896,7 @@ def _run_post_accumulate_hooks(leaf: Any) -> None:
     for h in tuple(hooks):  # a hook may remove itself
         if h(leaf) is not None:
             name = getattr(h, "__name__", type(h).__name__)
-            raise RuntimeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
+            raise TypeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
                                "must return None (they may change .grad in place)")
 
 
@@ -1195,3 +1196,16 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's pre-0.4 ``Variable``, a no-op wrapper today: a Tensor sharing ``data``'s
+    storage, a leaf of its own, with ``requires_grad`` as given (``volatile`` is ignored, as
+    PyTorch has done since 0.4; use ``no_grad``)."""
+    from .tensor import Tensor
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    out = data.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out

@@ -337,6 +337,8 @@ def put(a: np.ndarray, idx: Any, value: Any) -> None:
 def _index_item(op: str, it: Any) -> Any:
     if isinstance(it, Tensor):
         it = it._data
+    elif isinstance(it, range):
+        it = np.arange(it.start, it.stop, it.step, dtype=np.int64)   # as PyTorch: a sequence
     elif isinstance(it, list):
         try:
             it = np.asarray(it)
