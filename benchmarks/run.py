@@ -5,6 +5,11 @@ process (interleaved rounds, medians), printed as a table and saved as JSON.
     python -m benchmarks conv lstm       # only those whose name contains a word
     python -m benchmarks --json out.json
     python -m benchmarks --background-load   # with a CPU-bound process running beside it
+    python -m benchmarks --target avx2   # numba, BLAS and PyTorch held to AVX2 (see machine.py)
+    python -m benchmarks --threads 1     # both libraries (and BLAS) on one thread
+
+Every result records the machine (benchmarks/machine.py: CPU model, the CPU and vector ISA
+numba compiles for, threads, the BLAS libraries and their kernels, the load average).
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks import machine  # noqa: E402  (imports neither numpy nor numba)
 import tensorlite as tl  # noqa: E402  (before numpy: see tensorlite/__init__.py)
 import numpy as np  # noqa: E402
 from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
@@ -216,8 +222,8 @@ def w_lstm_lm(torch):
 
 MARKDOWN = """# Performance relative to PyTorch
 
-Written by `python -m benchmarks --markdown docs/performance.md` on {date}
-(torch {torch}, numpy {numpy}, {cpu}, 2 cores). Each workload is forward + backward (training
+Written by `python -m benchmarks{target_flag} --markdown docs/performance.md` on {date}
+(torch {torch}, numpy {numpy}). Machine: {machine}. Each workload is forward + backward (training
 steps include the optimizer), float32, timed for ours and PyTorch alternately in one
 process; figures are medians of the rounds. Ratio = ours / PyTorch (below 1 is faster).
 On the shared 2-vCPU development machine both columns move by up to a third from one run
@@ -268,31 +274,42 @@ def main(argv=None) -> int:
     p.add_argument("only", nargs="*", help="run only groups whose name contains one of these")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--markdown", default=None, help="also write the table as Markdown here")
-    p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "results", "latest.json"))
+    p.add_argument("--json", default=None,
+                   help="default: benchmarks/results/latest.json (latest-avx2.json, ...)")
+    p.add_argument("--target", choices=machine.TARGETS, default="host",
+                   help="the CPU to compile for: host, or avx2 (Zen 3 features; BLAS and "
+                        "PyTorch held to AVX2 too), run in a child process")
     p.add_argument("--threads", type=int, default=None,
-                   help="threads for both libraries (default: PyTorch 2, ours numba's count)")
+                   help="threads for both libraries and BLAS (default: all cores)")
     p.add_argument("--cpu-time", action="store_true",
                    help="time by the calling thread's CPU time, not wall time (with --threads 1 all "
                         "work runs on that thread: the quiet-machine time on a busy machine)")
     p.add_argument("--background-load", action="store_true",
                    help="run a CPU-bound Python process (while True: pass) beside the benchmark")
     args = p.parse_args(argv)
+    # numba, OpenBLAS and PyTorch read their ISA settings when they load: start afresh.
+    code = machine.reexec(args.target, ["-m", "benchmarks"] + list(
+        sys.argv[1:] if argv is None else argv))
+    if code is not None:
+        return code
+    if args.json is None:
+        args.json = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                 "latest.json" if args.target == "host"
+                                 else f"latest-{args.target}.json")
     torch = try_torch()
     if args.cpu_time:
         from benchmarks import _harness
         _harness.CLOCK[0] = time.thread_time
     if args.threads:
         import numba
+        from threadpoolctl import threadpool_limits
+        import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS before limiting it)
         numba.set_num_threads(args.threads)
-        try:  # our numpy's BLAS too (PyTorch's own pool follows set_num_threads)
-            from threadpoolctl import threadpool_limits
-            import scipy.linalg.cython_blas  # noqa: F401  (numba's np.dot uses scipy's BLAS)
-            threadpool_limits(args.threads, user_api="blas")
-        except ImportError:
-            pass
+        threadpool_limits(args.threads, user_api="blas")
         if torch is not None:
             torch.set_num_threads(args.threads)
+    info = machine.describe()
+    print(machine.summary(info), flush=True)
     rows = []
     load = start_background_load() if args.background_load else None
     print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average {load_average()}"
@@ -308,7 +325,7 @@ def main(argv=None) -> int:
             "cpus": os.cpu_count(), "cpu": cpu_name(), "load_average_after": load_average(),
             "background_load": bool(args.background_load),
             "threads": args.threads, "clock": "cpu" if args.cpu_time else "wall",
-            "rows": rows}
+            "target": args.target, "machine": info, "rows": rows}
     os.makedirs(os.path.dirname(args.json), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(meta, f, indent=2)
@@ -316,7 +333,9 @@ def main(argv=None) -> int:
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(MARKDOWN.format(date=meta["date"], torch=meta["torch"], numpy=meta["numpy"],
-                                    cpu=meta["cpu"], rows="\n".join(
+                                    machine=machine.summary(info),
+                                    target_flag="" if args.target == "host"
+                                    else f" --target {args.target}", rows="\n".join(
                 f"| {r['name']} | {r['ours_ms']:.3f} | "
                 f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '.3f')} | "
                 f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x'} |"
