@@ -31,6 +31,7 @@ _make: Any = None
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "backward", "grad", "RemovableHandle",
+    "queue_callback",
 ]
 
 
@@ -291,6 +292,9 @@ class Function:
         ctx._saved = None
         ctx._freed = False
         if _GradMode.enabled:
+            for a in args:
+                if getattr(a, "_view_version", None) is not None:
+                    refresh_view(a)
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
             track = True in needs
             ctx.needs_input_grad = needs
@@ -667,8 +671,54 @@ def _conform(node: Context, edge: tuple, g: Any, shape: tuple, dtype: np.dtype) 
 
 
 # -- running the graph backwards ---------------------------------------------------------
+# -- end-of-backward callbacks ----------------------------------------------------------
+# One frame (a list of callbacks) per running backward; nested backwards (one called from a
+# hook) get their own. A frame's callbacks run when its backward has finished.
+_callback_frames: list = []
+
+
+class _ExecutionEngine:
+    """The role of PyTorch's ``Variable._execution_engine``: ``queue_callback(fn)`` from a
+    hook runs ``fn()`` once the current backward pass has finished (every ``.grad`` stored,
+    every hook run), before ``backward()`` returns. DistributedDataParallel waits for its
+    last all-reduces there."""
+
+    def queue_callback(self, callback: Callable[[], None]) -> None:
+        if not callable(callback):
+            raise TypeError(f"queue_callback: the callback must be callable, got "
+                            f"{type(callback).__name__}")
+        if not _callback_frames:
+            raise RuntimeError("queue_callback: final callbacks can only be installed during the "
+                               "backward pass (from a hook)")
+        _callback_frames[-1].append(callback)
+
+
+_execution_engine = _ExecutionEngine()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` when the backward pass now running has finished."""
+    _execution_engine.queue_callback(callback)
+
+
 def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_graph: bool,
              capture: Optional[dict] = None) -> None:
+    """Run the backward pass (``_walk``), then the callbacks queued during it, in order (a
+    callback may queue another). A backward that raises drops its callbacks."""
+    frame: list = []
+    _callback_frames.append(frame)
+    try:
+        _walk(roots, grad_roots, retain_graph, create_graph, capture)
+        k = 0
+        while k < len(frame):
+            frame[k]()
+            k += 1
+    finally:
+        _callback_frames.pop()
+
+
+def _walk(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_graph: bool,
+          capture: Optional[dict] = None) -> None:
     """Propagate ``grad_roots`` from ``roots`` (output Tensors) back to the leaves.
 
     Gradients arriving at a node from several uses are summed before its backward runs.
@@ -678,6 +728,11 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
 
     A released node (retain_graph=False) may run again: only reading its freed saved
     tensors is an error, so ops that saved nothing backpropagate twice, as in PyTorch.
+
+    A leaf's gradient is stored (its hooks run, then its post-accumulate-grad hooks) as soon
+    as the last node feeding it has run, not after the whole walk, as PyTorch's engine
+    does: a post-accumulate hook can then start work on it (DistributedDataParallel's
+    all-reduce) while the rest of the graph is still being walked.
     """
     if capture is None and len(roots) == 1:
         node = roots[0].grad_fn
@@ -703,11 +758,20 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
     # autograd.grad runs only the nodes through which a gradient reaches a requested
     # place, as PyTorch does: the graph upstream of the inputs is left alone.
     needed = None if capture is None else _leading_to(order, capture)
+    # For each node, the leaves it is the last (in `order`) to feed: their gradient is
+    # complete once it has run. autograd.grad and backward(inputs=) store nothing here.
+    last_feeder = _last_feeders(order) if capture is None else None
     seen = {id(g._data) for g in grad_roots}  # arrays a leaf's .grad must not share
     prev_mode = _GradMode.enabled
     _GradMode.enabled = create_graph
     try:
+        ready = None
         for node in order:
+            if ready is not None:
+                # The previous node was the last to feed these leaves (flushed here, at the
+                # top, so that every `continue` below still reaches it).
+                _flush_leaves(ready, pending, create_graph, seen)
+            ready = last_feeder.get(node) if last_feeder is not None else None
             n_out = node._n_outputs
             hooks = node._pre_hooks
             if n_out == 1:
@@ -743,6 +807,7 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
             edges = node.next_edges
             if len(in_grads) != len(edges):
                 in_grads = _check_count(node, in_grads)
+            shared = last_feeder is not None and len(edges) > 1
             for edge, gi in zip(edges, in_grads):
                 if edge is None or gi is None:
                     continue
@@ -759,6 +824,12 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                     shape, dtype = child._out_meta[nr]
                     if d.shape != shape or d.dtype is not dtype:
                         gi = _conform(node, edge, gi, shape, dtype)
+                    if shared:
+                        # An array handed to a node and maybe also to a leaf, whose .grad is
+                        # stored before that node runs: the leaf must get its own copy, or a
+                        # post-accumulate hook writing into .grad would change the gradient
+                        # the node has still to consume.
+                        seen.add(id(gi._data))
                 prev = pending.get(edge)
                 if prev is None:
                     pending[edge] = gi
@@ -769,9 +840,12 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
                     pending[edge] = _make(prev._data + gi._data, False, None, 0, None)
             if not retain_graph:
                 node._release()
+        if ready is not None:
+            _flush_leaves(ready, pending, create_graph, seen)
 
-        # What is left in `pending` are the leaves' gradients (edges with nr == -1).
-        for (leaf, nr), g in pending.items():
+        # What is left in `pending` are the gradients of leaves no node feeds (a leaf passed
+        # as a root) and, with `capture`, every leaf's (edges with nr == -1).
+        for (leaf, nr), g in list(pending.items()):
             if nr >= 0:
                 continue
             if capture is not None:
@@ -784,8 +858,65 @@ def _execute(roots: Sequence, grad_roots: Sequence, retain_graph: bool, create_g
             if leaf._hooks:
                 g = _run_hooks(leaf._hooks, g, seen)
             _store_leaf_grad(leaf, g, create_graph, seen)
+            _run_post_accumulate_hooks(leaf)
     finally:
         _GradMode.enabled = prev_mode
+
+
+def _last_feeders(order: list) -> dict:
+    """node -> the leaves for which it is the last node of ``order`` with an edge to them."""
+    last: dict = {}
+    for node in order:
+        for e in node.next_edges:
+            if e is not None and e[1] < 0:
+                last[id(e[0])] = (node, e[0])  # a later node replaces an earlier one
+    by_node: dict = {}
+    for node, leaf in last.values():
+        by_node.setdefault(node, []).append(leaf)
+    return by_node
+
+
+def _flush_leaves(leaves: list, pending: dict, create_graph: bool, seen: set) -> None:
+    """Store the now complete gradients of ``leaves`` (hooks, .grad, post-accumulate hooks)."""
+    for leaf in leaves:
+        g = pending.pop((leaf, -1), None)
+        if g is None:
+            continue  # no gradient reached it (every path to it carried None)
+        if leaf._hooks:
+            g = _run_hooks(leaf._hooks, g, seen)
+        _store_leaf_grad(leaf, g, create_graph, seen)
+        _run_post_accumulate_hooks(leaf)
+
+
+def _run_post_accumulate_hooks(leaf: Any) -> None:
+    # Off the hot path: the slot is set only on tensors that ever had such a hook.
+    hooks = getattr(leaf, "_post_acc_hooks", None)
+    if not hooks:
+        return
+    for h in tuple(hooks):  # a hook may remove itself
+        if h(leaf) is not None:
+            name = getattr(h, "__name__", type(h).__name__)
+            raise TypeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
+                               "must return None (they may change .grad in place)")
+
+
+def _register_post_accumulate_grad_hook(t: Any, hook: Callable) -> RemovableHandle:
+    """``t.register_post_accumulate_grad_hook(hook)``: ``hook(t)`` runs after ``t.grad`` has
+    been accumulated by a backward pass (PyTorch's semantics: leaves only, returns None)."""
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: the hook must be callable, got "
+                        f"{type(hook).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: cannot register a hook on a "
+                           "tensor that does not require grad")
+    if t.grad_fn is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: post accumulate grad hooks cannot "
+                           "be registered on non-leaf tensors (its grad is never accumulated)")
+    hooks = getattr(t, "_post_acc_hooks", None)
+    if hooks is None:
+        hooks = t._post_acc_hooks = []
+    hooks.append(hook)
+    return RemovableHandle(hooks, hook)
 
 
 def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: bool) -> None:
@@ -824,6 +955,7 @@ def _execute_leaf_node(node: Context, g: Any, retain_graph: bool, create_graph: 
             if leaf._hooks:
                 gi = _run_hooks(leaf._hooks, gi, seen)
             _store_leaf_grad(leaf, gi, create_graph, seen)
+            _run_post_accumulate_hooks(leaf)
     finally:
         _GradMode.enabled = prev_mode
 
@@ -917,6 +1049,41 @@ def _tensor_tuple(value: Any, who: str, what: str) -> tuple:
     return items
 
 
+def refresh_view(t: Any) -> None:
+    """Rebase a view whose base (or another view of it) changed in place since the view's
+    grad_fn was derived: the view's grad_fn becomes "these elements of the base's current
+    value", as PyTorch regenerates a view's grad_fn (AsStridedBackward) from its base's
+    new one. Without it, y = x * 1; v = y[:]; y.mul_(b) gave v a gradient that ignored b.
+    Views share the base's version counter; _view_version is its value at the last
+    derivation. Called for the inputs of every recorded op and the roots of backward."""
+    made_without_grad = t._view_version < 0
+    if (~t._view_version if made_without_grad else t._view_version) == t._version[0] \
+            or not _GradMode.enabled:
+        return
+    if made_without_grad:
+        if t._base.requires_grad:
+            raise RuntimeError(
+                f"a view (shape {tuple(t.shape)}) was created under no_grad and its base (shape "
+                f"{tuple(t._base.shape)}) has since been modified in place and requires grad: "
+                "whether the view should see that history is ambiguous, so it is refused (as "
+                "in PyTorch). Create the view after the in-place change, or do both under "
+                "no_grad")
+        t._view_version = ~t._version[0]
+        return
+    t._view_version = t._version[0]
+    if not (t.requires_grad or t._base.requires_grad):
+        return
+    from .ops.shape import rebased_view  # ops import autograd, not the other way round
+    new = rebased_view(t)
+    t.grad_fn, t._out_nr, t.requires_grad = new.grad_fn, new._out_nr, new.requires_grad
+
+
+def _refresh_views(tensors: tuple) -> None:
+    for t in tensors:
+        if getattr(t, "_view_version", None) is not None:
+            refresh_view(t)
+
+
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,
              create_graph: bool = False, inputs: Any = None) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``; with ``inputs``, only into
@@ -924,6 +1091,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
     if isinstance(tensors, Tensor):
         grad_tensors = (grad_tensors,)
     tensors = _tensor_tuple(tensors, "autograd.backward", "tensors")
+    _refresh_views(tensors)
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
@@ -971,6 +1139,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
         done.add(id(t))
         # Every captured array counts as seen: .grad gets its own copy, never a shared one.
         _store_leaf_grad(t, g, create_graph, {id(g._data)})
+        _run_post_accumulate_hooks(t)
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Optional[bool] = None,
@@ -987,6 +1156,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
         allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs, "autograd.grad", "outputs")
     inputs = _tensor_tuple(inputs, "autograd.grad", "inputs")
+    _refresh_views(outputs + inputs)
     if not inputs:
         raise RuntimeError("autograd.grad: the `inputs` argument cannot be empty")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -1026,3 +1196,16 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's pre-0.4 ``Variable``, a no-op wrapper today: a Tensor sharing ``data``'s
+    storage, a leaf of its own, with ``requires_grad`` as given (``volatile`` is ignored, as
+    PyTorch has done since 0.4; use ``no_grad``)."""
+    from .tensor import Tensor
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    out = data.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out

@@ -80,8 +80,12 @@ class Tensor:
 
     # _base: set only on views (basic indexing, reshape/view, permute, expand), to the tensor
     # whose memory they share; read with getattr(t, "_base", None), off the hot path.
+    # _view_version: on views, the version counter's value when the view's grad_fn was last
+    # derived from its base; a differing counter means the base changed in place since, and
+    # autograd.refresh_view rebases the view's grad_fn onto the base's new history.
+    # _post_acc_hooks: set only by register_post_accumulate_grad_hook (read with getattr).
     __slots__ = ("_data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
-                 "_base", "__weakref__")
+                 "_base", "_view_version", "_post_acc_hooks", "__weakref__")
     # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -274,6 +278,15 @@ class Tensor:
         Returns a handle whose ``remove()`` unregisters the hook.
         """
         return _ag._register_hook(self, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable) -> Any:
+        """Call ``hook(self)`` after a backward pass has accumulated this leaf's ``.grad``
+        (as soon as its gradient is complete, while the rest of the backward still runs).
+
+        The hook returns None; it may read or change ``self.grad`` in place (an optimizer
+        step in backward, an all-reduce). Returns a handle whose ``remove()`` unregisters it.
+        """
+        return _ag._register_post_accumulate_grad_hook(self, hook)
 
     # -- conversions ---------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> "Tensor":
@@ -521,6 +534,11 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
             # as PyTorch: a 1-element tensor of shape (1,) is refused too (it is not a scalar)
             raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got a tensor "
                                f"of shape {tuple(value.shape)}")
+        if _ag._GradMode.enabled and value.requires_grad:
+            # Recorded as a write of the broadcast value, so value gets the summed gradient
+            # (PyTorch records fill_ with a tensor value; reading out the number lost it).
+            _ops.setitem(self, Ellipsis, value, "fill_")
+            return self
         value = value._data[()]
     if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise TypeError(f"fill_: the value must be a number, got {type(value).__name__} "
