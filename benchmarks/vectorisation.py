@@ -35,7 +35,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = [
     ("max_pool2d forward, 2x2 stride 2", "pool", "_max_pairs", "f1 i i f1 i1"),
     ("max_pool2d forward, any window", "pool", "_max_step", "f1 f1 i1 f1 i1 i0"),
-    ("avg_pool2d forward and backward", "pool", "_add_into", "f1 f1"),
     ("embedding backward (row add)", "embedding", "_add_row", "f1 f1"),
     ("cross-entropy: row max", "loss", "_row_max", "f1 f1"),
     ("cross-entropy: exp", "loss", "_exp_prepare", "f1 f0 f1 i1"),
