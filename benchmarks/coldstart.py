@@ -115,7 +115,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--float64", action="store_true", help="also compile float64 kernels")
     p.add_argument("--json", help="write the figures here")
-    p.add_argument("--target", default="host", choices=["host", "avx2"],
+    p.add_argument("--target", default="host", choices=["host", "avx2", "haswell"],
                    help="the CPU numba compiles for (see benchmarks/machine.py)")
     args = p.parse_args(argv)
     sys.path.insert(0, ROOT)

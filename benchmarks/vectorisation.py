@@ -1,7 +1,7 @@
 """Does each hot kernel loop compile to vector code? Checked in LLVM IR, for any target CPU.
 
     python -m benchmarks.vectorisation                 # host and avx2 (Zen 3) targets
-    python -m benchmarks.vectorisation --target avx2   # one target
+    python -m benchmarks.vectorisation --target avx2   # one target (or haswell)
     python -m benchmarks.vectorisation --asm           # also count ymm/zmm instructions
 
 A loop LLVM vectorised carries vector types in its IR: ``<8 x float>`` is one AVX2 register
@@ -145,7 +145,7 @@ def inspect(target: str, asm: bool = False) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--target", action="append", choices=["host", "avx2"])
+    p.add_argument("--target", action="append", choices=["host", "avx2", "haswell"])
     p.add_argument("--asm", action="store_true", help="also count ymm/zmm registers in the asm")
     args = p.parse_args(argv)
     for target in args.target or ["host", "avx2"]:
