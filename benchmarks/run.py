@@ -233,6 +233,10 @@ to the next (PyTorch's as much as ours), so compare ratios across a few runs.
 |---|---|---|---|
 {rows}
 
+The same on an AVX2-only CPU, measured from any x86-64 machine: `python -m benchmarks
+--target avx2`; what the kernels do to vectorise on both, the two columns and the
+compile cost on first use on another CPU: [cpus.md](cpus.md).
+
 Kernel-level benchmarks with more detail: `python benchmarks/kernel_conv.py`,
 `python benchmarks/kernel_misc.py`, `python benchmarks/kernel_rnn.py`; per-op overhead:
 `python benchmarks/overhead.py`; memory over 10,000 steps: `python benchmarks/memory.py`.
