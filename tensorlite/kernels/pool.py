@@ -14,8 +14,8 @@ an int32 index's memory traffic; int32 otherwise); the backward scatters gy ther
 Every (n, c) plane is independent: each kernel is a serial function over a range of
 planes, run directly for small inputs and, above ``_SERIAL_ELEMENTS`` cells, on one chunk
 of planes per thread (``_threads.parallel_chunks``; the kernels release the GIL). A
-backward never has two threads writing one plane, so its scatter-adds need no atomics. Padding is done by copying each plane into a
-bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
+backward never has two threads writing one plane, so its scatter-adds need no atomics.
+Padding is done by copying each plane into a bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
 bounds the max-pool loop ran 4x slower). The public functions take normalised arguments
 (pairs of ints, padding <= kernel/2, outputs of at least one cell) checked by the op layer.
 """
@@ -126,16 +126,18 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 # Each family: a serial function over planes [first, stop) of (P, H, W) arrays (P = N*C,
 # C-contiguous) that runs the per-plane steps below.
 #
-# Why the loops look like this (issue 18: the same kernels ran 4-20x slower on an AVX2 CPU
-# than on an AVX-512 one). LLVM vectorises only innermost loops, and only when they are
-# long enough: a loop over one output row (14 cells in LeNet, 16 in the benchmark) stayed
-# scalar on AVX2, where the vector loop needed 24 iterations, and its max/argmax selects
-# became branches that random data mispredicts (~30 ns per cell). So the window is walked
-# by its cells (i, j) outside, and the innermost loop runs over every position q of the
-# whole flattened plane: "does cell (i, j) of the window that starts at q beat the best so
-# far". Positions whose window runs off the end of a row or is not on the stride grid are
-# computed and thrown away (sh*sw times the work, all of it in L1 and in vector registers),
-# then a short pass picks the grid positions. Inside the long loops:
+# Why the max-pool forward loops look like this (issue 18: it ran 9-14x slower on an AVX2
+# CPU than on an AVX-512 one). LLVM vectorises only innermost loops, and runs the vector
+# loop only above a trip count that depends on the target: a loop over one output row
+# (14 cells in LeNet, 16 in the benchmark) took its vector path on Zen 5 but stayed scalar
+# on Zen 3 (24 cells needed), where the max/argmax selects became branches that random
+# data mispredicts (~13 ns per cell). So the window is walked by its cells (i, j) outside,
+# and the innermost loop runs over every position q of the whole flattened plane: "does
+# cell (i, j) of the window that starts at q beat the best so far" (2x2 stride 2: one pass
+# over the column pairs of every row). Positions whose window runs off the end of a row or
+# is not on the stride grid are computed and thrown away (up to sh*sw times the work, all
+# of it in L1 and in vector registers), then a short pass picks the grid positions.
+# Inside the long loops:
 # - reads go through slices taken outside the loop (``src = xf[off:off + n]``) and are
 #   indexed by the loop variable alone: numba's negative-index wraparound on ``xf[q + off]``
 #   with a run-time ``off`` turned every load into a gather;
@@ -143,6 +145,10 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 #   value just loaded from the same place lets LLVM make the store conditional, a masked
 #   store, which AMD CPUs execute very slowly;
 # - the NaN rule is one more lane of the select mask, ``(v > best) | (v != v)``, not a branch.
+# The backward kernels scatter each window's gradient at its argmax (no data-dependent
+# branch, same speed on both ISAs; see _max_backward_2x2); average pooling has no
+# data-dependent branch and keeps its per-window loops (see there). docs/cpus.md has the
+# measurements.
 # ``benchmarks/vectorisation.py`` (and tests/kernels/test_vectorisation.py) check the IR.
 
 
