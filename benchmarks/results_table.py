@@ -52,7 +52,9 @@ SUMMARIES = os.path.join(ROOT, "benchmarks", "results", "training")
 
 def run(name: str, extra: list) -> None:
     out = os.path.join(ROOT, "runs", "results", name)
-    cmd = [sys.executable, "-m", "models", "train", name, "--out", out, "--no-progress"] + extra
+    # --overwrite: a rerun replaces the previous run of the table (train refuses otherwise).
+    cmd = [sys.executable, "-m", "models", "train", name, "--out", out, "--overwrite",
+           "--no-progress"] + extra
     print("$", " ".join(cmd[1:]), flush=True)
     t0 = time.time()
     subprocess.run(cmd, cwd=ROOT, check=True)
