@@ -269,7 +269,7 @@ def _resume_would_replace(ckpt: dict, path: str, out: str) -> Optional[int]:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
     from tensorlite import distributed as dist
-    if args.nproc and not dist.launched_by_mpi():
+    if args.nproc and args.nproc > 1 and not dist.launched_by_mpi():
         return _launch_ranks(args)
     spec = registry.get(args.name)
     parallel = dist.launched_by_mpi()
