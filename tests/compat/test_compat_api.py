@@ -146,7 +146,7 @@ def test_alias_facade_answers_torch_level_calls():
     ("from torch.cuda.amp import autocast", r"torch\.cuda\.amp.*mixed precision"),
     ("from torch.nn.utils.rnn import pack_padded_sequence", "packed sequences"),
     ("import torch.distributions", "torch.distributions is not supported"),
-    ("import torch.nosuchthing", r"torch\.nosuchthing is not provided"),
+    ("import torch.nosuchthing", r"torch\.nosuchthing: not provided"),
 ])
 def test_out_of_scope_imports_say_what_to_do(stmt, match):
     with compat.installed():
