@@ -177,3 +177,52 @@ def test_run_cli_runs_a_script_under_the_alias(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "tensorlite.run", "nope.py"],
                              capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert missing.returncode == 2 and "no such script" in missing.stderr
+
+
+# -- small gaps the scripts hit ------------------------------------------------------------------
+def test_inplace_shape_methods_match_pytorch():
+    for T in (tl, torch):
+        a = T.ones(3)
+        assert tuple(a.unsqueeze_(-1).shape) == (3, 1) and tuple(a.squeeze_().shape) == (3,)
+    grads = []
+    for T in (tl, torch):
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=T.float64, requires_grad=True)
+        y = x * 2
+        y.t_()
+        y.unsqueeze_(0)
+        y.transpose_(1, 2)
+        (y * T.tensor([[[1.0, 10.0], [100.0, 1000.0]]], dtype=T.float64)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf tensor that requires grad"):
+        tl.ones(2, requires_grad=True).unsqueeze_(0)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_modes_match_pytorch(mode):
+    for a, b in [([5, -5, 7, -7, 6], [2, 2, -2, -2, 3]), ([5.5, -5.5, 1.0], [2.0, 2.0, -3.0])]:
+        ours = tl.div(tl.tensor(a), tl.tensor(b), rounding_mode=mode)
+        theirs = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    with pytest.raises(ValueError, match="div: rounding_mode"):
+        tl.div(tl.ones(1), 2, rounding_mode="round")
+
+
+def test_random_creation_takes_a_generator():
+    g = tl.Generator().manual_seed(3)
+    first = [tl.randn(3, generator=g), tl.rand(2, generator=g), tl.randint(0, 9, (4,), generator=g),
+             tl.randperm(5, generator=g)]
+    g.manual_seed(3)
+    tl.randn(7)                        # the library generator is not the one drawn from
+    again = [tl.randn(3, generator=g), tl.rand(2, generator=g), tl.randint(0, 9, (4,), generator=g),
+             tl.randperm(5, generator=g)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_indexing_with_a_range_as_pytorch():
+    for T in (tl, torch):
+        x = T.zeros(3, 4)
+        x[range(3), T.tensor([0, 1, 2])] = 5
+        assert x.sum().item() == 15 and tuple(x[:, range(0, 4, 2)].shape) == (3, 2)
