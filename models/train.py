@@ -1,6 +1,6 @@
 """The one training loop: epochs of a Task, a progress bar, a summary line per epoch,
-checkpoints (last and best), metrics as JSON and CSV, learning curves as PNG, and a clean
-stop on Ctrl-C."""
+checkpoints (last and best), metrics as JSON and CSV (per epoch, and every step's training
+loss), learning curves as PNG, and a clean stop on Ctrl-C."""
 from __future__ import annotations
 
 import csv
@@ -73,6 +73,9 @@ class Trainer:
         self.eval_batch_size = eval_batch_size or max(batch_size, 256)
         self.schedule_per = schedule_per
         self.history: list[dict] = []
+        # (position in epochs, loss) of every training step: the per-step curve shows what
+        # one point per epoch hides (a 1-epoch run is one point).
+        self.steps: list[tuple] = []
         self.start_epoch = 1
         self.best: Optional[float] = None
         self.interrupted = False      # fit() stopped on Ctrl-C (after saving)
@@ -92,6 +95,8 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
             "history": self.history,
+            "steps": np.asarray(self.steps, np.float64).reshape(-1, 2),
+            "data": getattr(self.task, "data_record", None),
             "best": self.best,
             "rng": json.dumps(tl.get_rng_state()),
             # Weights from the middle of epoch + 1: never the best model of `epoch`.
@@ -122,12 +127,17 @@ class Trainer:
         self.history = list(ckpt.get("history") or [])
         self.best = ckpt.get("best")
         self.start_epoch = int(ckpt["epoch"]) + 1
+        # An interrupted checkpoint holds steps of the epoch that restarts: drop them.
+        steps = np.asarray(ckpt.get("steps", np.zeros((0, 2))), np.float64).reshape(-1, 2)
+        self.steps = [(float(x), float(v)) for x, v in steps if x <= self.start_epoch - 1]
         if ckpt.get("rng"):
             tl.set_rng_state(json.loads(ckpt["rng"]))
         if name and os.path.abspath(name) == os.path.abspath(
                 os.path.join(self.out_dir, "last.npz")):
             self.last_saved = int(ckpt["epoch"])
-        print(f"resumed from {name or 'a checkpoint'} at epoch {self.start_epoch}")
+        print(f"resumed from {name or 'a checkpoint'} at epoch {self.start_epoch}"
+              + (" (from its first batch: the interrupted part of the epoch is trained "
+                 "again)" if ckpt.get("interrupted") else ""))
         groups = self.optimizer.param_groups
         if lr is not None:
             old = groups[0].get("initial_lr", groups[0]["lr"])
@@ -185,6 +195,11 @@ class Trainer:
                 # After updating self.best, so that a resume knows this epoch's score.
                 self._save("last.npz", epoch)
                 self.last_saved = epoch
+                # last.npz is now past any interrupted state of this directory: a stale
+                # interrupted.npz would only invite resuming an older model.
+                stale = os.path.join(self.out_dir, "interrupted.npz")
+                if self.rank == 0 and os.path.exists(stale):
+                    os.remove(stale)
                 if improved:
                     self._save("best.npz", epoch)
                     self.saved_best = True
@@ -199,12 +214,16 @@ class Trainer:
                   f"{self.out_dir}/interrupted.npz", flush=True)
             self._save("interrupted.npz", max(done, 0), interrupted=True)
             self._write_metrics()
+            # Resuming restarts the epoch from its first batch (the shuffle order and the
+            # carried state of the batches done are not saved): say so rather than promise
+            # a mid-epoch continuation.
             if self.last_saved is not None and self.last_saved == done:
                 print(f"{self.out_dir}/last.npz holds the end of epoch {done}; --resume takes "
-                      "either file", flush=True)
-            else:
-                print(f"--resume {self.out_dir}/interrupted.npz continues from there",
+                      f"either file and trains epoch {epoch} again from its first batch",
                       flush=True)
+            else:
+                print(f"--resume {self.out_dir}/interrupted.npz keeps these weights and trains "
+                      f"epoch {epoch} again from its first batch", flush=True)
         return self.history
 
     def _train_epoch(self, epoch: int) -> dict:
@@ -220,7 +239,7 @@ class Trainer:
                        dynamic_ncols=True)
         t0 = time.perf_counter()
         total, count, seen = 0.0, 0, 0
-        for batch in task.train_batches(self.batch_size * self.world):
+        for i, batch in enumerate(task.train_batches(self.batch_size * self.world)):
             if self.world > 1:
                 batch = _shard(batch, getattr(task, "batch_dim", 0), self.rank, self.world)
                 if batch is None:
@@ -241,6 +260,7 @@ class Trainer:
             total += value * n
             count += n
             seen += n
+            self.steps.append((epoch - 1 + (i + 1) / n_batches, value))
             if bar is not None:
                 rate = seen / max(time.perf_counter() - t0, 1e-9)
                 bar.set_postfix(loss=f"{total / count:.4f}", samples_per_s=f"{rate:,.0f}")
@@ -304,7 +324,25 @@ class Trainer:
                 w = csv.DictWriter(f, fieldnames=keys)
                 w.writeheader()
                 w.writerows(self.history)
-        plot_curves(self.history, os.path.join(self.out_dir, "learning_curves.png"))
+        if self.steps:
+            with _atomic(os.path.join(self.out_dir, "steps.csv"), newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["epoch", "train_loss"])
+                w.writerows((f"{x:.6g}", repr(v)) for x, v in self.steps)
+        plot_curves(self.history, os.path.join(self.out_dir, "learning_curves.png"),
+                    self.steps, self._title())
+
+    def _title(self) -> str:
+        """The plot's title: model, data, seed and the run's length."""
+        cfg, record = self.config, getattr(self.task, "data_record", None) or {}
+        data = record.get("name") or cfg.get("data") or "its data"
+        parts = [f"{cfg.get('name', 'model')} on {data}"]
+        if cfg.get("limit"):
+            parts[0] += f" (first {cfg['limit']:,})"
+        parts.append(f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}")
+        if cfg.get("seed") is not None:
+            parts.append(f"seed {cfg['seed']}")
+        return ", ".join(parts)
 
 
 # -- data parallel (issue 15) -----------------------------------------------------------------
@@ -346,29 +384,75 @@ class _atomic:
             os.remove(self.tmp)
 
 
-def plot_curves(history: list, path: str) -> Optional[str]:
-    """Train/validation curves as a PNG when matplotlib is installed (the `plot` extra)."""
+def plot_curves(history: list, path: str, steps: Optional[list] = None,
+                title: str = "") -> Optional[str]:
+    """Learning curves as a PNG when matplotlib is installed (the `plot` extra): the loss
+    (every training step, its running mean, and each epoch's training and validation
+    loss) and the validation metric per epoch, the best epoch marked."""
     if not history:
         return None
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
     epochs = [r["epoch"] for r in history]
     metrics = [k for k in ("val_accuracy", "val_perplexity") if k in history[0]]
-    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(5 * (1 + len(metrics)), 3.5))
-    axes = np.atleast_1d(axes)
-    axes[0].plot(epochs, [r["train_loss"] for r in history], label="train loss")
+    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(6 * (1 + len(metrics)), 4.2),
+                             squeeze=False)
+    axes = axes[0]
+    ax = axes[0]
+    losses = []
+    if steps:
+        xs = np.array([x for x, _ in steps])
+        ys = np.array([v for _, v in steps])
+        ax.plot(xs, ys, color="tab:blue", alpha=0.25, lw=0.8, label="train loss, each step")
+        # A running mean over ~2% of the steps (at least 5): the trend through the noise.
+        k = max(5, len(ys) // 50)
+        if len(ys) > k:
+            mean = np.convolve(ys, np.ones(k) / k, mode="valid")
+            ax.plot(xs[k - 1:], mean, color="tab:blue", lw=1.5,
+                    label=f"train loss, mean of {k} steps")
+        losses.append(ys)
+    train = [r["train_loss"] for r in history]
+    ax.plot(epochs, train, "o", color="tab:blue", mec="white", ms=7,
+            label="train loss, epoch mean")
+    losses.append(train)
     if "val_loss" in history[0]:
-        axes[0].plot(epochs, [r["val_loss"] for r in history], label="val loss")
-    axes[0].set_xlabel("epoch")
-    axes[0].legend()
+        val = [r["val_loss"] for r in history]
+        ax.plot(epochs, val, "s-", color="tab:orange", ms=7, label="validation loss")
+        losses.append(val)
+    values = np.concatenate([np.asarray(v, float) for v in losses])
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values) and values.max() > 10 * values.min():
+        ax.set_yscale("log")              # losses falling over decades: keep the tail visible
+    ax.set_ylabel("cross-entropy loss (nats)")
+    ax.set_title("loss")
+    ax.legend(fontsize=8)
     for ax, key in zip(axes[1:], metrics):
-        ax.plot(epochs, [r[key] for r in history], label=key)
+        vals = [r[key] for r in history]
+        if key == "val_accuracy":
+            vals = [100 * v for v in vals]
+            best = int(np.argmax(vals))
+            ax.set_ylabel("validation accuracy (%)")
+            label = f"best {vals[best]:.2f}% at epoch {epochs[best]}"
+        else:
+            best = int(np.argmin(vals))
+            ax.set_ylabel("validation perplexity")
+            label = f"best {vals[best]:.2f} at epoch {epochs[best]}"
+        ax.plot(epochs, vals, "s-", color="tab:orange", ms=7)
+        ax.plot([epochs[best]], [vals[best]], "*", color="tab:red", ms=15, label=label)
+        ax.set_title(key.replace("val_", "validation "))
+        ax.legend(fontsize=8)
+    for ax in axes:
         ax.set_xlabel("epoch")
-        ax.legend()
+        ax.set_xlim(0 if steps else min(epochs) - 0.5, max(epochs) + (0.1 if steps else 0.5))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # no "1.25 epochs"
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -491,39 +491,21 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         if bias is not None:
             out = out + bias.reshape(shape)
         return out
+    from tensorlite.ops import normalization as _norm  # fused kernels (imported on first use)
     if training:
         n = input.numel() // max(c, 1)
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {shape_str(input.shape)}")
-        xd = input._data
-        mean = xd.mean(axis=dims, keepdims=True)
-        centered = xd - mean
-        var = np.square(centered).mean(axis=dims, keepdims=True)
+        out, mean, var = _norm.batch_norm_train(input, weight, bias, eps)
         if running_mean is not None:
-            _update_running(running_mean, mean.reshape(c), momentum)
+            _update_running(running_mean, mean.astype(input.dtype), momentum)
         if running_var is not None:
-            _update_running(running_var, var.reshape(c) * (n / (n - 1)), momentum)
-        return _normalize(input, None if weight is None else weight.reshape(shape),
-                          None if bias is None else bias.reshape(shape), centered, var, eps,
-                          dims)
+            _update_running(running_var, (var * (n / (n - 1))).astype(input.dtype), momentum)
+        return out
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
-    # Fold the constant statistics into one scale and shift: y = x * scale + shift.
-    inv = 1.0 / np.sqrt(running_var._data.astype(input.dtype) + eps)
-    mean = running_mean._data.astype(input.dtype)
-    if weight is None:
-        scale = _const(inv.reshape(shape))
-        shift = _const((-mean * inv).reshape(shape))
-        if bias is not None:
-            shift = shift + bias.reshape(shape)
-    else:
-        scale = weight * _const(inv)
-        shift = -(scale * _const(mean))
-        if bias is not None:
-            shift = shift + bias
-        scale, shift = scale.reshape(shape), shift.reshape(shape)
-    return input * scale + shift
+    return _norm.batch_norm_eval(input, weight, bias, running_mean._data, running_var._data, eps)
 
 
 def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:

@@ -107,6 +107,9 @@ class DistributedDataParallel(Module):
             if p.requires_grad and id(p) not in seen:
                 seen.add(id(p))
                 named.append((pname, p))
+        if not named:
+            raise RuntimeError(f"{name}: the module has no parameter that requires a gradient; "
+                               "there is nothing to average (DistributedDataParallel is not needed)")
         object.__setattr__(self, "_names", [n for n, _ in named])
         object.__setattr__(self, "_params", [p for _, p in named])
         self._verify_same_model()

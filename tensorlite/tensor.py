@@ -80,9 +80,12 @@ class Tensor:
 
     # _base: set only on views (basic indexing, reshape/view, permute, expand), to the tensor
     # whose memory they share; read with getattr(t, "_base", None), off the hot path.
+    # _view_version: on views, the version counter's value when the view's grad_fn was last
+    # derived from its base; a differing counter means the base changed in place since, and
+    # autograd.refresh_view rebases the view's grad_fn onto the base's new history.
     # _post_acc_hooks: set only by register_post_accumulate_grad_hook (read with getattr).
     __slots__ = ("_data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
-                 "_base", "_post_acc_hooks", "__weakref__")
+                 "_base", "_view_version", "_post_acc_hooks", "__weakref__")
     # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000

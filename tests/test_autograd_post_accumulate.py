@@ -116,7 +116,7 @@ def test_post_accumulate_hook_returning_a_value_is_an_error():
         return p.grad
 
     w.register_post_accumulate_grad_hook(bad)
-    with pytest.raises(RuntimeError, match="post accumulate grad hook 'bad'.*must return None"):
+    with pytest.raises(TypeError, match="post accumulate grad hook 'bad'.*must return None"):
         (w * 2).sum().backward()
 
 

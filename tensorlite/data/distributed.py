@@ -36,7 +36,7 @@ class DistributedSampler(Sampler):
         if num_replicas is None or rank is None:
             from .. import distributed as dist
             if not dist.is_initialized():
-                raise RuntimeError(f"{op}: num_replicas and rank default to the process group's, "
+                raise ValueError(f"{op}: num_replicas and rank default to the process group's, "
                                    "but it is not initialized; call "
                                    "tensorlite.distributed.init_process_group() first or pass both")
             if num_replicas is None:

@@ -123,7 +123,8 @@ def _install_abort_on_exception(MPI: Any) -> None:
 
 def _require(op: str) -> _Group:
     if _group is None:
-        raise RuntimeError(f"{op}: the default process group has not been initialized; call "
+        # ValueError, as PyTorch's, so that scripts' except clauses port.
+        raise ValueError(f"{op}: the default process group has not been initialized; call "
                            "tensorlite.distributed.init_process_group() first (under mpirun)")
     return _group
 

@@ -623,3 +623,4 @@ from . import opinfo_math  # noqa: E402,F401
 from . import opinfo_sort  # noqa: E402,F401
 from . import opinfo_index  # noqa: E402,F401
 from . import opinfo_linalg  # noqa: E402,F401
+from . import opinfo_norm  # noqa: E402,F401
