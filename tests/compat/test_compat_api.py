@@ -226,3 +226,18 @@ def test_indexing_with_a_range_as_pytorch():
         x = T.zeros(3, 4)
         x[range(3), T.tensor([0, 1, 2])] = 5
         assert x.sum().item() == 15 and tuple(x[:, range(0, 4, 2)].shape) == (3, 2)
+
+
+def test_weighted_random_sampler_draws_by_weight():
+    s = tl.data.WeightedRandomSampler([0.1, 0.0, 0.9], 4000,
+                                      generator=tl.Generator().manual_seed(0))
+    counts = np.bincount(list(s), minlength=3)
+    assert len(s) == 4000 and counts[1] == 0 and abs(counts[2] / 4000 - 0.9) < 0.03
+    assert sorted(tl.data.WeightedRandomSampler(tl.tensor([1.0, 1, 1, 0]), 3,
+                                                replacement=False)) == [0, 1, 2]
+    with pytest.raises(ValueError, match="WeightedRandomSampler: num_samples"):
+        tl.data.WeightedRandomSampler([1.0], 0)
+    with pytest.raises(RuntimeError, match="without replacement"):
+        tl.data.WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+    loader = tl.data.DataLoader(tl.data.TensorDataset(tl.arange(3)), batch_size=5, sampler=s)
+    assert len(loader) == 800
