@@ -19,12 +19,14 @@ from .layers import (AvgPool1d, Conv1d, Hardtanh, LogSigmoid, MaxPool1d, PReLU, 
                      Unflatten)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss,
                    MSELoss, NLLLoss, SmoothL1Loss)
-from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
+from .module import (Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList,
+                     Sequential)
 
 _RECURRENT = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase")
 
 __all__ = [
-    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict",
+    "Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+    "ParameterDict",
     "Identity", "Linear", "Flatten", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus",
     "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Dropout", "Dropout1d", "Dropout2d",
     "BatchNorm1d", "BatchNorm2d",

@@ -123,3 +123,29 @@ def test_bce_refuses_what_pytorch_refuses():
                                weight=tl.ones(1, requires_grad=True))
     # a probability of exactly 0 or 1 costs 100, not inf (PyTorch's clamp of the log)
     assert F.binary_cross_entropy(tl.tensor([0.0, 1.0]), tl.tensor([1.0, 0.0])).item() == 100.0
+
+
+def test_parameter_list_and_dict_register_as_pytorch():
+    def build(N, T):
+        class Mixture(N.Module):
+            def __init__(self):
+                super().__init__()
+                self.weights = N.ParameterList([N.Parameter(T.ones(2, 3)) for _ in range(2)])
+                self.weights.append(T.zeros(3))           # a Tensor becomes a Parameter
+                self.scales = N.ParameterDict({"a": N.Parameter(T.ones(1))})
+                self.scales["b"] = N.Parameter(T.zeros(2))
+
+            def forward(self, x):
+                return sum(x @ w.T for w in self.weights[:2]) * self.scales["a"]
+        return Mixture().double()
+    ours, theirs = build(nn, tl), build(torch.nn, torch)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert len(list(ours.parameters())) == len(list(theirs.parameters())) == 5
+    assert isinstance(ours.weights[2], nn.Parameter) and len(ours.weights) == 3
+    assert "b" in ours.scales and list(ours.scales.keys()) == ["a", "b"]
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    x = rng.normal(size=(4, 3))
+    np.testing.assert_allclose(ours(tl.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy())
+    del ours.scales["b"]
+    assert list(ours.state_dict())[-1] == "scales.a"
