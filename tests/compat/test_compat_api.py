@@ -241,3 +241,13 @@ def test_weighted_random_sampler_draws_by_weight():
         tl.data.WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
     loader = tl.data.DataLoader(tl.data.TensorDataset(tl.arange(3)), batch_size=5, sampler=s)
     assert len(loader) == 800
+
+
+def test_saving_a_whole_model_says_to_save_its_state_dict(tmp_path):
+    import nn
+    with pytest.raises(TypeError, match=r"save: cannot save a whole Linear .*state_dict\(\)"):
+        tl.save(nn.Linear(1, 1), str(tmp_path / "net.pkl"))
+    with pytest.raises(TypeError, match=r"save: cannot save a whole SGD"):
+        tl.save({"opt": tl.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)},
+                str(tmp_path / "ckpt.pt"))
+    assert not (tmp_path / "net.pkl").exists()
