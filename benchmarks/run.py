@@ -240,6 +240,8 @@ compile cost on first use on another CPU: [cpus.md](cpus.md).
 Kernel-level benchmarks with more detail: `python benchmarks/kernel_conv.py`,
 `python benchmarks/kernel_misc.py`, `python benchmarks/kernel_rnn.py`; per-op overhead:
 `python benchmarks/overhead.py`; memory over 10,000 steps: `python benchmarks/memory.py`.
+Batch norm, depthwise/grouped/1x1/transposed convolution, the ResNet step, time per epoch
+and the busy-machine measurements: docs/performance-layers.md.
 """
 
 GROUPS = [("overhead", w_overhead), ("conv", w_conv), ("pool", w_pool),
