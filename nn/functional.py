@@ -465,39 +465,18 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
     statistics replace the batch's.
     """
     op = "batch_norm"
-    _check_tensor(op, "input", input)
-    check_float(op, "input", input)
-    if input.ndim < 2:
-        raise ValueError(f"{op}: input must have a channel dim (N, C, ...), got shape "
-                         f"{shape_str(input.shape)}")
-    c = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        if t is None:
-            continue
-        _check_tensor(op, name, t)
-        if tuple(t.shape) != (c,):
-            raise ValueError(f"{op}: {name} must have shape ({c},) for input of shape "
-                             f"{shape_str(input.shape)}, got {shape_str(t.shape)}")
-        _check_same_dtype(op, input, name, t)
-    dims = (0,) + tuple(range(2, input.ndim))
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if training and input.numel() == 0:
-        # An empty batch (as PyTorch): an empty result, the running statistics untouched,
-        # and still a (zero) gradient for weight and bias.
-        out = input * 1.0
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        return out
     from tensorlite.ops import normalization as _norm  # fused kernels (imported on first use)
+    _norm.check_args(op, input, running_mean=running_mean, running_var=running_var,
+                     weight=weight, bias=bias)
+    c = input.shape[1]
     if training:
         n = input.numel() // max(c, 1)
-        if n <= 1:
+        if n == 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {shape_str(input.shape)}")
         out, mean, var = _norm.batch_norm_train(input, weight, bias, eps)
+        if mean is None:  # an empty batch leaves the running statistics untouched
+            return out
         if running_mean is not None:
             _update_running(running_mean, mean.astype(input.dtype), momentum)
         if running_var is not None:

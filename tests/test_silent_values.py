@@ -516,3 +516,46 @@ def test_conv_refuses_weights_without_output_channels_as_pytorch(torch):
     with pytest.raises(ValueError, match="conv_transpose2d: the weight \\(1, 0, 1, 1\\) has no "
                                          "output channels"):
         F.conv_transpose2d(tl.zeros((1, 1, 1, 1)), tl.zeros((1, 0, 1, 1)))
+
+
+# -- batch norm of float32 values whose squared deviations overflow float32 -----------------
+def test_batch_norm_float32_near_the_overflow_is_exact():
+    """Statistics accumulate in float64, so |x| ~ 3e38 still normalises to the float64
+    formula's values (PyTorch 2.13 accumulates in float32 and returns NaN here; the fuzzer
+    leaves such cases out of its comparison for that reason: opinfo_norm.py)."""
+    x = np.array([[[5.76e-02, -3.0e38, 2.2457]], [[1.0, 2.0, 3.0]]], np.float32)
+    w, b = np.array([1.5], np.float32), np.array([0.5], np.float32)
+    y = F.batch_norm(tl.tensor(x), None, None, tl.tensor(w), tl.tensor(b), training=True)
+    want = _batch_norm_reference(x.astype(np.float64), w.astype(np.float64),
+                                 b.astype(np.float64), 1e-5, np.ones(x.shape))[0]
+    assert np.isfinite(_np(y)).all()
+    np.testing.assert_allclose(_np(y), want, rtol=1e-6)
+
+
+def test_batch_norm_op_of_an_empty_batch_gives_zero_parameter_gradients(torch):
+    from tensorlite.ops import normalization as N
+    x = tl.zeros(0, 1, dtype=tl.float64, requires_grad=True)
+    w = tl.tensor([0.82], dtype=tl.float64, requires_grad=True)
+    b = tl.tensor([0.5], dtype=tl.float64, requires_grad=True)
+    y, mean, var = N.batch_norm_train(x, w, b, 1e-5)
+    assert y.shape == (0, 1) and mean is None and var is None
+    gw, gb = tl.autograd.grad(y.sum(), (w, b))
+    tw = torch.tensor([0.82], dtype=torch.float64, requires_grad=True)
+    ty = torch.nn.functional.batch_norm(torch.zeros(0, 1, dtype=torch.float64), None, None,
+                                        tw, None, True)
+    (tgw,) = torch.autograd.grad(ty.sum(), tw)
+    np.testing.assert_array_equal(_np(gw), _np(tgw))
+    np.testing.assert_array_equal(_np(gb), [0.0])
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_batch_norm_op_refuses_a_weight_of_the_wrong_size(train):
+    from tensorlite.ops import normalization as N
+    x = tl.ones(2, 2, 3, dtype=tl.float64)
+    w = tl.ones(1, dtype=tl.float64)
+    with pytest.raises(ValueError, match=r"batch_norm: weight must have shape \(2,\) for input "
+                                         r"of shape \(2, 2, 3\), got \(1,\)"):
+        if train:
+            N.batch_norm_train(x, w, None, 1e-5)
+        else:
+            N.batch_norm_eval(x, w, None, np.zeros(2), np.ones(2), 1e-5)

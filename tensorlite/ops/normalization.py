@@ -1,8 +1,9 @@
 """Batch normalisation as two fused Functions (training and evaluation mode).
 
 Each is one graph node over the fused kernels of ``kernels/norm.py`` instead of a dozen
-elementwise and reduction nodes. ``nn.functional.batch_norm`` checks the arguments, picks
-the mode and moves the running statistics; these take checked tensors.
+elementwise and reduction nodes. ``batch_norm_train``/``batch_norm_eval`` check their
+arguments (``check_args``, shared with ``nn.functional.batch_norm``, which picks the mode and
+moves the running statistics).
 
 * ``BatchNormTrain(x, weight, bias)``: normalise x (N, C, ...) per channel with the
   batch's mean and biased variance, then scale and shift.
@@ -14,14 +15,38 @@ Tensor ops (the statistics recomputed from x), so gradients of gradients work.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from .. import autograd as _ag
+from .._checks import check_float, check_tensor, shape_str
 from ..autograd import Function
 from ..kernels import norm as K
 from ..tensor import Tensor, _make
+
+
+def check_args(op: str, x: Any, **params: Any) -> None:
+    """x a float (N, C, ...) Tensor; each named parameter None or a (C,) Tensor of x's dtype
+    (PyTorch refuses a mixed dtype: it is a forgotten .double(), and promoting would write
+    float64 statistics into float32 buffers)."""
+    check_tensor(op, "input", x)
+    check_float(op, "input", x)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: input must have a channel dim (N, C, ...), got shape "
+                         f"{shape_str(x.shape)}")
+    c = x.shape[1]
+    for name, t in params.items():
+        if t is None:
+            continue
+        check_tensor(op, name, t)
+        if tuple(t.shape) != (c,):
+            raise ValueError(f"{op}: {name} must have shape ({c},) for input of shape "
+                             f"{shape_str(x.shape)}, got {shape_str(t.shape)}")
+        if t.dtype != x.dtype:
+            raise TypeError(f"{op}: input ({x.dtype}) and {name} ({t.dtype}) must have the "
+                            "same dtype (convert the input, or the module with "
+                            ".double()/.float())")
 
 
 def _const(a: np.ndarray) -> Tensor:
@@ -127,7 +152,18 @@ def batch_norm_train(x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor]
                      eps: float) -> tuple:
     """(y, mean, var): x (N, C, ...) float32/64 normalised per channel (dim 1) with its batch
     statistics, then scaled by weight (C,) and shifted by bias (C,) (either may be None);
-    mean and the biased var are float64 (C,) arrays. Arguments are checked by the caller."""
+    mean and the biased var are float64 (C,) arrays, or None for an empty batch."""
+    check_args("batch_norm", x, weight=weight, bias=bias)
+    if x.numel() == 0:
+        # An empty batch (as PyTorch): an empty result and still a (zero) gradient for
+        # weight and bias; there are no statistics.
+        _, shape = _dims_shape(x)
+        y = x * 1.0
+        if weight is not None:
+            y = y * weight.reshape(shape)
+        if bias is not None:
+            y = y + bias.reshape(shape)
+        return y, None, None
     stats: list = []
     y = BatchNormTrain.apply(x, weight, bias, float(eps), stats)
     return y, stats[0], stats[1]
@@ -137,5 +173,11 @@ def batch_norm_eval(x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
                     running_mean: np.ndarray, running_var: np.ndarray, eps: float) -> Tensor:
     """x (N, C, ...) normalised with fixed statistics running_mean, running_var (C,) arrays,
     then scaled and shifted; gradients flow to x, weight and bias."""
+    check_args("batch_norm", x, weight=weight, bias=bias)
+    c = x.shape[1]
+    for name, a in (("running_mean", running_mean), ("running_var", running_var)):
+        if np.shape(a) != (c,):
+            raise ValueError(f"batch_norm: {name} must have shape ({c},) for input of shape "
+                             f"{shape_str(x.shape)}, got {shape_str(np.shape(a))}")
     return BatchNormEval.apply(x, weight, bias, np.asarray(running_mean),
                                np.asarray(running_var), float(eps))
