@@ -142,8 +142,14 @@ def test_char_lstm_trains_on_the_shipped_corpus_with_no_data_flag(tmp_path):
 
 def test_the_shipped_corpora_are_in_the_built_package(tmp_path):
     # What `pip install .` would install: the wheel holds the corpora and their notes.
+    # Built from a copy, so that setuptools' build/ and egg-info land in tmp_path and
+    # never in the checkout.
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", "build", "*.egg-info", "__pycache__", "runs", ".venv", ".ci-venv",
+        ".hypothesis", ".pytest_cache"))
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                        "--no-build-isolation", "-w", str(tmp_path), REPO],
+                        "--no-build-isolation", "-w", str(tmp_path), str(src)],
                        capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     import zipfile
