@@ -27,31 +27,13 @@ from .device import cuda, device
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)
-from .ops import (abs, add, all, amax, amin, any, argmax, argmin, cat, chunk, clamp, clone, cos,
-                  div, eq, erf, exp, expand, flatten, flip, floor_divide, gather, ge, gt, isfinite,
-                  isnan, le, log, log_softmax, logsumexp, lt, matmul, max, maximum, mean, min,
-                  minimum, mul, ne, neg, pad, permute, pow, relu, remainder, reshape, sigmoid, sign,
-                  sin, softmax, split, sqrt, square, squeeze, stack, std, sub, sum, tanh, transpose,
-                  unbind, unsqueeze, var, where)
-# -- more elementwise math --
-from .ops import (acos, allclose, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cosh,
-                  equal, expm1, fix, floor, fmod, frac, hypot, isclose, isinf, isneginf,
-                  isposinf, lerp, log1p, log2, log10, logaddexp, nan_to_num, reciprocal, round,
-                  rsqrt, sinh, tan, trunc)
-# -- more reductions, scans and sorting --
-from .ops import (aminmax, argsort, count_nonzero, cummax, cummin, cumprod, cumsum, kthvalue,
-                  logcumsumexp, masked_select, median, msort, nonzero, norm, prod, sort, topk,
-                  unique)
-# -- more shape and indexing ops, creation helpers --
-from .ops import (broadcast_shapes, broadcast_tensors, broadcast_to, concat, concatenate, diag,
-                  diagonal, index_select, masked_fill, meshgrid, moveaxis, movedim, narrow,
-                  repeat_interleave, roll, scatter, scatter_add, swapaxes, swapdims,
-                  take_along_dim, tile, tril, triu, unflatten)
-from .creation import is_tensor, logspace, numel, tril_indices, triu_indices
-# -- more linear algebra and random sampling --
-from .ops import addmm, addmv, baddbmm, bmm, dot, einsum, ger, mm, mv, outer, tensordot
-from .random import bernoulli, multinomial, normal
+from .creation import logspace, tril_indices, triu_indices
+# Every op declared in tensorlite/ops (ops/registry.py): tl.add, tl.exp, tl.logical_and ...
+from .ops import *  # noqa: F401,F403
+from .ops import registry as _registry
 from .ops.linalg import linalg_namespace as linalg
+from .ops import methods as _methods  # noqa: F401  (installs Tensor's operators and methods)
+_registry.listeners.append(lambda op: op.export and globals().__setitem__(op.name, op.fn))
 import sys as _sys
 _sys.modules.setdefault("tensorlite.linalg", linalg)  # import tensorlite.linalg works
 

@@ -465,7 +465,7 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     if track and x.requires_grad and x.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in place "
                            "(use `with tl.no_grad():` or work on a clone)")
-    from ..tensor import check_view_write
+    from .._checks import check_view_write
     check_view_write(op, x, v)
     if not track:
         put(x._data, norm, v._data)
