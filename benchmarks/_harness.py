@@ -15,12 +15,19 @@ def try_torch():
         return None
 
 
+# The clock of time_call: wall time, or (--cpu-time) the process's CPU time, which on a
+# machine other processes keep busy counts only the time this process actually ran;
+# with one thread per library (--threads 1) it approximates the quiet machine's time.
+CLOCK = [time.perf_counter]
+
+
 def time_call(fn: Callable[[], object], number: int) -> float:
     """Seconds per call, averaged over ``number`` calls."""
-    t0 = time.perf_counter()
+    clock = CLOCK[0]
+    t0 = clock()
     for _ in range(number):
         fn()
-    return (time.perf_counter() - t0) / number
+    return (clock() - t0) / number
 
 
 def compare(ours: Callable, theirs: Optional[Callable], number: int = 10, rounds: int = 7,

@@ -2,6 +2,7 @@
 
     python benchmarks/coldstart.py            # float32 (what training uses)
     python benchmarks/coldstart.py --float64  # also the float64 specialisations
+    python benchmarks/coldstart.py --target avx2   # compile for an AVX2 CPU (Zen 3 features)
 
 Runs each phase in a fresh Python process with its own empty NUMBA_CACHE_DIR:
 1. `import tensorlite` (and nn), timed, median of 5 processes;
@@ -9,6 +10,11 @@ Runs each phase in a fresh Python process with its own empty NUMBA_CACHE_DIR:
    adaptive pooling, embedding, cross-entropy, dropout, relu, RNN/LSTM/GRU), each timed;
 3. "warm": the same calls in a second process that finds the compiled code on disk.
 Targets (issue 3): cold total under 30 s, warm total under 1 s, import under 0.5 s.
+
+numba keys its on-disk cache by CPU name and features: a cache filled on one CPU (a shared
+home directory, a container image built elsewhere) is not used on another, which compiles
+everything once more on first use and adds its own entries. ``--target avx2`` measures that
+first use for an AVX2-only CPU from any machine (benchmarks/machine.py).
 """
 from __future__ import annotations
 
@@ -65,6 +71,7 @@ for dt in dtypes:
         F.cross_entropy(T(700, 1000), tl.tensor(rng.integers(0, 1000, 700))).backward()
     def dropout():
         F.dropout(T(4, 5), 0.5, training=True).sum().backward()
+        F.dropout(T(64, 100), 0.5, training=True).sum().backward()   # the kernel's size
     def relu():
         F.relu(T(64, 100)).sum().backward()
     def rnn(kind):
@@ -84,15 +91,18 @@ print(json.dumps(times))
 """
 
 
+TARGET_ENV: dict = {}  # set by main from --target
+
+
 def child(cache: str, dtypes: str) -> dict:
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=ROOT)
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=ROOT, **TARGET_ENV)
     out = subprocess.run([sys.executable, "-c", _CHILD, dtypes], env=env, cwd=ROOT,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def import_time(cache: str) -> float:
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=ROOT)
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONPATH=ROOT, **TARGET_ENV)
     code = ("import time; t = time.perf_counter(); import tensorlite, nn; "
             "print(time.perf_counter() - t)")
     runs = [float(subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True,
@@ -104,7 +114,18 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--float64", action="store_true", help="also compile float64 kernels")
     p.add_argument("--json", help="write the figures here")
+    p.add_argument("--target", default="host", choices=["host", "avx2"],
+                   help="the CPU numba compiles for (see benchmarks/machine.py)")
     args = p.parse_args(argv)
+    sys.path.insert(0, ROOT)
+    from benchmarks import machine
+    TARGET_ENV.update(machine.target_env(args.target))
+    env = dict(os.environ, PYTHONPATH=ROOT, **TARGET_ENV)
+    info = json.loads(subprocess.run(
+        [sys.executable, "-c", "import json, numpy; from benchmarks.machine import describe; "
+         "print(json.dumps(describe()))"], env=env, cwd=ROOT, check=True,
+        capture_output=True, text=True).stdout)
+    print(machine.summary(info))
     dtypes = "float32,float64" if args.float64 else "float32"
     with tempfile.TemporaryDirectory() as cache:
         imp = import_time(cache)
@@ -120,7 +141,7 @@ def main(argv=None) -> int:
     print(f"import tensorlite, nn: {imp:.3f} s (median of 5 processes; target < 0.5 s)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"dtypes": dtypes, "import_s": imp, "cold_s": cold, "warm_s": warm,
+            json.dump({"target": args.target, "machine": info, "dtypes": dtypes, "import_s": imp, "cold_s": cold, "warm_s": warm,
                        "cold_total_s": total_cold, "warm_total_s": total_warm}, f, indent=1)
     return 0
 

@@ -3,6 +3,7 @@
     python benchmarks/kernel_misc.py           # the three targets plus the other pools
     python benchmarks/kernel_misc.py --detail  # also softmax/log_softmax vs the numpy expression
     python benchmarks/kernel_misc.py --threads 1   # both libraries on one thread
+    python benchmarks/kernel_misc.py --target avx2 # compiled for an AVX2 CPU (machine.py)
 
 Ours is the bare kernels (tensorlite.kernels.pool / embedding / loss) the op layer calls;
 theirs is the torch.nn.functional op with its backward, so theirs also carries autograd's
@@ -18,7 +19,9 @@ import numba
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import machine  # noqa: E402
 from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
+from tensorlite.kernels import activation as KA  # noqa: E402
 from tensorlite.kernels import embedding as KE  # noqa: E402
 from tensorlite.kernels import loss as KL  # noqa: E402
 from tensorlite.kernels import pool as KP  # noqa: E402
@@ -142,18 +145,55 @@ def softmax_workloads(torch, rng) -> list:
     return rows
 
 
-def run(detail: bool = False, threads: int = 2) -> list[dict]:
+def activation_workloads(torch, rng) -> list:
+    x = rng.standard_normal((64, 6, 28, 28)).astype(np.float32)  # LeNet's first feature map
+    g = np.ones_like(x)
+    u = rng.random(x.shape, dtype=np.float32)
+
+    def relu_ours():
+        np.maximum(x, 0)
+        KA.relu_backward(g, x)
+
+    def dropout_ours():
+        mask = KA.dropout_mask(u, 0.5, np.float32)
+        x * mask
+        g * mask
+
+    relu_t = dropout_t = None
+    if torch is not None:
+        X, G = torch.tensor(x, requires_grad=True), torch.tensor(g)
+
+        def relu_t():
+            X.grad = None
+            torch.relu(X).backward(G)
+
+        def dropout_t():
+            X.grad = None
+            torch.nn.functional.dropout(X, 0.5).backward(G)
+    # Ours draws no random numbers (u is given); PyTorch's figure includes its draw.
+    return [("relu (64,6,28,28) fwd+bwd", relu_ours, relu_t, 20),
+            ("dropout mask+apply (64,6,28,28) fwd+bwd, ours without the draw", dropout_ours,
+             dropout_t, 20)]
+
+
+def run(detail: bool = False, threads: int = 2, only: str = "") -> list[dict]:
     torch = try_torch()
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     if torch is not None:
         torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
+    if threads == 1:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(1, user_api="blas")
+    print(machine.summary(machine.describe()), flush=True)
     work = (pool_workloads(torch, rng) + embedding_workloads(torch, rng)
-            + cross_entropy_workloads(torch, rng))
+            + cross_entropy_workloads(torch, rng) + activation_workloads(torch, rng))
     if detail:
         work += softmax_workloads(torch, rng)
     rows = []
     for name, ours, theirs, number in work:
+        if only not in name:
+            continue
         r = compare(ours, theirs, number=number)
         r["name"] = name
         rows.append(r)
@@ -164,5 +204,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--detail", action="store_true", help="also softmax vs numpy")
     parser.add_argument("--threads", type=int, default=2, help="threads for both libraries")
+    parser.add_argument("--target", choices=machine.TARGETS, default="host",
+                        help="compile for this CPU (a child process; see machine.py)")
+    parser.add_argument("--only", default="", help="only rows whose name contains this")
     args = parser.parse_args()
-    print_table(run(args.detail, args.threads))
+    code = machine.reexec(args.target, sys.argv)
+    if code is not None:
+        sys.exit(code)
+    print_table(run(args.detail, args.threads, args.only))

@@ -4,6 +4,12 @@ process (interleaved rounds, medians), printed as a table and saved as JSON.
     python -m benchmarks                 # all workloads
     python -m benchmarks conv lstm       # only those whose name contains a word
     python -m benchmarks --json out.json
+    python -m benchmarks --background-load   # with a CPU-bound process running beside it
+    python -m benchmarks --target avx2   # numba, BLAS and PyTorch held to AVX2 (see machine.py)
+    python -m benchmarks --threads 1     # both libraries (and BLAS) on one thread
+
+Every result records the machine (benchmarks/machine.py: CPU model, the CPU and vector ISA
+numba compiles for, threads, the BLAS libraries and their kernels, the load average).
 """
 from __future__ import annotations
 
@@ -11,14 +17,18 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from benchmarks import machine  # noqa: E402  (imports neither numpy nor numba)
 import tensorlite as tl  # noqa: E402  (before numpy: see tensorlite/__init__.py)
 import numpy as np  # noqa: E402
 from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
+from benchmarks.layers import (w_adam, w_batchnorm, w_conv_variants, w_resnet,  # noqa: E402
+                               w_rnn_variants)
 
 
 def _t(torch, a, grad=False):
@@ -212,8 +222,8 @@ def w_lstm_lm(torch):
 
 MARKDOWN = """# Performance relative to PyTorch
 
-Written by `python -m benchmarks --markdown docs/performance.md` on {date}
-(torch {torch}, numpy {numpy}, 2 cores). Each workload is forward + backward (training
+Written by `python -m benchmarks{target_flag} --markdown docs/performance.md` on {date}
+(torch {torch}, numpy {numpy}). Machine: {machine}. Each workload is forward + backward (training
 steps include the optimizer), float32, timed for ours and PyTorch alternately in one
 process; figures are medians of the rounds. Ratio = ours / PyTorch (below 1 is faster).
 On the shared 2-vCPU development machine both columns move by up to a third from one run
@@ -230,7 +240,32 @@ Kernel-level benchmarks with more detail: `python benchmarks/kernel_conv.py`,
 
 GROUPS = [("overhead", w_overhead), ("conv", w_conv), ("pool", w_pool),
           ("embedding", w_embedding), ("cross_entropy", w_cross_entropy), ("lstm", w_lstm),
-          ("lenet", w_lenet), ("lstm_lm", w_lstm_lm)]
+          ("lenet", w_lenet), ("lstm_lm", w_lstm_lm), ("batchnorm", w_batchnorm),
+          ("conv_variants", w_conv_variants), ("resnet", w_resnet),
+          ("rnn_variants", w_rnn_variants), ("adam", w_adam)]
+
+
+def start_background_load():
+    """One CPU-bound process beside the benchmark: a busy laptop or CI box."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"])
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "-"
 
 
 def main(argv=None) -> int:
@@ -239,11 +274,76 @@ def main(argv=None) -> int:
     p.add_argument("only", nargs="*", help="run only groups whose name contains one of these")
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--markdown", default=None, help="also write the table as Markdown here")
-    p.add_argument("--json", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                  "results", "latest.json"))
+    p.add_argument("--json", default=None,
+                   help="default: benchmarks/results/latest.json (latest-avx2.json, ...)")
+    p.add_argument("--target", choices=machine.TARGETS, default="host",
+                   help="the CPU to compile for: host, or avx2 (Zen 3 features; BLAS and "
+                        "PyTorch held to AVX2 too), run in a child process")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for both libraries and BLAS (default: all cores)")
+    p.add_argument("--cpu-time", action="store_true",
+                   help="time by process CPU time instead of wall time (with --threads 1: "
+                        "the quiet-machine time on a busy machine)")
+    p.add_argument("--background-load", action="store_true",
+                   help="run a CPU-bound Python process (while True: pass) beside the benchmark")
     args = p.parse_args(argv)
+    # numba, OpenBLAS and PyTorch read their ISA settings when they load: start afresh.
+    code = machine.reexec(args.target, ["-m", "benchmarks"] + list(
+        sys.argv[1:] if argv is None else argv))
+    if code is not None:
+        return code
+    if args.json is None:
+        args.json = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                                 "latest.json" if args.target == "host"
+                                 else f"latest-{args.target}.json")
     torch = try_torch()
+    if args.cpu_time:
+        from benchmarks import _harness
+        _harness.CLOCK[0] = time.process_time
+    if args.threads:
+        import numba
+        from threadpoolctl import threadpool_limits
+        import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS before limiting it)
+        numba.set_num_threads(args.threads)
+        threadpool_limits(args.threads, user_api="blas")
+        if torch is not None:
+            torch.set_num_threads(args.threads)
+    info = machine.describe()
+    print(machine.summary(info), flush=True)
     rows = []
+    load = start_background_load() if args.background_load else None
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average {load_average()}"
+          f"{'; with a background CPU-bound process' if load else ''}", flush=True)
+    try:
+        _run_groups(args, torch, rows)
+    finally:
+        if load is not None:
+            load.terminate()
+            load.wait()
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
+            "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
+            "cpus": os.cpu_count(), "cpu": cpu_name(), "load_average_after": load_average(),
+            "background_load": bool(args.background_load),
+            "threads": args.threads, "clock": "cpu" if args.cpu_time else "wall",
+            "target": args.target, "machine": info, "rows": rows}
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(meta, f, indent=2)
+    print(f"\nsaved {args.json}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(MARKDOWN.format(date=meta["date"], torch=meta["torch"], numpy=meta["numpy"],
+                                    machine=machine.summary(info),
+                                    target_flag="" if args.target == "host"
+                                    else f" --target {args.target}", rows="\n".join(
+                f"| {r['name']} | {r['ours_ms']:.3f} | "
+                f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '.3f')} | "
+                f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x'} |"
+                for r in rows)))
+    return 0
+
+
+def _run_groups(args, torch, rows) -> None:
     for name, make in GROUPS:
         if args.only and not any(w in name for w in args.only):
             continue
@@ -256,22 +356,6 @@ def main(argv=None) -> int:
                 f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '10.4f'):>10s} "
                 f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x':>7s}",
                 flush=True)
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
-            "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
-            "cpus": os.cpu_count(), "rows": rows}
-    os.makedirs(os.path.dirname(args.json), exist_ok=True)
-    with open(args.json, "w") as f:
-        json.dump(meta, f, indent=2)
-    print(f"\nsaved {args.json}")
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write(MARKDOWN.format(date=meta["date"], torch=meta["torch"], numpy=meta["numpy"],
-                                    rows="\n".join(
-                f"| {r['name']} | {r['ours_ms']:.3f} | "
-                f"{'-' if r['torch_ms'] is None else format(r['torch_ms'], '.3f')} | "
-                f"{'-' if r['ratio'] is None else format(r['ratio'], '.2f') + 'x'} |"
-                for r in rows)))
-    return 0
 
 
 if __name__ == "__main__":

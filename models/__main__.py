@@ -1,12 +1,14 @@
 """`python -m models`: train, evaluate and sample the lecture's reference networks.
 
     python -m models list
-    python -m models train lenet                 # LeNet-5 on MNIST, sensible defaults
+    python -m models train lenet                 # LeNet-5 on MNIST into runs/lenet/1
     python -m models train lstm-lm --epochs 13
-    python -m models eval runs/lenet/best.npz
-    python -m models sample runs/char-lstm/best.npz --prompt "ROMEO:"
-    python -m models train lenet --resume runs/lenet/last.npz --epochs 15
+    python -m models eval runs/lenet/latest      # a run directory, or a checkpoint file
+    python -m models sample runs/char-lstm/latest --prompt "ROMEO:"
+    python -m models train lenet --resume runs/lenet/latest --epochs 15
 
+Every run gets a new directory, runs/NAME/1, runs/NAME/2, ... (runs/NAME/latest points
+to the newest); an --out that already holds a run is refused unless --overwrite is given.
 A resumed run keeps the checkpoint's flags (and, without --out, its directory) unless
 they are given again; --epochs then stretches the learning-rate schedule to the new
 length and --lr sets a new base rate.
@@ -87,9 +89,18 @@ FIXED_ON_RESUME = ("optimizer", "schedule", "hidden", "layers", "embed", "contex
 RUN_FLAGS = ("data", "seed", "augment", "limit")      # the other flags a checkpoint records
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one `error:` line (exit 2) naming the command's
+    --help, not the 15-line usage block above it: the error is what the user needs to
+    read, and the usage block pushes it out of sight."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m models", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="python -m models", description=__doc__,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list the models and their data")
 
@@ -98,27 +109,36 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data", default=None, help="data path (see `list`; default per model)")
     t.add_argument("--seed", type=count, default=None, help="random seed (default 0)")
     t.add_argument("--out", default=None,
-                   help="output directory (default runs/NAME, or the --resume checkpoint's)")
+                   help="output directory (default: a new runs/NAME/N, or the --resume "
+                   "checkpoint's); refused if it holds a run, unless --overwrite")
+    t.add_argument("--overwrite", action="store_true",
+                   help="let --out replace the run it holds (its checkpoints and metrics)")
     # default None, not False: a resumed run keeps its checkpoint's setting unless given.
     t.add_argument("--augment", action="store_true", default=None,
                    help="image models: random translation/rotation/scaling/crop")
     t.add_argument("--resume", default=None, metavar="CKPT",
-                   help="continue from a checkpoint, with its flags unless given again")
+                   help="continue from a checkpoint or a run directory, with its flags "
+                   "unless given again")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--limit", type=positive_int, default=None,
                    help="use only the first N training examples/tokens (quick runs)")
+    t.add_argument("--nproc", type=positive_int, default=None,
+                   help="train data parallel on N processes of this machine (starts mpirun; "
+                   "--batch-size is then per process). Under mpirun or srun the ranks come "
+                   "from the launcher instead; see docs/distributed.md")
     for flag, kind in TUNABLE.items():
         typed = dict(choices=kind) if isinstance(kind, tuple) else dict(type=kind)
         t.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None,
                        help=f"{HELP[flag]} (default: the model's, see `list`)", **typed)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint on the test split")
-    e.add_argument("ckpt")
-    e.add_argument("--data", default=None)
+    e.add_argument("ckpt", help="a checkpoint, or a run directory (its best.npz)")
+    e.add_argument("--data", default=None,
+                   help="the data (default: what the checkpoint was trained on)")
     e.add_argument("--split", default="test", choices=["train", "val", "test"])
 
     s = sub.add_parser("sample", help="generate text from a language-model checkpoint")
-    s.add_argument("ckpt")
+    s.add_argument("ckpt", help="a checkpoint, or a run directory (its best.npz)")
     s.add_argument("--prompt", default="")
     s.add_argument("--length", type=count, default=200)
     s.add_argument("--temperature", type=positive_float, default=0.8)
@@ -149,23 +169,139 @@ def _resolve(args: argparse.Namespace, saved: Optional[dict] = None) -> SimpleNa
 def cmd_list() -> None:
     for spec in registry.SPECS.values():
         print(f"{spec.name:20s} {spec.summary}")
-        print(f"{'':20s} data: {spec.data}")
+        ready = "ready" if registry.default_data_present(spec) else "not installed here"
+        print(f"{'':20s} data ({ready}): {spec.data}")
         print(f"{'':20s} defaults: " + ", ".join(f"{k}={v}" for k, v in spec.defaults.items()))
+
+
+# -- run directories ------------------------------------------------------------------
+# What a run writes into its directory: --out refuses a directory holding any of these
+# (a second `train` must never destroy the first), and --overwrite removes exactly these.
+RUN_FILES = ("last.npz", "best.npz", "interrupted.npz", "metrics.json", "metrics.csv",
+             "steps.csv", "test.json", "learning_curves.png")
+
+
+def _run_files(directory: str) -> list:
+    return [f for f in RUN_FILES if os.path.isfile(os.path.join(directory, f))]
+
+
+def _follow(directory: str) -> str:
+    """``directory`` with a `latest` link (ours are relative) replaced by its target, so
+    that messages and resumed runs name runs/NAME/2, which stays right when a newer run
+    moves `latest`."""
+    if os.path.islink(directory):
+        target = os.readlink(directory)
+        directory = target if os.path.isabs(target) else os.path.join(
+            os.path.dirname(directory), target)
+    return os.path.normpath(directory)
+
+
+def checkpoint_in(path: str, who: str, prefer: tuple) -> str:
+    """The checkpoint a path names: a file as it is; in a run directory the first of
+    ``prefer`` there (eval and sample take best.npz, --resume the newest state); a
+    model's directory (runs/NAME) stands for its `latest` run."""
+    if not os.path.isdir(path):
+        return path
+    run = _follow(path)
+    if not _run_files(run) and os.path.isdir(os.path.join(run, "latest")):
+        run = _follow(os.path.join(run, "latest"))
+    for name in prefer:
+        if os.path.isfile(os.path.join(run, name)):
+            return os.path.join(run, name)
+    raise CLIError(f"{who}{path} is a directory without a checkpoint ({' or '.join(prefer)}); "
+                   "name a checkpoint file or a run directory such as runs/NAME/1")
+
+
+def _check_out(out: str, overwrite: bool, continuing: bool) -> None:
+    """Before any data loads: ``out`` can be made and written, and holds no other run
+    unless --overwrite (``continuing``: a resumed run goes on in its own directory)."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise CLIError(f"--out {out} is a file; --out names a directory")
+    probe = out
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe) or "."
+    if not os.path.isdir(probe):
+        raise CLIError(f"--out {out} cannot be created: {probe} is a file, not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise CLIError(f"--out {out} cannot be written: no write permission in {probe}")
+    held = _run_files(out) if os.path.isdir(out) else []
+    if held and not (overwrite or continuing):
+        raise CLIError(f"--out {out} already holds a run ({', '.join(held)}); name a new "
+                       "directory, or pass --overwrite to replace that run")
+
+
+def _new_run_dir(base: str) -> str:
+    """base/N for the next free N (1, 2, ...), made here (mkdir is atomic: two runs started
+    together get different numbers), with base/latest pointing to it."""
+    os.makedirs(base, exist_ok=True)
+    numbers = [int(n) for n in os.listdir(base) if n.isdigit()]
+    n = max(numbers, default=0) + 1
+    while True:
+        try:
+            os.mkdir(os.path.join(base, str(n)))
+            break
+        except FileExistsError:
+            n += 1
+    link, tmp = os.path.join(base, "latest"), os.path.join(base, f".latest-{os.getpid()}")
+    try:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        os.symlink(str(n), tmp)
+        os.replace(tmp, link)             # atomic: `latest` is never missing or half made
+    except OSError:
+        pass                              # no symlinks here: the numbered directory is enough
+    return os.path.join(base, str(n))
+
+
+def _resume_would_replace(ckpt: dict, path: str, out: str) -> Optional[int]:
+    """The epoch of ``out``/last.npz when continuing ``path`` in ``out`` would write over
+    later epochs of that run (e.g. --resume best.npz of epoch 3 beside last.npz of 10)."""
+    last = os.path.join(out, "last.npz")
+    if os.path.abspath(path) == os.path.abspath(last) or not os.path.isfile(last):
+        return None
+    try:
+        later = int(tl.load(last)["epoch"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return later if later > int(ckpt["epoch"]) else None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
+    from tensorlite import distributed as dist
+    if args.nproc and args.nproc > 1 and not dist.launched_by_mpi():
+        return _launch_ranks(args)
     spec = registry.get(args.name)
-    ckpt = None
+    parallel = dist.launched_by_mpi()
+    if parallel:
+        _start_data_parallel()
+    ckpt = resume = None
     if args.resume:
         # Checked before the data loads: a wrong file should fail in a second, not later.
-        ckpt = read_checkpoint(args.resume, "--resume")
-        _check_resumable(ckpt, args, spec.name)
+        resume = checkpoint_in(args.resume, "--resume: ", ("interrupted.npz", "last.npz"))
+        ckpt = read_checkpoint(resume, "--resume")
+        _check_resumable(ckpt, args, spec.name, resume)
     cfg = _resolve(args, ckpt["config"] if ckpt else None)
     if ckpt is not None and int(ckpt["epoch"]) >= cfg.epochs:
-        print(f"nothing to do: {args.resume} has trained {int(ckpt['epoch'])} epochs and "
+        print(f"nothing to do: {resume} has trained {int(ckpt['epoch'])} epochs and "
               f"--epochs is {cfg.epochs}; pass a larger --epochs to train further")
         return 0
+    # Where the run goes, checked before the data loads (minutes for some models): a
+    # resumed run stays in its checkpoint's directory unless --out moves it; a new run
+    # gets a new runs/NAME/N, made once the data is ready.
+    out = args.out or (os.path.dirname(resume) or "." if ckpt is not None else None)
+    continuing = ckpt is not None and out is not None and _same_dir(resume, out)
+    if out is not None:
+        _check_out(out, args.overwrite, continuing)
+    if continuing and not args.overwrite:
+        later = _resume_would_replace(ckpt, resume, out)
+        if later is not None:
+            raise CLIError(f"--resume: {resume} is epoch {int(ckpt['epoch'])} of the run in "
+                           f"{out}, whose last.npz is at epoch {later}; continuing there would "
+                           "replace the later epochs: pass --out for a new directory, or "
+                           "--overwrite")
+    if ckpt is not None:
+        cfg.data = _data_for(ckpt, resume, args.data, "--resume: ")
     tl.manual_seed(cfg.seed)
     t0 = time.perf_counter()
     try:
@@ -174,7 +310,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             task.limit(cfg.limit)
         if ckpt is not None:
             check_same_task(ckpt["task"], task.info(), f"--resume: the data at "
-                            f"{cfg.data or 'the default path'}", args.resume)
+                            f"{_data_path(task, cfg)}", resume)
         if task.num_train_batches(cfg.batch_size) < 1:
             raise ValueError(f"the training split has no batch of --batch-size "
                              f"{cfg.batch_size} (check --data and --limit)")
@@ -183,22 +319,38 @@ def cmd_train(args: argparse.Namespace) -> int:
         scheduler = registry.make_scheduler(cfg, optimizer)
     except ValueError as e:  # data that loads but cannot be used: say so, no traceback
         raise CLIError(str(e)) from None
-    # A resumed run stays in its checkpoint's directory unless --out moves it.
-    out = args.out or (os.path.dirname(args.resume) or "." if args.resume
-                       else os.path.join("runs", spec.name))
+    # Rank 0 alone makes the new run directory or clears the old run's files.
+    if not parallel or dist.get_rank() == 0:
+        if out is None:
+            out = _new_run_dir(os.path.join("runs", spec.name))
+        elif args.overwrite and not continuing:
+            for name in _run_files(out):       # only the old run's files; others stay
+                os.remove(os.path.join(out, name))
+    ddp = None
+    if parallel:
+        # Rank 0 names the output directory: the others must agree with it.
+        shared = [out]
+        dist.broadcast_object_list(shared, src=0)
+        out = shared[0]
+        from nn.parallel import DistributedDataParallel
+        ddp = DistributedDataParallel(model)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"{spec.name}: {n_params:,} parameters; data ready in {time.perf_counter() - t0:.1f}s;"
           f" writing to {out}/")
+    if parallel:
+        world = dist.get_world_size()
+        print(f"data parallel: {world} processes x --batch-size {cfg.batch_size} = global batch "
+              f"{world * cfg.batch_size} (--batch-size is per process)")
     trainer = Trainer(model, task, optimizer, scheduler, epochs=cfg.epochs,
                       batch_size=cfg.batch_size, out_dir=out, clip_grad=cfg.clip,
-                      config=vars(cfg), progress=not args.no_progress)
+                      config=vars(cfg), progress=not args.no_progress, parallel=ddp)
     carried = None
     if ckpt is not None:
         fresh = [dict(g) for g in optimizer.param_groups]
         try:
-            trainer.resume(ckpt, lr=args.lr, name=args.resume)
+            trainer.resume(ckpt, lr=args.lr, name=resume)
         except (KeyError, RuntimeError, ValueError) as e:
-            raise CLIError(f"--resume: {args.resume} does not fit the model these flags "
+            raise CLIError(f"--resume: {resume} does not fit the model these flags "
                            f"build ({_one_line(e)})") from None
         # The optimizer state restored the checkpoint's hyper-parameters; flags given
         # again win, as --lr does.
@@ -207,7 +359,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 for group, new in zip(optimizer.param_groups, fresh):
                     if flag in group:
                         group[flag] = new[flag]
-        carried = _carry_best(ckpt, args.resume, out, f"val_{task.metric}")
+        carried = _carry_best(ckpt, resume, out, f"val_{task.metric}")
     try:
         history = trainer.fit()
     except FloatingPointError as e:
@@ -217,24 +369,102 @@ def cmd_train(args: argparse.Namespace) -> int:
         print("stopped without the test evaluation", file=sys.stderr)
         return 130
     best = os.path.join(out, "best.npz")
-    resumed_here = ckpt is not None and _same_dir(args.resume, out)
+    resumed_here = ckpt is not None and _same_dir(resume, out)
     if not (trainer.saved_best or carried or (resumed_here and os.path.exists(best))):
         # No best.npz of this run: after a resume into a new directory in which no
         # epoch beat the checkpoint's best, whose weights were not found next to it.
         best = os.path.join(out, "last.npz")
         if ckpt is not None and ckpt.get("best") is not None:
-            print(f"note: no epoch after the resume beat {args.resume}'s best "
+            print(f"note: no epoch after the resume beat {resume}'s best "
                   f"val {task.metric} ({ckpt['best']:.4g}), and no best.npz with those "
                   f"weights was found next to it; the test figures are of {best}")
         else:
             print(f"note: no epoch set a best val {task.metric}; the test figures are of "
                   f"{best}")
+    if parallel and dist.get_rank() != 0:
+        return 0                                # the test evaluation is rank 0's alone
     if history and os.path.exists(best):
         result = evaluate_checkpoint(best, "test")
         print(format_result("test", result))
         with open(os.path.join(out, "test.json"), "w") as f:
             json.dump(result, f, indent=2)
     return 0
+
+
+def _data_path(task, cfg) -> str:
+    """The data a task was built from, for messages."""
+    record = getattr(task, "data_record", None) or {}
+    return record.get("path") or cfg.data or "the default path"
+
+
+def _data_for(ckpt: dict, path: str, given: Optional[str], who: str) -> Optional[str]:
+    """The --data that rebuilds a checkpoint's task: the flag when given; else the data
+    it was trained on, found by the absolute path its record holds (so that a relative
+    --data of the training shell still works from another directory), then as it was
+    typed; None for the model's default data. CLIError naming the path when it is gone."""
+    if given is not None:
+        return given
+    typed = ckpt["config"].get("data")
+    if typed is None:
+        return None
+    recorded = (ckpt.get("data") or {}).get("path")
+    from . import datasets
+    for candidate in (recorded, typed):
+        if candidate and os.path.exists(datasets.locate(candidate, "sst2")):
+            return candidate
+    sha = (ckpt.get("data") or {}).get("sha256")
+    raise CLIError(f"{who}{path} was trained on {recorded or typed}, which is not there; "
+                   f"pass --data with that data" + (f" (sha256 {sha[:16]}...)" if sha else ""))
+
+
+def _compare_data(ckpt: dict, task, path: str) -> None:
+    """A note on stderr when the data found differs from the data the checkpoint recorded:
+    figures of other data are not the run's figures."""
+    then = (ckpt.get("data") or {}).get("sha256")
+    now = (getattr(task, "data_record", None) or {}).get("sha256")
+    if then and now and then != now:
+        print(f"note: the data at {task.data_record['path']} (sha256 {now[:12]}) differs "
+              f"from the data {path} was trained on ({ckpt['data']['path']}, sha256 "
+              f"{then[:12]})", file=sys.stderr)
+# -- data parallel (issue 15) -----------------------------------------------------------------
+def _launch_ranks(args: argparse.Namespace) -> int:
+    """``--nproc N``: run this same command as N MPI ranks (each rank then sees the launcher's
+    environment and trains data parallel). Threads are split between the ranks."""
+    from tensorlite.distributed import launch
+    raw = list(args.raw_argv)
+    for k, a in enumerate(raw):
+        if a == "--nproc":
+            del raw[k:k + 2]
+            break
+        if a.startswith("--nproc="):
+            del raw[k]
+            break
+    env = dict(os.environ)
+    threads = str(max(1, (os.cpu_count() or 1) // args.nproc))
+    for var in ("NUMBA_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        env.setdefault(var, threads)
+    try:
+        return launch.run(args.nproc, ["models"] + raw, module=True, env=env).returncode
+    except RuntimeError as e:                   # no mpirun
+        raise CLIError(f"--nproc: {e}") from None
+
+
+def _start_data_parallel() -> None:
+    """Join the job, split the cores between this machine's ranks unless the thread count
+    was set, and keep the screen for rank 0 (the others' errors still reach stderr)."""
+    from tensorlite import distributed as dist
+    try:
+        dist.init_process_group("mpi")
+    except RuntimeError as e:                   # mpi4py missing
+        raise CLIError(str(e)) from None
+    local = dist.process_group._local_size()
+    if "NUMBA_NUM_THREADS" not in os.environ and local > 1:
+        import numba
+        numba.set_num_threads(max(1, min(numba.get_num_threads(), (os.cpu_count() or 1) // local)))
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(numba.get_num_threads())
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")
 
 
 def _one_line(error: Exception, limit: int = 300) -> str:
@@ -248,20 +478,20 @@ def _same_dir(path: str, out: str) -> bool:
     return os.path.dirname(os.path.abspath(path)) == os.path.abspath(out)
 
 
-def _check_resumable(ckpt: dict, args: argparse.Namespace, name: str) -> None:
-    """The checkpoint is of model ``name`` and no flag that shapes the model or the
-    optimizer/schedule state is given with another value than it was trained with."""
+def _check_resumable(ckpt: dict, args: argparse.Namespace, name: str, path: str) -> None:
+    """The checkpoint at ``path`` is of model ``name`` and no flag that shapes the model or
+    the optimizer/schedule state is given with another value than it was trained with."""
     saved = ckpt["config"]
     if saved.get("name") != name:
-        raise CLIError(f"--resume: {args.resume} is a checkpoint of {saved.get('name')}, not "
+        raise CLIError(f"--resume: {path} is a checkpoint of {saved.get('name')}, not "
                        f"{name}; resume it with `python -m models train {saved.get('name')} "
-                       f"--resume {args.resume}`")
+                       f"--resume {path}`")
     differ = [f"--{k.replace('_', '-')} {getattr(args, k)} (it has {saved.get(k)})"
               for k in FIXED_ON_RESUME
               if getattr(args, k, None) is not None and saved.get(k) is not None
               and getattr(args, k) != saved[k]]
     if differ:
-        raise CLIError(f"--resume: {args.resume} was trained with other settings that a "
+        raise CLIError(f"--resume: {path} was trained with other settings that a "
                        f"resumed run cannot change: {', '.join(differ)}; leave these flags "
                        "out (the checkpoint's are used) or start a new run")
 
@@ -300,12 +530,31 @@ def read_checkpoint(path: str, who: str = "") -> dict:
     try:
         ckpt = tl.load(path)
     except (ValueError, OSError, KeyError, EOFError) as e:
-        raise CLIError(f"{prefix}{path} is not a tensorlite checkpoint: {e}") from None
+        raise CLIError(f"{prefix}{path} is not a tensorlite checkpoint "
+                       f"({_load_reason(e, path)})") from None
     if not isinstance(ckpt, dict) or not {"config", "model", "task", "epoch"} <= set(ckpt) \
             or not isinstance(ckpt["config"], dict) or "name" not in ckpt["config"]:
         raise CLIError(f"{prefix}{path} is not a checkpoint of `python -m models train` (it has "
                        "no config/model/task/epoch entries)")
     return ckpt
+
+
+def _load_reason(error: Exception, path: str) -> str:
+    """What tl.load found wrong, without its own "load: PATH is not a readable tensorlite
+    file" preamble, which would repeat the line's start."""
+    text = _one_line(error)
+    for lead in (f"load: {path}: ", f"load: {path} ", f"load: {path!r} ", "load: "):
+        if text.startswith(lead):
+            text = text[len(lead):]
+            break
+    for lead in ("is not a readable tensorlite file ", "not a readable tensorlite file ",
+                 "is "):
+        if text.startswith(lead):
+            text = text[len(lead):]
+            break
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    return text
 
 
 # Task entries that must agree between a checkpoint and the data it meets: they fix the
@@ -335,10 +584,12 @@ def check_same_task(saved: dict, info: dict, what: str, path: str) -> None:
 
 
 def load_checkpoint(path: str, data: str = None):
+    """(checkpoint, its config with the data to use, spec, model with its weights) of a
+    checkpoint file or a run directory (its best.npz, else last.npz)."""
+    path = checkpoint_in(path, "", ("best.npz", "last.npz"))
     ckpt = read_checkpoint(path)
     cfg = SimpleNamespace(**ckpt["config"])
-    if data is not None:
-        cfg.data = data
+    cfg.checkpoint = path
     spec = registry.get(cfg.name)
     try:
         model = spec.make_model(cfg, ckpt["task"])
@@ -352,14 +603,19 @@ def load_checkpoint(path: str, data: str = None):
 
 
 def evaluate_checkpoint(path: str, split: str = "test", data: str = None) -> dict:
+    """A checkpoint's (or run directory's) figures on ``split`` of ``data`` (default: the
+    data it was trained on, found by its record)."""
     ckpt, cfg, spec, model = load_checkpoint(path, data)
+    path = cfg.checkpoint
+    cfg.data = _data_for(ckpt, path, data, "eval: ")
     cfg.limit = None
     try:
         task = spec.make_task(cfg)
     except ValueError as e:     # data that loads but cannot be used, as in `train`
         raise CLIError(str(e)) from None
     check_same_task(ckpt["task"], task.info(),
-                    f"eval: the data at {cfg.data or 'the default path'}", path)
+                    f"eval: the data at {_data_path(task, cfg)}", path)
+    _compare_data(ckpt, task, path)
     with tl.no_grad():
         return task.evaluate(model, split, 256)
 
@@ -399,7 +655,25 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    rc = _main(argv)
+    from tensorlite import distributed as dist
+    if rc != 0 and dist.is_initialized() and dist.get_world_size() > 1:
+        # An error on one rank: end every rank now (the others may be waiting for it in a
+        # collective) instead of leaving the job hanging.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        from mpi4py import MPI
+        MPI.COMM_WORLD.Abort(rc)
+    return rc
+
+
+def _main(argv=None) -> int:
+    parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):
+        parser.print_help(sys.stderr)       # no command at all: show what there is
+        return 2
+    args = parser.parse_args(argv)
+    args.raw_argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "list":
         cmd_list()
         return 0

@@ -74,6 +74,7 @@ class LanguageModeling(Task):
 
     metric = "perplexity"
     higher_is_better = False
+    batch_dim = 1  # segments are time-major (T, batch): data parallel splits the columns
 
     def __init__(self, splits: dict, vocab: Sequence[str], bptt: int = 35,
                  eval_batch_size: int = 10, char_level: bool = False) -> None:

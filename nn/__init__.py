@@ -15,7 +15,8 @@ from .layers import (ELU, GELU, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d,
                      BatchNorm2d, Conv2d, ConvTranspose2d, Dropout, Dropout1d, Dropout2d, Embedding, Flatten,
                      Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool2d, ReLU, Sigmoid,
                      SiLU, Softmax, Softplus, Tanh)
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss,
+                   NLLLoss, SmoothL1Loss)
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential
 
 _RECURRENT = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNNCellBase")
@@ -27,7 +28,8 @@ __all__ = [
     "BatchNorm1d", "BatchNorm2d",
     "LayerNorm", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d", "Embedding",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss",
+    "CrossEntropyLoss", "NLLLoss", "MSELoss", "BCEWithLogitsLoss", "BCELoss", "L1Loss",
+    "SmoothL1Loss", "HuberLoss",
     "functional", "init", "utils", *_RECURRENT,
 ]
 
@@ -37,4 +39,8 @@ def __getattr__(name: str):
     if name in _RECURRENT:
         from . import rnn
         return getattr(rnn, name)
+    if name == "parallel":
+        # Data parallelism loads on first use (it needs tensorlite.distributed).
+        import importlib
+        return importlib.import_module(".parallel", __name__)
     raise AttributeError(f"module 'nn' has no attribute {name!r}")

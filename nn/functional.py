@@ -33,6 +33,7 @@ __all__ = [
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
+    "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss",
     "normalize", "cosine_similarity", "pairwise_distance",
 ]
 
@@ -489,39 +490,21 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         if bias is not None:
             out = out + bias.reshape(shape)
         return out
+    from tensorlite.ops import normalization as _norm  # fused kernels (imported on first use)
     if training:
         n = input.numel() // max(c, 1)
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {shape_str(input.shape)}")
-        xd = input._data
-        mean = xd.mean(axis=dims, keepdims=True)
-        centered = xd - mean
-        var = np.square(centered).mean(axis=dims, keepdims=True)
+        out, mean, var = _norm.batch_norm_train(input, weight, bias, eps)
         if running_mean is not None:
-            _update_running(running_mean, mean.reshape(c), momentum)
+            _update_running(running_mean, mean.astype(input.dtype), momentum)
         if running_var is not None:
-            _update_running(running_var, var.reshape(c) * (n / (n - 1)), momentum)
-        return _normalize(input, None if weight is None else weight.reshape(shape),
-                          None if bias is None else bias.reshape(shape), centered, var, eps,
-                          dims)
+            _update_running(running_var, (var * (n / (n - 1))).astype(input.dtype), momentum)
+        return out
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
-    # Fold the constant statistics into one scale and shift: y = x * scale + shift.
-    inv = 1.0 / np.sqrt(running_var._data.astype(input.dtype) + eps)
-    mean = running_mean._data.astype(input.dtype)
-    if weight is None:
-        scale = _const(inv.reshape(shape))
-        shift = _const((-mean * inv).reshape(shape))
-        if bias is not None:
-            shift = shift + bias.reshape(shape)
-    else:
-        scale = weight * _const(inv)
-        shift = -(scale * _const(mean))
-        if bias is not None:
-            shift = shift + bias
-        scale, shift = scale.reshape(shape), shift.reshape(shape)
-    return input * scale + shift
+    return _norm.batch_norm_eval(input, weight, bias, running_mean._data, running_var._data, eps)
 
 
 def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:
@@ -597,11 +580,19 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return _max_pool2d(input, kernel_size, stride, padding, 1, ceil_mode, False)
 
 
-def _first_max(windows: np.ndarray) -> np.ndarray:
-    """Index of each window's maximum along the last axis: the first one, and a NaN wins,
-    as in PyTorch (np.argmax alone would skip a NaN for a larger finite value)."""
+def _first_max(windows: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
+    """Index of each window's winner along the last axis, by PyTorch's CPU pooling loop:
+    start from -inf at the window's first cell inside the input, take a value when it is
+    greater than the best so far or NaN. So the last NaN wins, else the first maximum, and
+    a window of nothing but -inf picks its first cell inside the input (padding cells,
+    False in ``valid``, are never picked). The fused kernel follows the same rule."""
     nan = np.isnan(windows)
-    return np.where(nan.any(-1), nan.argmax(-1), windows.argmax(-1))
+    top = windows.argmax(-1)  # the first maximum (NaN rows are replaced below)
+    top_value = np.take_along_axis(windows, top[..., None], -1)[..., 0]
+    first_cell = 0 if valid is None else np.argmax(valid, -1)
+    pick = np.where(top_value > -np.inf, top, first_cell)
+    last_nan = windows.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
+    return np.where(nan.any(-1), last_nan, pick)
 
 
 def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: Any,
@@ -640,7 +631,16 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     # windows[n, c, oh, ow, i, j] = xp[n, c, rows[oh, i], cols[ow, j]]
     windows = xd[:, :, rows[:, None, :, None], cols[None, :, None, :]]
     flat = windows.reshape(n, c, ho, wo, k[0] * k[1])
-    win = _first_max(flat)
+    # which window cells lie inside the input (not in the padding or ceil_mode's overhang)
+    inside_r = (rows >= p[0]) & (rows < p[0] + h)                                   # (ho, kh)
+    inside_c = (cols >= p[1]) & (cols < p[1] + w)                                   # (wo, kw)
+    if not (inside_r.any(1).all() and inside_c.any(1).all()):
+        # PyTorch 2.13 reads outside the input for such a window (garbage indices, heap
+        # corruption); a maximum over no input cell has no value
+        raise ValueError(f"{op}: with dilation {dilation} and padding {p} a window lies wholly in "
+                         f"the padding of the {h}x{w} input (it covers no input cell)")
+    valid = (inside_r[:, None, :, None] & inside_c[None, :, None, :]).reshape(ho, wo, -1)
+    win = _first_max(flat, valid)
     i, j = np.divmod(win, k[1])
     hh = rows[np.arange(ho)[:, None], i]          # (n, c, ho, wo) rows in the padded input
     ww = cols[np.arange(wo)[None, :], j]
@@ -676,7 +676,7 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     """Max pooling to a fixed output size (Ho, Wo): output cell (i, j) is the maximum over
     rows [floor(i*H/Ho), ceil((i+1)*H/Ho)) and columns [floor(j*W/Wo), ceil((j+1)*W/Wo)),
     PyTorch's adaptive windows. As in ``max_pool2d``'s gather path, the winner of each window
-    (the first maximum; NaN wins) is found on the arrays and gathered by differentiable
+    (the first maximum; the last NaN) is found on the arrays and gathered by differentiable
     indexing, so the gradient reaches that one element and double backward works.
     """
     from tensorlite.ops.pool import _check_input, check_geometry
@@ -844,6 +844,40 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     if weight is not None:
         loss = loss * weight.to(input.dtype)
     return _reduce(op, loss, reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                         size_average: Optional[bool] = None, reduce: Optional[bool] = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities in [0, 1] (each log clamped at -100, as
+    PyTorch); for logits use ``binary_cross_entropy_with_logits``."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import binary_cross_entropy as _bce
+    return _bce(input, target, weight, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+            reduce: Optional[bool] = None, reduction: str = "mean") -> Tensor:
+    """|input - target|, reduced by 'mean' (default), 'sum' or 'none'."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import l1_loss as _l1_loss
+    return _l1_loss(input, target, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+                   reduce: Optional[bool] = None, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    from tensorlite.ops.loss import smooth_l1_loss as _smooth_l1_loss
+    return _smooth_l1_loss(input, target, reduction, beta)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
+    from tensorlite.ops.loss import huber_loss as _huber_loss
+    return _huber_loss(input, target, reduction, delta)
 
 
 # ---------------------------------------------------------------------------------------

@@ -23,7 +23,8 @@ from .random import Generator, manual_seed, get_rng_state, set_rng_state
 from . import autograd
 from .autograd import (Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled,
                        inference_mode)
-from .device import cuda, device
+from .device import device
+from . import accelerator, backends, cuda, mps
 from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full, full_like,
                        linspace, ones, ones_like, rand, rand_like, randint, randint_like, randn,
                        randn_like, randperm, tensor, zeros, zeros_like)
@@ -31,6 +32,7 @@ from .creation import logspace, tril_indices, triu_indices
 # Every op declared in tensorlite/ops (ops/registry.py): tl.add, tl.exp, tl.logical_and ...
 from .ops import *  # noqa: F401,F403
 from .ops import registry as _registry
+from .legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 from .ops.linalg import linalg_namespace as linalg
 from .ops import methods as _methods  # noqa: F401  (installs Tensor's operators and methods)
 _registry.listeners.append(lambda op: op.export and globals().__setitem__(op.name, op.fn))
@@ -48,7 +50,8 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Heavier subpackages load on first use, keeping `import tensorlite` fast.
     import importlib
-    if name in ("optim", "data", "testing", "kernels", "serialization"):
+    if name in ("optim", "data", "testing", "kernels", "serialization", "distributed",
+                "onnx"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

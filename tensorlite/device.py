@@ -114,24 +114,6 @@ def parse_to(args: tuple, kwargs: dict, op: str = "to") -> tuple:
     return dtype, bool(copy)
 
 
-class _Cuda:
-    """``tl.cuda``: there is no GPU here, so ``is_available()`` is False."""
-
-    @staticmethod
-    def is_available() -> bool:
-        return False
-
-    @staticmethod
-    def device_count() -> int:
-        return 0
-
-    def __repr__(self) -> str:
-        return "tensorlite.cuda (not available: tensorlite computes on the CPU)"
-
-
-cuda = _Cuda()
-
-
 def no_cuda(what: str) -> RuntimeError:
     return RuntimeError(f"{what}.cuda(): tensorlite computes on the CPU only (tl.cuda."
                         "is_available() is False); use .to('cpu') or leave the tensor where it is")

@@ -66,6 +66,7 @@ def _make(data: np.ndarray, requires_grad: bool, grad_fn: Any, out_nr: int,
     t._version = [0] if version is None else version
     t.grad = None
     t._hooks = None
+    t._view_version = None
     return t
 
 
@@ -81,8 +82,12 @@ class Tensor:
     # _base: set only on views (basic indexing, reshape/view, permute, expand), to the tensor
     # whose memory they share; read with getattr(t, "_base", None), off the hot path.
     # _hooks: None, or a leaf's hooks (autograd/hooks.py's LeafHooks).
+    # _view_version: None, or on views the version counter's value when the view's grad_fn
+    # was last derived from its base; a differing counter means the base changed in place
+    # since, and autograd/views.py's refresh_view rebases the view's grad_fn onto the base's
+    # new history.
     __slots__ = ("_data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
-                 "_base", "__weakref__")
+                 "_base", "_view_version", "__weakref__")
     # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -95,6 +100,7 @@ class Tensor:
         self._out_nr = 0
         self._version = [0]
         self._hooks = None
+        self._view_version = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)

@@ -20,10 +20,11 @@ recorded and gives gradients of gradients.
 from .grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Context, Function, once_differentiable
 from .hooks import RemovableHandle, _execution_engine, queue_callback
-from .api import backward, grad
+from .api import Variable, backward, grad
+from .accumulate import Owned as _OwnedVersion  # nn/parallel.py updates .grad as the engine does
 
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "inference_mode", "backward", "grad",
-    "RemovableHandle", "queue_callback",
+    "RemovableHandle", "queue_callback", "Variable",
 ]

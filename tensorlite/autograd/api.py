@@ -13,12 +13,15 @@ from ..tensor import Tensor, _make
 from .accumulate import store_leaf_grad
 from .engine import edge_of, run_backward
 from .hooks import retain_grad, run_post_accumulate_hooks
+from .views import refresh_views
 
 
 def tensor_backward(t: Tensor, gradient: Any = None, retain_graph: Optional[bool] = None,
                     create_graph: bool = False, inputs: Any = None) -> None:
     """``t.backward(...)``: ``backward((t,), ...)`` with the seed checked cheaply when it is
     already a Tensor of ``t``'s shape and dtype (the common call in a training loop)."""
+    if t._view_version is not None:
+        refresh_views((t,))
     if inputs is not None or not t.requires_grad:
         backward(t, gradient, retain_graph, create_graph, inputs)  # also: the clear error
         return
@@ -81,6 +84,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
     if isinstance(tensors, Tensor):
         grad_tensors = (grad_tensors,)
     tensors = _tensor_tuple(tensors, "autograd.backward", "tensors")
+    refresh_views(tensors)
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
@@ -146,6 +150,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
         allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs, "autograd.grad", "outputs")
     inputs = _tensor_tuple(inputs, "autograd.grad", "inputs")
+    refresh_views(outputs + inputs)
     if not inputs:
         raise RuntimeError("autograd.grad: the `inputs` argument cannot be empty")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -185,3 +190,15 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's pre-0.4 ``Variable``, a no-op wrapper today: a Tensor sharing ``data``'s
+    storage, a leaf of its own, with ``requires_grad`` as given (``volatile`` is ignored, as
+    PyTorch has done since 0.4; use ``no_grad``)."""
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    out = data.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out

@@ -170,6 +170,9 @@ class Function:
         ctx._saved = None
         ctx._freed = False
         if state.enabled:
+            for a in args:
+                if isinstance(a, Tensor) and a._view_version is not None:
+                    _refresh(a)
             # (Unrolled for one and two inputs: a comprehension costs a call.)
             n = len(args)
             if n == 2:
@@ -195,6 +198,13 @@ class Function:
         if type(result) is not tuple:
             return _one_output(cls, ctx, args, result, track)
         return _outputs(ctx, args, result, track)
+
+
+def _refresh(view: Tensor) -> None:
+    # views.py defines Functions (AsStrided), so it imports this module: looked up here, on
+    # the path taken only by views.
+    from .views import refresh_view
+    refresh_view(view)
 
 
 def _one_output(cls: type, ctx: Context, args: tuple, result: Any, track: bool) -> Tensor:
@@ -248,7 +258,7 @@ def record(cls: type, a: Tensor, b: Optional[Tensor], out: np.ndarray,
     ctx.seq = _next_seq()
     ctx.fn = cls
     ctx._freed = False
-    na = a.requires_grad
+    na = a.requires_grad  # (the caller has refreshed views: refresh_views)
     ea = ((a, -1) if a.grad_fn is None else (a.grad_fn, a._out_nr)) if na else None
     if b is None:
         ctx.needs_input_grad = (na,)

@@ -159,8 +159,8 @@ def run_post_accumulate_hooks(leaf: Any) -> None:
     for h in tuple(leaf._hooks.post):  # a hook may remove itself
         if h(leaf) is not None:
             name = getattr(h, "__name__", type(h).__name__)
-            raise RuntimeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
-                               "must return None (they may change .grad in place)")
+            raise TypeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
+                            "must return None (they may change .grad in place)")
 
 
 def register_post_accumulate_grad_hook(t: Any, hook: Callable) -> RemovableHandle:

@@ -7,9 +7,10 @@ from .dataset import (BatchSampler, ConcatDataset, DataLoader, Dataset, RandomSa
                       SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
                       default_collate, random_split)
 from .datasets import DataNotFound
+from .distributed import DistributedSampler
 from .text import Vocabulary, lemmatize, normalize, one_hot, tokenize
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "Vocabulary", "tokenize", "normalize", "lemmatize", "one_hot",
            "DataNotFound", "datasets", "transforms", "text", "Sampler", "SequentialSampler",
-           "RandomSampler", "SubsetRandomSampler", "BatchSampler"]
+           "RandomSampler", "SubsetRandomSampler", "BatchSampler", "DistributedSampler"]

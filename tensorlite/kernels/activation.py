@@ -28,3 +28,21 @@ def _relu_backward(g, x, out):
     zero = g.dtype.type(0.0)
     for i in range(g.shape[0]):
         out[i] = zero if x[i] <= 0 else g[i]
+
+
+def dropout_mask(u: np.ndarray, p: float, dtype) -> np.ndarray:
+    """Inverted-dropout mask: 1/(1-p) where u >= p, else 0; u uniform [0, 1) of any shape,
+    float32/64 (the mask takes dtype, float32/64)."""
+    u = np.ascontiguousarray(u)
+    mask = np.empty(u.shape, dtype=dtype)
+    _dropout_mask(u.reshape(-1), mask.reshape(-1), u.dtype.type(p), mask.dtype.type(1.0 / (1.0 - p)))
+    return mask
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _dropout_mask(u, mask, p, scale):
+    """mask = scale where u >= p else 0, flat (n,) arrays: one pass where numpy needs three
+    (compare, convert the booleans, scale)."""
+    zero = mask.dtype.type(0.0)
+    for i in range(u.shape[0]):
+        mask[i] = scale if u[i] >= p else zero

@@ -32,6 +32,8 @@ C-contiguous and pick the chunking.
 """
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 from numba import njit, uintp
 
@@ -66,6 +68,14 @@ def _plan(n_images: int, macs: int, columns_per_image: int) -> tuple:
     return threads, batch
 
 
+def _serial_blas(n_images: int):
+    """BLAS's threads for the serial path: one thread for a batch of images (its per-image
+    GEMMs are too small to pay for a second thread, and a multi-threaded BLAS waits for a
+    worker that cannot run when another process holds the second core: 30x slower
+    measured on a busy machine), BLAS's own choice for a single image."""
+    return single_threaded_blas() if n_images > 1 else contextlib.nullcontext()
+
+
 def _wide(stride: tuple, padding: tuple, wo: int, wd: int) -> bool:
     """Use the wide column layout (see the module docstring)?"""
     # With wo == wd the ordinary layout already copies whole rows.
@@ -76,6 +86,10 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
                    dilation: tuple, groups: int) -> np.ndarray:
     """Cross-correlation y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C//groups, kh, kw)."""
     # PyTorch's convention; the lecture's convolution is this with w flipped in both axes.
+    if is_depthwise(x.shape[1], groups):
+        return depthwise_forward(x, w, stride, padding, dilation)
+    if is_pointwise(w.shape[2:], padding, groups):
+        return pointwise_forward(x, w, stride)
     x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w)
     n, _, h, wd = x.shape
@@ -87,7 +101,8 @@ def conv2d_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * (wd if wide else wo))
     geometry = _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
-        _forward_images(x, w, y, 0, n, *geometry, batch)
+        with _serial_blas(n):
+            _forward_images(x, w, y, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
             parallel_chunks(n, threads, lambda t, first, stop: _forward_images(
@@ -100,6 +115,10 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride
     """Gradient gx (N, C, H, W) of conv2d w.r.t. its input, from gy (N, O, Ho, Wo) and w."""
     # The transposed convolution (the lecture's "full convolution of the error with the
     # flipped kernel"), done as the GEMM w^T @ gy followed by col2im.
+    if is_depthwise(w.shape[1] * groups, groups):
+        return depthwise_backward_input(gy, w, groups, input_hw, stride, padding, dilation)
+    if is_pointwise(w.shape[2:], padding, groups):
+        return pointwise_backward_input(gy, w, input_hw, stride)
     gy = np.ascontiguousarray(gy)
     w = np.ascontiguousarray(w)
     n, o, ho, wo = gy.shape
@@ -109,7 +128,8 @@ def conv2d_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple, stride
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * (gx.shape[3] if wide else wo))
     geometry = _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
-        _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
+        with _serial_blas(n):
+            _backward_input_images(gy, w, gx, 0, n, *geometry, batch)
     else:
         with single_threaded_blas():
             parallel_chunks(n, threads, lambda t, first, stop: _backward_input_images(
@@ -121,6 +141,10 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
                            padding: tuple, dilation: tuple, groups: int) -> np.ndarray:
     """Gradient gw (O, C//groups, kh, kw) of conv2d w.r.t. its weight, from x and gy."""
     # gw = sum over images and output positions of gy times the input patch it saw.
+    if is_depthwise(x.shape[1], groups):
+        return depthwise_backward_weight(x, gy, kernel_hw, stride, padding, dilation)
+    if is_pointwise(kernel_hw, padding, groups):
+        return pointwise_backward_weight(x, gy, stride)
     x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(gy)
     n, c, _, wd = x.shape
@@ -131,11 +155,13 @@ def conv2d_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stri
     threads, batch = _plan(n, n * o * ho * wo * cg * kh * kw, ho * (wd if wide else wo))
     geometry = (kh, kw) + _geometry(stride, padding, dilation) + (int(groups), wide)
     if threads == 1:
-        gw = np.empty((o, cg * kh * kw), dtype=x.dtype)
-        _backward_weight_images(x, gy, gw, 0, n, *geometry, batch)
+        gw = np.zeros((o, cg * kh * kw), dtype=x.dtype)
+        with _serial_blas(n):
+            _backward_weight_images(x, gy, gw, 0, n, *geometry, batch)
     else:
-        # One partial gradient per thread, summed here: no two threads write one cell.
-        partial = np.empty((threads, o, cg * kh * kw), dtype=x.dtype)
+        # One partial gradient per thread slot (the kernel adds into it), summed here: no
+        # two threads write one cell; a slot whose thread never ran stays zero.
+        partial = np.zeros((threads, o, cg * kh * kw), dtype=x.dtype)
         with single_threaded_blas():
             parallel_chunks(n, threads, lambda t, first, stop: _backward_weight_images(
                 x, gy, partial[t], first, stop, *geometry, batch))
@@ -419,7 +445,7 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
                             wide, batch):
     """x: (N, C, H, W), gy: (N, O, Ho, Wo), gw: (O, C//groups*kh*kw); float32/64, C-contiguous.
 
-    Writes gw, the weight gradient summed over images first:stop.
+    Adds to gw the weight gradient summed over images first:stop.
     """
     n_img = x.shape[0]
     o = gy.shape[1]
@@ -432,7 +458,6 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
     p = ho * rw
     gy4 = gy.reshape((n_img, groups, og, ho * wo))
     gw3 = gw.reshape((groups, og, k))
-    gw[:] = 0.0
     cols_buf = np.empty(k * batch * p, dtype=x.dtype)
     gyb_buf = np.empty(og * batch * p, dtype=x.dtype)
     prod = np.empty((og, k), dtype=x.dtype)
@@ -457,3 +482,391 @@ def _backward_weight_images(x, gy, gw, first, stop, kh, kw, sh, sw, ph, pw, dh, 
             for r in range(og):  # a loop: an array `+=` here costs seconds of compile time
                 for q in range(k):
                     gwg[r, q] += prod[r, q]
+
+
+# ------------------------------------------------------------------ depthwise convolution
+# One input channel per group (groups == C; MobileNet's depthwise layers, channel
+# multiplier m = O // C). im2col + GEMM degenerates here: each group's GEMM is a (m, kh*kw)
+# by (kh*kw, Ho*Wo) product, far too small for BLAS, and the unfolded columns cost kh*kw
+# times the input in memory traffic. The direct loops below instead add each kernel tap,
+# times its weight, along whole output rows (vectorised along the row for stride 1), with
+# one (n, channel) plane (4 KB at 32x32 float32) in the L1 cache at a time. Work is split
+# over channels: output channels for the forward and the weight gradient, input channels
+# (each with its m outputs) for the input gradient, so no two threads write one cell.
+
+# Below this many multiply-adds one thread does it all.
+_DEPTHWISE_SERIAL_MACS = 4_000_000
+
+
+def is_depthwise(c: int, groups: int) -> bool:
+    """Does conv2d with ``groups`` over ``c`` input channels take the depthwise kernels?"""
+    return groups > 1 and groups == c
+
+
+def _dw_threads(macs: int, channels: int) -> int:
+    return 1 if macs < _DEPTHWISE_SERIAL_MACS else num_threads(channels)
+
+
+def depthwise_forward(x: np.ndarray, w: np.ndarray, stride: tuple, padding: tuple,
+                      dilation: tuple) -> np.ndarray:
+    """y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, 1, kh, kw), groups == C, O = m*C."""
+    x = np.ascontiguousarray(x)
+    w = np.ascontiguousarray(w)
+    n, _, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho = _out_size(h, kh, stride[0], padding[0], dilation[0])
+    wo = _out_size(wd, kw, stride[1], padding[1], dilation[1])
+    y = np.empty((n, o, ho, wo), dtype=x.dtype)
+    geometry = _geometry(stride, padding, dilation)
+    if stride == (1, 1):
+        parallel_chunks(o, _dw_threads(y.size * kh * kw, o), lambda t, first, stop:
+                        _dw1_forward(x, w, y, first, stop, *geometry[2:]))
+    else:
+        parallel_chunks(o, _dw_threads(y.size * kh * kw, o), lambda t, first, stop:
+                        _dw_forward(x, w, y, first, stop, *geometry))
+    return y
+
+
+def depthwise_backward_input(gy: np.ndarray, w: np.ndarray, c: int, input_hw: tuple,
+                               stride: tuple, padding: tuple, dilation: tuple) -> np.ndarray:
+    """gx (N, C, H, W) of the depthwise conv2d from gy (N, O, Ho, Wo) and w (O, 1, kh, kw)."""
+    gy = np.ascontiguousarray(gy)
+    w = np.ascontiguousarray(w)
+    n, o, ho, wo = gy.shape
+    kh, kw = w.shape[2], w.shape[3]
+    gx = np.empty((n, int(c), int(input_hw[0]), int(input_hw[1])), dtype=gy.dtype)
+    geometry = _geometry(stride, padding, dilation)
+    kernel = _dw_backward_input if stride != (1, 1) else (
+        lambda gy, w, gx, first, stop, sh, sw, *rest:
+        _dw1_backward_input(gy, w, gx, first, stop, *rest))
+    parallel_chunks(int(c), _dw_threads(gy.size * kh * kw, int(c)), lambda t, first, stop:
+                    kernel(gy, w, gx, first, stop, *geometry))
+    return gx
+
+
+def depthwise_backward_weight(x: np.ndarray, gy: np.ndarray, kernel_hw: tuple, stride: tuple,
+                              padding: tuple, dilation: tuple) -> np.ndarray:
+    """gw (O, 1, kh, kw) of the depthwise conv2d from x (N, C, H, W) and gy (N, O, Ho, Wo)."""
+    x = np.ascontiguousarray(x)
+    gy = np.ascontiguousarray(gy)
+    o = gy.shape[1]
+    kh, kw = int(kernel_hw[0]), int(kernel_hw[1])
+    gw = np.empty((o, 1, kh, kw), dtype=x.dtype)
+    geometry = _geometry(stride, padding, dilation)
+    kernel = _dw_backward_weight if stride != (1, 1) else (
+        lambda x, gy, gw, first, stop, sh, sw, *rest:
+        _dw1_backward_weight(x, gy, gw, first, stop, *rest))
+    parallel_chunks(o, _dw_threads(gy.size * kh * kw, o), lambda t, first, stop:
+                    kernel(x, gy, gw, first, stop, *geometry))
+    return gw
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _dw_forward(x, w, y, first, stop, sh, sw, ph, pw, dh, dw):
+    """x: (N, C, H, W), w: (O, 1, kh, kw), y: (N, O, Ho, Wo); float32/64, C-contiguous.
+
+    y[n, o] for first <= o < stop: sum over taps of w[o, 0, i, j] * x[n, o // m] shifted.
+    """
+    n_img, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = y.shape[2], y.shape[3]
+    m = o // c
+    for oc in range(first, stop):
+        for n in range(n_img):
+            xp = x[n, oc // m]
+            yp = y[n, oc]
+            yp[:, :] = 0.0
+            for i in range(kh):
+                offh = i * dh - ph
+                oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
+                for j in range(kw):
+                    offw = j * dw - pw
+                    ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
+                    if ow_lo >= ow_hi:
+                        continue
+                    wv = w[oc, 0, i, j]
+                    for oh in range(oh_lo, oh_hi):
+                        yr = yp[oh][ow_lo:ow_hi]
+                        if sw == 1:
+                            xr = xp[oh * sh + offh][ow_lo + offw:ow_hi + offw]
+                            for q in range(yr.shape[0]):
+                                yr[q] += wv * xr[q]
+                        else:
+                            xr = xp[oh * sh + offh]
+                            base = ow_lo * sw + offw
+                            for q in range(yr.shape[0]):
+                                yr[q] += wv * xr[uintp(base + q * sw)]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _dw_backward_input(gy, w, gx, first, stop, sh, sw, ph, pw, dh, dw):
+    """gy: (N, O, Ho, Wo), w: (O, 1, kh, kw), gx: (N, C, H, W); float32/64, C-contiguous.
+
+    gx[n, c] for first <= c < stop: the transposed depthwise convolution, summed over the
+    m output channels c*m .. c*m+m-1 of input channel c.
+    """
+    n_img, o, ho, wo = gy.shape
+    kh, kw = w.shape[2], w.shape[3]
+    c_in, h, wd = gx.shape[1], gx.shape[2], gx.shape[3]
+    m = o // c_in
+    for c in range(first, stop):
+        for n in range(n_img):
+            gp = gx[n, c]
+            gp[:, :] = 0.0
+            for oc in range(c * m, c * m + m):
+                gyp = gy[n, oc]
+                for i in range(kh):
+                    offh = i * dh - ph
+                    oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
+                    for j in range(kw):
+                        offw = j * dw - pw
+                        ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
+                        if ow_lo >= ow_hi:
+                            continue
+                        wv = w[oc, 0, i, j]
+                        for oh in range(oh_lo, oh_hi):
+                            gr = gyp[oh][ow_lo:ow_hi]
+                            if sw == 1:
+                                xr = gp[oh * sh + offh][ow_lo + offw:ow_hi + offw]
+                                for q in range(gr.shape[0]):
+                                    xr[q] += wv * gr[q]
+                            else:
+                                xr = gp[oh * sh + offh]
+                                base = ow_lo * sw + offw
+                                for q in range(gr.shape[0]):
+                                    xr[uintp(base + q * sw)] += wv * gr[q]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc", "contract"})
+def _dw_backward_weight(x, gy, gw, first, stop, sh, sw, ph, pw, dh, dw):
+    """x: (N, C, H, W), gy: (N, O, Ho, Wo), gw: (O, 1, kh, kw); float32/64, C-contiguous.
+
+    gw[o, 0, i, j] for first <= o < stop: sum over images and output positions of gy times
+    the input pixel tap (i, j) saw. Sums reassociate (vector lanes); float64 stays exact
+    to rounding.
+    """
+    n_img, c, h, wd = x.shape
+    o, ho, wo = gy.shape[1], gy.shape[2], gy.shape[3]
+    kh, kw = gw.shape[2], gw.shape[3]
+    m = o // c
+    for oc in range(first, stop):
+        for i in range(kh):
+            offh = i * dh - ph
+            oh_lo, oh_hi = _valid_range(ho, h, sh, offh)
+            for j in range(kw):
+                offw = j * dw - pw
+                ow_lo, ow_hi = _valid_range(wo, wd, sw, offw)
+                acc = 0.0
+                if ow_lo < ow_hi:
+                    for n in range(n_img):
+                        xp = x[n, oc // m]
+                        gyp = gy[n, oc]
+                        for oh in range(oh_lo, oh_hi):
+                            gr = gyp[oh][ow_lo:ow_hi]
+                            if sw == 1:
+                                xr = xp[oh * sh + offh][ow_lo + offw:ow_hi + offw]
+                                for q in range(gr.shape[0]):
+                                    acc += gr[q] * xr[q]
+                            else:
+                                xr = xp[oh * sh + offh]
+                                base = ow_lo * sw + offw
+                                for q in range(gr.shape[0]):
+                                    acc += gr[q] * xr[uintp(base + q * sw)]
+                gw[oc, 0, i, j] = acc
+
+
+@njit(cache=True, error_model="numpy")
+def _dw_pad(src, buf, ph, pw, wp):
+    """buf[(r+ph)*wp + (s+pw)] = src[r, s]; buf must hold zeros elsewhere (kept zero)."""
+    for r in range(src.shape[0]):
+        row = src[r]
+        dst = buf[(r + ph) * wp + pw:(r + ph) * wp + pw + row.shape[0]]
+        for s in range(row.shape[0]):
+            dst[s] = row[s]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _dw1_forward(x, w, y, first, stop, ph, pw, dh, dw):
+    """Stride-1 _dw_forward: each tap is one long multiply-add over the plane laid out with
+    padded rows of width W + 2*pw ("wide" outputs; the columns past Wo are dropped)."""
+    n_img, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    ho, wo = y.shape[2], y.shape[3]
+    m = o // c
+    wp = wd + 2 * pw
+    hp = h + 2 * ph
+    span = ho * wp
+    buf = np.zeros(hp * wp + (kw - 1) * dw, dtype=x.dtype)
+    acc = np.empty(span, dtype=x.dtype)
+    for oc in range(first, stop):
+        for n in range(n_img):
+            _dw_pad(x[n, oc // m], buf, ph, pw, wp)
+            acc[:] = 0.0
+            for i in range(kh):
+                for j in range(kw):
+                    wv = w[oc, 0, i, j]
+                    shift = i * dh * wp + j * dw
+                    src = buf[shift:shift + span]
+                    for q in range(span):
+                        acc[q] += wv * src[q]
+            yp = y[n, oc]
+            for oh in range(ho):
+                a = acc[oh * wp:oh * wp + wo]
+                yr = yp[oh]
+                for ow in range(wo):
+                    yr[ow] = a[ow]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _dw1_backward_input(gy, w, gx, first, stop, ph, pw, dh, dw):
+    """Stride-1 _dw_backward_input: gy spread into wide rows (zeros past Wo), each tap one
+    long multiply-add into the padded plane, whose interior is gx."""
+    n_img, o, ho, wo = gy.shape
+    kh, kw = w.shape[2], w.shape[3]
+    c_in, h, wd = gx.shape[1], gx.shape[2], gx.shape[3]
+    m = o // c_in
+    wp = wd + 2 * pw
+    hp = h + 2 * ph
+    span = ho * wp
+    buf = np.empty(hp * wp + (kw - 1) * dw, dtype=gy.dtype)
+    wide = np.zeros(span, dtype=gy.dtype)
+    for c in range(first, stop):
+        for n in range(n_img):
+            buf[:] = 0.0
+            for oc in range(c * m, c * m + m):
+                gyp = gy[n, oc]
+                for oh in range(ho):
+                    dst = wide[oh * wp:oh * wp + wo]
+                    src = gyp[oh]
+                    for ow in range(wo):
+                        dst[ow] = src[ow]
+                for i in range(kh):
+                    for j in range(kw):
+                        wv = w[oc, 0, i, j]
+                        shift = i * dh * wp + j * dw
+                        dst = buf[shift:shift + span]
+                        for q in range(span):
+                            dst[q] += wv * wide[q]
+            gp = gx[n, c]
+            for r in range(h):
+                src = buf[(r + ph) * wp + pw:(r + ph) * wp + pw + wd]
+                gr = gp[r]
+                for s in range(wd):
+                    gr[s] = src[s]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, fastmath={"reassoc", "contract"})
+def _dw1_backward_weight(x, gy, gw, first, stop, ph, pw, dh, dw):
+    """Stride-1 _dw_backward_weight: per image, the padded plane and gy in wide rows (zeros
+    past Wo); each tap's gradient is one long dot product of the two."""
+    n_img, c, h, wd = x.shape
+    o, ho, wo = gy.shape[1], gy.shape[2], gy.shape[3]
+    kh, kw = gw.shape[2], gw.shape[3]
+    m = o // c
+    wp = wd + 2 * pw
+    hp = h + 2 * ph
+    span = ho * wp
+    buf = np.zeros(hp * wp + (kw - 1) * dw, dtype=x.dtype)
+    wide = np.zeros(span, dtype=x.dtype)
+    sums = np.empty(kh * kw)
+    for oc in range(first, stop):
+        sums[:] = 0.0
+        for n in range(n_img):
+            _dw_pad(x[n, oc // m], buf, ph, pw, wp)
+            gyp = gy[n, oc]
+            for oh in range(ho):
+                dst = wide[oh * wp:oh * wp + wo]
+                src = gyp[oh]
+                for ow in range(wo):
+                    dst[ow] = src[ow]
+            for i in range(kh):
+                for j in range(kw):
+                    shift = i * dh * wp + j * dw
+                    src = buf[shift:shift + span]
+                    acc = 0.0
+                    for q in range(span):
+                        acc += wide[q] * src[q]
+                    sums[i * kw + j] += acc
+        for i in range(kh):
+            for j in range(kw):
+                gw[oc, 0, i, j] = sums[i * kw + j]
+
+
+# ------------------------------------------------------------------------ 1x1 convolution
+# A 1x1 kernel without padding needs no unfolding: each image is the product
+# w (O, C) @ x[n] (C, H*W) (every s-th pixel for stride s). numpy's matmul runs the stack
+# of products on BLAS (with BLAS's own threads), and the weight gradient is one product
+# over all images, gy (O, N*P) @ x^T (N*P, C).
+
+
+def is_pointwise(kernel_hw: tuple, padding: tuple, groups: int) -> bool:
+    """Does this conv2d take the 1x1 GEMM path?"""
+    return tuple(kernel_hw) == (1, 1) and tuple(padding) == (0, 0) and groups == 1
+
+
+def _strided(x: np.ndarray, stride: tuple) -> np.ndarray:
+    """The pixels a 1x1 kernel at ``stride`` reads, as a C-contiguous (N, C, P) array."""
+    if stride != (1, 1):
+        x = x[:, :, ::stride[0], ::stride[1]]
+    x = np.ascontiguousarray(x)
+    return x.reshape(x.shape[0], x.shape[1], -1), x.shape[2:]
+
+
+def _pointwise_split(n: int, macs: int, call) -> None:
+    """call(slot, first, stop) over image ranges, BLAS held to one thread (see conv2d)."""
+    threads = 1 if macs < _SERIAL_MACS else num_threads(n)
+    with _serial_blas(n) if threads == 1 else single_threaded_blas():
+        parallel_chunks(n, threads, call)
+
+
+def pointwise_forward(x: np.ndarray, w: np.ndarray, stride: tuple) -> np.ndarray:
+    """y (N, O, Ho, Wo) of x (N, C, H, W) with w (O, C, 1, 1), no padding."""
+    xs, hw = _strided(x, tuple(stride))
+    n, c, p = xs.shape
+    o = w.shape[0]
+    w2 = np.ascontiguousarray(w.reshape(o, c))
+    y = np.empty((n, o, p), dtype=xs.dtype)
+    _pointwise_split(n, n * o * c * p, lambda t, first, stop: np.matmul(
+        w2, xs[first:stop], out=y[first:stop]))
+    return y.reshape(n, o, hw[0], hw[1])
+
+
+def pointwise_backward_input(gy: np.ndarray, w: np.ndarray, input_hw: tuple,
+                             stride: tuple) -> np.ndarray:
+    """gx (N, C, H, W) of the 1x1 conv2d from gy (N, O, Ho, Wo) and w (O, C, 1, 1)."""
+    n, o, ho, wo = gy.shape
+    c = w.shape[1]
+    wt = np.ascontiguousarray(w.reshape(o, c).T)
+    g3 = np.ascontiguousarray(gy).reshape(n, o, -1)
+    h, wd = int(input_hw[0]), int(input_hw[1])
+    direct = tuple(stride) == (1, 1) and (ho, wo) == (h, wd)
+    g = np.empty((n, c, h, wd) if direct else (n, c, ho * wo), dtype=gy.dtype)
+    g3out = g.reshape(n, c, -1)
+    _pointwise_split(n, n * o * c * ho * wo, lambda t, first, stop: np.matmul(
+        wt, g3[first:stop], out=g3out[first:stop]))
+    if direct:
+        return g
+    gx = np.zeros((n, c, h, wd), dtype=gy.dtype)
+    gx[:, :, ::stride[0], ::stride[1]][:, :, :ho, :wo] = g.reshape(n, c, ho, wo)
+    return gx
+
+
+def pointwise_backward_weight(x: np.ndarray, gy: np.ndarray, stride: tuple) -> np.ndarray:
+    """gw (O, C, 1, 1) of the 1x1 conv2d from x (N, C, H, W) and gy (N, O, Ho, Wo)."""
+    xs, _ = _strided(x, tuple(stride))
+    n, c, p = xs.shape
+    o = gy.shape[1]
+    g3 = np.ascontiguousarray(gy).reshape(n, o, -1)
+    threads = 1 if n * o * c * p < _SERIAL_MACS else num_threads(n)
+    partial = np.zeros((threads, o, c), dtype=xs.dtype)
+    scratch = np.empty((threads, o, c), dtype=xs.dtype)
+
+    def piece(t, first, stop):
+        # sum over images of gy[n] @ xs[n]^T, one product per image into this slot.
+        for i in range(first, stop):
+            np.matmul(g3[i], xs[i].T, out=scratch[t])
+            partial[t] += scratch[t]
+    with _serial_blas(n) if threads == 1 else single_threaded_blas():
+        parallel_chunks(n, threads, piece)
+    gw = partial[0] if threads == 1 else partial.sum(axis=0)
+    return gw.reshape(o, c, 1, 1)

@@ -60,12 +60,15 @@ def _zero_and_scatter(indices, grad, out, padding_idx, first, stop):
     # A slice assignment becomes a memset; an element loop here measured 3.7x slower.
     out[first:stop] = 0.0
     # Embedding gradient (lecture): dE[w] = sum of dy[t] over the positions t where word w occurs.
-    d = grad.shape[1]
     for r in range(indices.shape[0]):
         k = indices[r]
         if k < first or k >= stop or k == padding_idx:
             continue
-        dst = out[k]
-        src = grad[r]
-        for j in range(d):
-            dst[j] += src[j]
+        _add_row(out[k], grad[r])
+
+
+@njit(cache=True, error_model="numpy")
+def _add_row(dst, src):
+    """dst (D,) += src (D,): the vectorised inner loop (one branch per row above, none here)."""
+    for j in range(dst.shape[0]):
+        dst[j] += src[j]

@@ -259,10 +259,24 @@ def _ce_backward_rows(first, stop, bits, x, target, shifts, sums, grad_rows, ign
         gs = g * smooth
         gp = g / sums[i]  # softmax = exp(x - m) / s
         _exp_prepare(x[i], shifts[i], out, bits)  # exp(x - m), as mantissa (in out) and scale
-        for j in range(k):
-            out[j] = gp * (out[j] * scale[j]) - gs
+        _ce_grad_row(out, scale, gp, gs)
         out[t] -= g * one_minus_eps
 
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"})
+def _ce_grad_row(out, scale, gp, gs):
+    """out (K,) = gp * (out * scale) - gs: g * softmax - g * eps / K, from the exponential
+    that ``_exp_prepare`` left as mantissa (in out) and scale."""
+    for j in range(out.shape[0]):
+        out[j] = gp * (out[j] * scale[j]) - gs
+
+
+
+@njit(cache=True, error_model="numpy")
+def _sub_scalar(src, out, c):
+    """out (K,) = src (K,) - c."""
+    for j in range(src.shape[0]):
+        out[j] = src[j] - c
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -279,8 +293,7 @@ def _softmax_rows(first, stop, bits, x, y, log):
         _exp_prepare(row, shift, out, bits)
         if log:
             lse = shift + np.log(_sum_scaled(out, scale))
-            for j in range(k):
-                out[j] = row[j] - lse
+            _sub_scalar(row, out, lse)
         else:
             for j in range(k):
                 out[j] *= scale[j]

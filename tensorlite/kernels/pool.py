@@ -123,8 +123,27 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- kernels
-# Each family: a per-plane function, a serial function over planes [first, stop) of
-# (P, H, W) arrays (P = N*C, C-contiguous).
+# Each family: a serial function over planes [first, stop) of (P, H, W) arrays (P = N*C,
+# C-contiguous) that runs the per-plane steps below.
+#
+# Why the loops look like this (issue 18: the same kernels ran 4-20x slower on an AVX2 CPU
+# than on an AVX-512 one). LLVM vectorises only innermost loops, and only when they are
+# long enough: a loop over one output row (14 cells in LeNet, 16 in the benchmark) stayed
+# scalar on AVX2, where the vector loop needed 24 iterations, and its max/argmax selects
+# became branches that random data mispredicts (~30 ns per cell). So the window is walked
+# by its cells (i, j) outside, and the innermost loop runs over every position q of the
+# whole flattened plane: "does cell (i, j) of the window that starts at q beat the best so
+# far". Positions whose window runs off the end of a row or is not on the stride grid are
+# computed and thrown away (sh*sw times the work, all of it in L1 and in vector registers),
+# then a short pass picks the grid positions. Inside the long loops:
+# - reads go through slices taken outside the loop (``src = xf[off:off + n]``) and are
+#   indexed by the loop variable alone: numba's negative-index wraparound on ``xf[q + off]``
+#   with a run-time ``off`` turned every load into a gather;
+# - results go to a different array than the one read (ping-pong buffers): storing back a
+#   value just loaded from the same place lets LLVM make the store conditional, a masked
+#   store, which AMD CPUs execute very slowly;
+# - the NaN rule is one more lane of the select mask, ``(v > best) | (v != v)``, not a branch.
+# ``benchmarks/vectorisation.py`` (and tests/kernels/test_vectorisation.py) check the IR.
 
 
 @njit(cache=True, error_model="numpy")
@@ -154,122 +173,196 @@ def _padded(plane, buf, ph, pw):
 
 
 @njit(cache=True, error_model="numpy")
-def _zero(plane):
-    """plane (H, W) = 0 (loops compile much faster than a slice assignment)."""
-    for i in range(plane.shape[0]):
-        row = plane[i]
-        for j in range(plane.shape[1]):
-            row[j] = 0.0
+def _fill(flat, value):
+    """flat (n,) = value (loops compile much faster than a slice assignment)."""
+    for i in range(flat.shape[0]):
+        flat[i] = value
 
 
 @njit(cache=True, error_model="numpy")
-def _max_forward_plane(xp, yp, ap, kh, kw, sh, sw, ph, pw):
-    """One plane: xp (H + 2ph, W + 2pw), padded with -inf -> yp, ap (Ho, Wo).
+def _positions(hp, wp, kh, kw):
+    """Flat positions of a (hp, wp) plane whose kh x kw window lies inside it, and beyond."""
+    return (hp - kh) * wp + (wp - kw) + 1
 
-    float32/64; argmax uint8/int32, its offsets counted in the window including padding.
-    """
-    ho, wo = yp.shape
-    ninf = xp.dtype.type(-np.inf)
-    for oh in range(ho):
-        i_first = max(0, ph - oh * sh)
-        for ow in range(wo):
-            best = ninf
-            where = i_first * kw + max(0, pw - ow * sw)  # first cell inside the input (torch)
-            for i in range(kh):
-                row = xp[oh * sh + i]
-                for j in range(kw):
-                    v = row[ow * sw + j]
-                    # Strict '>' keeps the first of equal maxima; a NaN always wins (torch).
-                    take = (v > best) | (v != v)
-                    where = i * kw + j if take else where
-                    best = v if take else best
-            yp[oh, ow] = best
-            ap[oh, ow] = where
+
+# -- max pooling, forward
 
 
 @njit(cache=True, error_model="numpy")
-def _max_forward_2x2(xp, yp, ap):
-    """The common case, 2x2 windows at stride 2 without padding, written out: the four
-    cells of each window are named, so the loop has no inner window loops and no index
-    arithmetic left (13x faster than the general loop for (32, 32, 32, 32))."""
+def _max_step(src, b_in, w_in, b_out, w_out, code):
+    """Window cell ``code`` at every position: (b, w)_out = (src, code) where src beats b_in,
+    else (b_in, w_in). src, b (n,) float32/64, w (n,) int32. Strict '>' keeps the first of
+    equal maxima; a NaN always wins, so the last NaN is kept (torch's CPU kernel)."""
+    for q in range(src.shape[0]):
+        v = src[q]
+        b = b_in[q]
+        w = w_in[q]
+        take = (v > b) | (v != v)
+        b_out[q] = v if take else b
+        w_out[q] = code if take else w
+
+
+@njit(cache=True, error_model="numpy")
+def _max_windows(xf, wp, n, kh, kw, b0, w0, b1, w1):
+    """Max and its window offset i*kw + j of the kh x kw window at each of n positions of
+    the flattened plane xf (row length wp), cells in row-major order. Returns 0 if the
+    result is in (b0, w0), 1 if in (b1, w1)."""
+    src = xf[:n]
+    for q in range(n):
+        b0[q] = src[q]
+        w0[q] = 0
+    cur = 0
+    for i in range(kh):
+        for j in range(kw):
+            if i == 0 and j == 0:
+                continue
+            s = xf[i * wp + j:i * wp + j + n]
+            code = np.int32(i * kw + j)
+            if cur == 0:
+                _max_step(s, b0[:n], w0[:n], b1[:n], w1[:n], code)
+            else:
+                _max_step(s, b1[:n], w1[:n], b0[:n], w0[:n], code)
+            cur = 1 - cur
+    return cur
+
+
+@njit(cache=True, error_model="numpy")
+def _max_pick(best, where, row_step, col_step, yp, ap, kw, sh, sw, ph, pw):
+    """yp, ap (Ho, Wo) from the window at best[oh*row_step + ow*col_step]. A window whose
+    maximum is -inf (all padding and -inf) points at its first cell inside the input, as
+    torch's does."""
     ho, wo = yp.shape
+    ninf = best.dtype.type(-np.inf)
     for oh in range(ho):
-        r0 = xp[2 * oh]
-        r1 = xp[2 * oh + 1]
+        b = best[oh * row_step:]
+        w = where[oh * row_step:]
         yr = yp[oh]
         ar = ap[oh]
+        i_first = max(0, ph - oh * sh) * kw
         for ow in range(wo):
-            v0, v1 = r0[2 * ow], r0[2 * ow + 1]
-            v2, v3 = r1[2 * ow], r1[2 * ow + 1]
-            # Row-major window order; strict '>' keeps the first maximum, NaN wins.
-            best, where = v0, 0
-            t = (v1 > best) | (v1 != v1)
-            best, where = (v1, 1) if t else (best, where)
-            t = (v2 > best) | (v2 != v2)
-            best, where = (v2, 2) if t else (best, where)
-            t = (v3 > best) | (v3 != v3)
-            best, where = (v3, 3) if t else (best, where)
-            yr[ow] = best
-            ar[ow] = where
+            v = b[ow * col_step]
+            first = i_first + max(0, pw - ow * sw)
+            yr[ow] = v
+            ar[ow] = first if v == ninf else w[ow * col_step]
+
+
+@njit(cache=True, error_model="numpy")
+def _max_pairs(xf, wp, n, best, where):
+    """2x2 windows at stride 2 over the flattened plane xf (row length wp, even): best/where
+    (n,) for the windows starting at columns 0, 2, 4, ... of every row (the odd rows' are
+    not used)."""
+    r0 = xf[:2 * n]
+    r1 = xf[wp:wp + 2 * n]
+    for k in range(n):
+        b = r0[2 * k]
+        w = np.int32(0)
+        v = r0[2 * k + 1]
+        t = (v > b) | (v != v)
+        b = v if t else b
+        w = np.int32(1) if t else w
+        v = r1[2 * k]
+        t = (v > b) | (v != v)
+        b = v if t else b
+        w = np.int32(2) if t else w
+        v = r1[2 * k + 1]
+        t = (v > b) | (v != v)
+        best[k] = v if t else b
+        where[k] = np.int32(3) if t else w
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _max_forward_planes(first, stop, x, y, argmax, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) float32/64 -> y, argmax (P, Ho, Wo) for planes [first, stop)."""
-    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
+    h, w = x.shape[1], x.shape[2]
+    ho, wo = y.shape[1], y.shape[2]
+    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0 and w % 2 == 0:
+        # The common case: one pass over the pairs of columns of every row but the last.
+        n = (h - 1) * (w // 2)
+        best = np.empty(n, dtype=x.dtype)
+        where = np.empty(n, dtype=np.int32)
         for p in range(first, stop):
-            _max_forward_2x2(x[p], y[p], argmax[p])
+            _max_pairs(x[p].reshape(-1), w, n, best, where)
+            _max_pick(best, where, w, 1, y[p], argmax[p], 2, 2, 2, 0, 0)
         return
     buf = _bordered(x, -np.inf, ph, pw)  # max pooling pads with -inf
+    hp, wp = h + 2 * ph, w + 2 * pw
+    n = _positions(hp, wp, kh, kw)
+    b0 = np.empty(n, dtype=x.dtype)
+    b1 = np.empty(n, dtype=x.dtype)
+    w0 = np.empty(n, dtype=np.int32)
+    w1 = np.empty(n, dtype=np.int32)
     for p in range(first, stop):
-        xp = _padded(x[p], buf, ph, pw)
-        # Literal window sizes let LLVM unroll the window loops of the common windows
-        # (3x faster for 2x2); any other size runs the same loop with runtime bounds.
-        if kh == 2 and kw == 2:
-            _max_forward_plane(xp, y[p], argmax[p], 2, 2, sh, sw, ph, pw)
-        elif kh == 3 and kw == 3:
-            _max_forward_plane(xp, y[p], argmax[p], 3, 3, sh, sw, ph, pw)
+        xf = _padded(x[p], buf, ph, pw).reshape(-1)
+        if _max_windows(xf, wp, n, kh, kw, b0, w0, b1, w1) == 0:
+            _max_pick(b0, w0, sh * wp, sw, y[p], argmax[p], kw, sh, sw, ph, pw)
         else:
-            _max_forward_plane(xp, y[p], argmax[p], kh, kw, sh, sw, ph, pw)
+            _max_pick(b1, w1, sh * wp, sw, y[p], argmax[p], kw, sh, sw, ph, pw)
 
+
+# -- max pooling, backward
 
 
 @njit(cache=True, error_model="numpy")
-def _max_backward_2x2(gyp, ap, gxp):
-    """gxp (H, W) from 2x2 windows at stride 2 without padding: zeroed, then each window's
-    gradient written at its maximum (row a >> 1, column a & 1 of the window)."""
-    _zero(gxp)
+def _spread(gyp, ap, g, a, row_step, col_step, shift):
+    """g[oh*row_step + ow*col_step] = gyp[oh, ow], a[...] = ap[oh, ow] - shift (int32)."""
     ho, wo = gyp.shape
     for oh in range(ho):
+        gd = g[oh * row_step:]
+        ad = a[oh * row_step:]
         gr = gyp[oh]
         ar = ap[oh]
         for ow in range(wo):
-            a = np.int64(ar[ow])
-            gxp[2 * oh + (a >> 1), 2 * ow + (a & 1)] = gr[ow]
+            gd[ow * col_step] = gr[ow]
+            ad[ow * col_step] = np.int32(ar[ow]) - shift
+
+
+@njit(cache=True, error_model="numpy")
+def _unpairs(g, a, gxf):
+    """2x2 stride-2 backward: gxf[2k + c] = g[k] if a[k] == c else 0, c = 0, 1 (every cell of
+    the plane written once, so no zeroing)."""
+    zero = g.dtype.type(0.0)
+    out = gxf[:2 * g.shape[0]]
+    for k in range(g.shape[0]):
+        v = g[k]
+        c = a[k]
+        out[2 * k] = v if c == 0 else zero
+        out[2 * k + 1] = v if c == 1 else zero
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) = gy (P, Ho, Wo) float32/64 summed at the argmax cells, planes [first, stop)."""
-    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
-        for p in range(first, stop):
-            _max_backward_2x2(gy[p], argmax[p], gx[p])
-        return
     h, w = gx.shape[1], gx.shape[2]
     ho, wo = gy.shape[1], gy.shape[2]
-    # Window offset -> (row, column), looked up rather than divided by kw per element.
-    di = np.empty(kh * kw, dtype=np.int64)
+    if (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
+            and h % 2 == 0 and w % 2 == 0):
+        # Each input row gets its window row's gradients and offsets, shifted so that the
+        # bottom row's cells (offsets 2, 3) match 0, 1 like the top row's.
+        half = w // 2
+        g = np.empty(h * half, dtype=gy.dtype)
+        a = np.empty(h * half, dtype=np.int32)
+        for p in range(first, stop):
+            _spread(gy[p], argmax[p], g, a, w, 1, 0)
+            _spread(gy[p], argmax[p], g[half:], a[half:], w, 1, 2)
+            _unpairs(g, a, gx[p].reshape(-1))
+        return
+    # Any other window: each window's gradient added at its maximum, a scatter. Its
+    # branches only guard against impossible offsets (always taken, so always predicted);
+    # a dense vectorised form (every window cell, every position, a select) measured 2x
+    # slower for 3x3 windows at stride 2 on AVX2 and AVX-512 alike.
+    di = np.empty(kh * kw, dtype=np.int64)  # window offset -> (row, column), looked up
     dj = np.empty(kh * kw, dtype=np.int64)
     for i in range(kh):
         for j in range(kw):
             di[i * kw + j] = i - ph
             dj[i * kw + j] = j - pw
     cells = kh * kw
+    zero = gy.dtype.type(0.0)
     for p in range(first, stop):
         gyp = gy[p]
         ap = argmax[p]
         gxp = gx[p]
-        _zero(gxp)
+        _fill(gxp.reshape(-1), zero)
         for oh in range(ho):
             for ow in range(wo):
                 a = np.int64(ap[oh, ow])
@@ -280,10 +373,19 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
                         gxp[ih, iw] += gyp[oh, ow]
 
 
+# -- average pooling
+
 
 @njit(cache=True, error_model="numpy")
-def _avg_forward_plane(xp, yp, h, w, kh, kw, sh, sw, ph, pw):
-    """One plane: xp (h + 2ph, w + 2pw), padded with zeros -> yp (Ho, Wo) window means.
+def _add_into(acc, src):
+    """acc (n,) += src (n,)."""
+    for q in range(acc.shape[0]):
+        acc[q] += src[q]
+
+
+@njit(cache=True, error_model="numpy")
+def _avg_pick(acc, row_step, col_step, yp, h, w, kh, kw, sh, sw, ph, pw):
+    """yp (Ho, Wo) = window sums acc[oh*row_step + ow*col_step] / divisor.
 
     The divisor counts the padding (count_include_pad) but not a window's overhang past it.
     """
@@ -291,66 +393,68 @@ def _avg_forward_plane(xp, yp, h, w, kh, kw, sh, sw, ph, pw):
     for oh in range(ho):
         h0 = oh * sh - ph
         rows = min(h0 + kh, h + ph) - h0
+        s = acc[oh * row_step:]
+        yr = yp[oh]
         for ow in range(wo):
             w0 = ow * sw - pw
-            s = xp.dtype.type(0.0)
-            for i in range(kh):
-                row = xp[oh * sh + i]
-                for j in range(kw):
-                    s += row[ow * sw + j]
             # Divided in the array's dtype, as torch does: float32 results match bit for bit.
-            yp[oh, ow] = s / xp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
+            yr[ow] = s[ow * col_step] / yp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _avg_forward_planes(first, stop, x, y, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) float32/64 -> y (P, Ho, Wo) for planes [first, stop)."""
     h, w = x.shape[1], x.shape[2]
+    hp, wp = h + 2 * ph, w + 2 * pw
+    n = _positions(hp, wp, kh, kw)
+    acc = np.empty(n, dtype=x.dtype)
     buf = _bordered(x, 0.0, ph, pw)
     for p in range(first, stop):
-        xp = _padded(x[p], buf, ph, pw)
-        # Literal common window sizes, unrolled by LLVM (see _max_forward_planes).
-        if kh == 2 and kw == 2:
-            _avg_forward_plane(xp, y[p], h, w, 2, 2, sh, sw, ph, pw)
-        elif kh == 3 and kw == 3:
-            _avg_forward_plane(xp, y[p], h, w, 3, 3, sh, sw, ph, pw)
-        else:
-            _avg_forward_plane(xp, y[p], h, w, kh, kw, sh, sw, ph, pw)
-
+        xf = _padded(x[p], buf, ph, pw).reshape(-1)
+        src = xf[:n]
+        for q in range(n):
+            acc[q] = src[q]
+        # Window cells in row-major order: each window sums as torch's loop does.
+        for i in range(kh):
+            for j in range(kw):
+                if i != 0 or j != 0:
+                    _add_into(acc, xf[i * wp + j:i * wp + j + n])
+        _avg_pick(acc, sh * wp, sw, y[p], h, w, kh, kw, sh, sw, ph, pw)
 
 
 @njit(cache=True, error_model="numpy")
-def _avg_backward_plane(gyp, gxp, h, w, kh, kw, sh, sw, ph, pw):
-    """One plane: gxp (h + 2ph, w + 2pw), zeroed here, += gy / divisor over each window."""
+def _avg_spread(gyp, g, row_step, col_step, h, w, kh, kw, sh, sw, ph, pw):
+    """g[oh*row_step + ow*col_step] = gyp[oh, ow] / divisor (the other positions stay 0)."""
     ho, wo = gyp.shape
-    _zero(gxp)
     for oh in range(ho):
         h0 = oh * sh - ph
         rows = min(h0 + kh, h + ph) - h0
+        gd = g[oh * row_step:]
+        gr = gyp[oh]
         for ow in range(wo):
             w0 = ow * sw - pw
-            g = gyp[oh, ow] / gyp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
-            for i in range(kh):
-                row = gxp[oh * sh + i]
-                for j in range(kw):
-                    row[ow * sw + j] += g
+            gd[ow * col_step] = gr[ow] / gyp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _avg_backward_planes(first, stop, gy, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) from gy (P, Ho, Wo) float32/64 for planes [first, stop)."""
     h, w = gx.shape[1], gx.shape[2]
+    hp, wp = h + 2 * ph, w + 2 * pw
+    n = _positions(hp, wp, kh, kw)
+    g = np.zeros(n, dtype=gy.dtype)  # positions off the stride grid stay 0
     buf = _bordered(gx, 0.0, ph, pw)
+    zero = gy.dtype.type(0.0)
     for p in range(first, stop):
         # Without padding accumulate in place, else in the padded frame and keep its middle.
         gxp = gx[p] if ph == 0 and pw == 0 else buf
-        # Literal common window sizes, unrolled by LLVM (see _max_forward_planes).
-        if kh == 2 and kw == 2:
-            _avg_backward_plane(gy[p], gxp, h, w, 2, 2, sh, sw, ph, pw)
-        elif kh == 3 and kw == 3:
-            _avg_backward_plane(gy[p], gxp, h, w, 3, 3, sh, sw, ph, pw)
-        else:
-            _avg_backward_plane(gy[p], gxp, h, w, kh, kw, sh, sw, ph, pw)
+        gxf = gxp.reshape(-1)
+        _fill(gxf, zero)
+        _avg_spread(gy[p], g, sh * wp, sw, h, w, kh, kw, sh, sw, ph, pw)
+        # Reverse window order: each input cell adds its windows' shares in (oh, ow) order.
+        for i in range(kh - 1, -1, -1):
+            for j in range(kw - 1, -1, -1):
+                _add_into(gxf[i * wp + j:i * wp + j + n], g)
         if ph != 0 or pw != 0:
             gxp = gx[p]
             for i in range(h):
@@ -358,7 +462,6 @@ def _avg_backward_planes(first, stop, gy, gx, kh, kw, sh, sw, ph, pw):
                 dst = gxp[i]
                 for j in range(w):
                     dst[j] = src[pw + j]
-
 
 
 @njit(cache=True, error_model="numpy")
@@ -397,7 +500,7 @@ def _adaptive_backward_planes(first, stop, gy, gx):
     for p in range(first, stop):
         gyp = gy[p]
         gxp = gx[p]
-        _zero(gxp)
+        _fill(gxp.reshape(-1), gxp.dtype.type(0.0))
         for oh in range(ho):
             hs, he = _adaptive_window(oh, h, ho)
             for ow in range(wo):

@@ -12,6 +12,7 @@ import numpy as np
 from .._checks import broadcast_shape, check_tensor
 from ..autograd import Function
 from ..autograd.function import record
+from ..autograd.views import refresh_views
 from ..autograd.grad_mode import state as _grad_mode
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
 from .broadcast import as_operand, promote, promote_all, unbroadcast
@@ -98,22 +99,54 @@ class Div(Function):
         return (g / b if need_a else None, -g * a / (b * b) if need_b else None)
 
 
+def _pow_number(x: np.ndarray, e: float) -> np.ndarray:
+    """x ** e for a float array and a Python-number exponent, as PyTorch computes it: the
+    exponents 0.5, -0.5, 2, 3, -1, -2 are sqrt, rsqrt, x*x, x*x*x, 1/x, 1/(x*x), which differ
+    from C's pow at the edges ((-inf) ** 0.5 is NaN, not inf; (-inf) ** -0.5 NaN, not 0;
+    (-0.) ** -0.5 is -inf). A tensor exponent takes C's pow everywhere, in PyTorch too."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
+        if e == 0.5:
+            return np.sqrt(x)
+        if e == -0.5:
+            return np.reciprocal(np.sqrt(x))
+        if e == 2:
+            return x * x
+        if e == 3:
+            return x * x * x
+        if e == -1:
+            return np.reciprocal(x)
+        if e == -2:
+            return np.reciprocal(x * x)
+        # the ufunc, not `**`: ndarray.__pow__ has its own sqrt/square shortcuts
+        return np.power(x, x.dtype.type(e))
+
+
 class Pow(Function):
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, number=None):
         if a._data.dtype.kind in "iu" and b._data.dtype.kind in "iu" and (b._data < 0).any():
             raise ValueError("pow: integers to negative integer powers are not allowed")
         ctx.shapes = (a._data.shape, b._data.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan
-            out = a._data ** b._data
+        ctx.number = number
+        if number is not None:  # a float tensor to a Python-number power
+            out = _pow_number(a._data, number)
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf
+                out = np.power(a._data, b._data)
         ctx.save_for_backward(a, b, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         a, b, out = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad[:2]
         ga = gb = None
+        e = ctx.number
+        if need_a and e is not None:
+            # PyTorch's pow_backward for a number: e * a^(e-1) with a^(e-1) computed as the
+            # forward computes it (so 0.5 at -inf is NaN, at -0. is -inf), 0 for e == 0.
+            ga = _const(np.zeros(a.shape, out.dtype)) if e == 0 else g * (e * pow(a, e - 1))
+            need_a = False
         if need_a:
             # d(a^b)/da = b * a^(b-1), written without `out / a` so a == 0 stays finite.
             # Where b == 0 it is 0 (PyTorch's convention; a^0 is constant). The formula
@@ -215,8 +248,11 @@ def _binary(fn: type, name: str) -> Callable:
             y = fn.compute(a._data, b._data)
             if type(y) is not np.ndarray:
                 y = np.asarray(y)  # numpy gives a scalar for 0-d operands
-            if _grad_mode.enabled and (a.requires_grad or b.requires_grad):
-                return record(fn, a, b, y, fn.saves(a, b))
+            if _grad_mode.enabled:
+                if a._view_version is not None or b._view_version is not None:
+                    refresh_views((a, b))  # a view whose base changed in place: its history
+                if a.requires_grad or b.requires_grad:
+                    return record(fn, a, b, y, fn.saves(a, b))
             return _make(y, False, None, 0, None)
         a, b = _pair(a, b, name)
         if fn is Pow and a._data.dtype.kind == "b":
@@ -250,7 +286,15 @@ def _scaled(b: Any, alpha: Any, name: str) -> Any:
 _add, _sub = _binary(Add, "add"), _binary(Sub, "sub")
 mul, div, maximum, minimum = (_binary(Mul, "mul"), _binary(Div, "div"),
                               _binary(Maximum, "maximum"), _binary(Minimum, "minimum"))
-pow = _binary(Pow, "pow")  # noqa: A001 - the Tensor method is pow too
+_pow = _binary(Pow, "pow")
+
+
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001,A002 - PyTorch's names
+    if type(exponent) in (int, float) and isinstance(input, Tensor) \
+            and input._data.dtype.kind == "f":
+        a, t = _pair(input, exponent, "pow")
+        return Pow.apply(a, t, float(exponent))
+    return _pow(input, exponent)
 
 
 def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -547,11 +591,13 @@ def remainder(a: Any, b: Any) -> Tensor:
 
     Differentiable in both: d/da = 1, d/db = -floor(a / b)."""
     a, b = _pair(a, b, "remainder")
-    if a.requires_grad or b.requires_grad:
+    if (a.requires_grad or b.requires_grad) and a._data.dtype.kind == "f":
         from ..autograd import is_grad_enabled
         if is_grad_enabled():
-            # a - floor(a / b) * b with the quotient a constant gives exactly those gradients
-            return a - floor_divide(a, b) * b
+            # A Function whose forward is np.remainder itself: a - floor(a / b) * b, the
+            # gradient-friendly composition, has another value where a / b rounds (1e15 % 0.7
+            # gave 0.5, not 0.4634) or b is infinite (3 % inf gave nan, not 3).
+            return Remainder.apply(a, b)
     ad, bd = a._data, b._data
     if ad.dtype.kind == "b":
         ad, bd = ad.astype(np.int64), bd.astype(np.int64)
@@ -692,6 +738,27 @@ class Fmod(Function):
                 # d/db = -trunc(a / b), PyTorch's (a constant: no second derivative).
                 ctx.quotient = np.trunc(ad / bd)
             return np.fmod(ad, bd)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
+        gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
+        return ga, gb
+
+
+class Remainder(Function):
+    """``a % b`` with the sign of b (floored); d/da = 1, d/db = -floor(a / b), PyTorch's."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a._data.shape, b._data.shape)
+        ad, bd = a._data, b._data
+        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 = nan
+            if ctx.needs_input_grad[1]:
+                # the quotient is a constant of the graph: no second derivative, as PyTorch
+                ctx.quotient = np.floor_divide(ad, bd)
+            return np.remainder(ad, bd)
 
     @staticmethod
     def backward(ctx, g):

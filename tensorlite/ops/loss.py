@@ -1,4 +1,4 @@
-"""Classification losses: fused cross-entropy and nll_loss.
+"""Losses: fused cross-entropy and nll_loss; binary cross-entropy; L1, smooth L1, Huber.
 
 cross_entropy(x, t) = -log softmax(x)_t = logsumexp(x) - x_t, with optional label
 smoothing (the target distribution puts 1 - eps on t and eps/K everywhere). Without class
@@ -9,14 +9,17 @@ PyTorch. With class weights or probability targets it is composed from different
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Optional
 
 import numpy as np
 
-from .._checks import check_kernel_float, check_real, is_int, shape_str
+from .._checks import (broadcast_shape, check_float, check_kernel_float, check_real,
+                      check_tensor, is_int, shape_str)
 from ..autograd import Function, is_grad_enabled
 from ..kernels import loss as K
 from ..tensor import Tensor, _make
+from .broadcast import as_operand
 from .compare import where
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -41,6 +44,9 @@ class CrossEntropyRows(Function):
             # The usual backward (create_graph=False): the fused kernel on plain arrays.
             grad = K.cross_entropy_backward(logits._data, target, stats, g._data, ignore_index,
                                             eps)
+            bad = _nan_ignored_rows(logits._data, target, ignore_index)
+            if bad.size:
+                grad[bad] = np.nan
             return _make(grad, False, None, 0, None)
         # create_graph=True records the backward, so it is written with differentiable ops
         # (PyTorch differentiates cross_entropy twice too: Hessian-vector products, gradient
@@ -55,7 +61,23 @@ class CrossEntropyRows(Function):
         # over no targets is 0/0) and would reach the second derivative through the product;
         # an ignored row of -inf logits has a NaN softmax.
         g = where(keep_col, g.reshape(m, 1), 0.0)
-        return where(keep_col, (logits.softmax(1) - _make(shift, False, None, 0, None)) * g, 0.0)
+        fill = np.zeros((m, 1), dtype=logits.dtype)
+        fill[_nan_ignored_rows(logits._data, target, ignore_index)] = np.nan
+        return where(keep_col, (logits.softmax(1) - _make(shift, False, None, 0, None)) * g,
+                     _make(fill, False, None, 0, None))
+
+
+def _nan_ignored_rows(x: np.ndarray, target: np.ndarray, ignore_index: int) -> np.ndarray:
+    """The ignored rows whose gradient is NaN in PyTorch. Its cross_entropy is nll_loss of
+    log_softmax: the ignored row gets 0 from nll_loss, then log_softmax's backward
+    0 - exp(log_softmax(x)) * 0 is NaN on the whole row when log_softmax is NaN there, i.e.
+    when the row's maximum is not finite (a NaN or +inf logit, or every logit -inf)."""
+    rows = np.flatnonzero(target == ignore_index)
+    if rows.size == 0:
+        return rows
+    with np.errstate(invalid="ignore"):
+        top = x[rows].max(axis=1)
+    return rows[~np.isfinite(top)]
 
 
 def _classes_last(op: str, x: Tensor, target: Tensor) -> tuple:
@@ -234,3 +256,135 @@ def nll_loss(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
     rows = where(keep, -picked * w_t, 0.0)   # selected, not masked: see cross_entropy
     denom = w_t.sum() if weight is not None else (float(mask.sum()) or float("nan"))
     return _reduce(op, rows, denom, reduction, shape)
+
+
+# ---------------------------------------------------------------------------------------
+# Binary cross-entropy of probabilities, and the regression losses (L1, smooth L1, Huber)
+# ---------------------------------------------------------------------------------------
+_LOG_FLOOR = -100.0   # PyTorch clamps each log at -100, so a probability of exactly 0 or 1
+_BCE_EPS = 1e-12      # costs 100, not inf; its backward divides by max(x (1 - x), 1e-12)
+
+
+class BinaryCrossEntropy(Function):
+    """Elementwise -(y max(log x, -100) + (1 - y) max(log(1 - x), -100)) of probabilities x
+    against targets y (same shape); PyTorch's forward and its backward formulas."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xa, ya = x._data, y._data
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(xa), _LOG_FLOOR)
+            log_1mx = np.maximum(np.log1p(-xa), _LOG_FLOOR)
+        ctx.save_for_backward(x, y)
+        return -(ya * log_x + (1 - ya) * log_1mx)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            # d/dx = (x - y) / (x (1 - x)), the denominator floored at 1e-12 (PyTorch's)
+            gx = g * (x - y) / ((1 - x) * x).clamp(min=_BCE_EPS)
+        if ctx.needs_input_grad[1]:
+            # d/dy = log(1 - x) - log x, unclamped as in PyTorch (inf at x = 0 or 1)
+            gy = g * ((-x).log1p() - x.log())
+        return gx, gy
+
+
+def _check_reduction(op: str, reduction: Any) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _elementwise_reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _regression_operands(op: str, input: Any, target: Any) -> tuple:
+    check_tensor(op, "input", input)
+    if not isinstance(target, Tensor):
+        target = as_operand(target, input, op)
+    if target.shape != input.shape:
+        broadcast_shape(op, input.shape, target.shape)     # names the op if they do not
+        warnings.warn(f"{op}: target size {shape_str(target.shape)} differs from input size "
+                      f"{shape_str(input.shape)}; they will be broadcast", UserWarning,
+                      stacklevel=3)
+    return input, target
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities ``input`` (any shape, values in [0, 1]) against
+    ``target`` (same shape, in [0, 1]): -w (y log x + (1 - y) log(1 - x)), each log clamped
+    at -100 as PyTorch does; ``weight`` broadcasts to the input and is not differentiated
+    (as in PyTorch)."""
+    op = "binary_cross_entropy"
+    check_tensor(op, "input", input)
+    check_float(op, "input", input)
+    _check_reduction(op, reduction)
+    if not isinstance(target, Tensor):
+        target = as_operand(target, input, op)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: target size {shape_str(target.shape)} must be the same as "
+                         f"the input size {shape_str(input.shape)}")
+    x = input._data
+    if not ((x >= 0) & (x <= 1)).all():
+        raise RuntimeError(f"{op}: all elements of input should be between 0 and 1 "
+                           "(apply a sigmoid, or use binary_cross_entropy_with_logits)")
+    t = target._data
+    if not ((t >= 0) & (t <= 1)).all():
+        raise RuntimeError(f"{op}: all elements of target should be between 0 and 1")
+    if weight is not None:
+        check_tensor(op, "weight", weight)
+        if weight.requires_grad:
+            raise RuntimeError(f"{op}: not differentiable with respect to weight; pass a "
+                               "weight that does not require grad")
+        if broadcast_shape(op, weight.shape, input.shape) != tuple(input.shape):
+            raise ValueError(f"{op}: weight of shape {shape_str(weight.shape)} does not "
+                             f"broadcast to the input's shape {shape_str(input.shape)}")
+    loss = BinaryCrossEntropy.apply(input, target.to(input.dtype))
+    if weight is not None:
+        loss = loss * weight.to(input.dtype)
+    return _elementwise_reduce(loss, reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """|input - target|, reduced by 'mean' (default), 'sum' or 'none'."""
+    _check_reduction("l1_loss", reduction)
+    input, target = _regression_operands("l1_loss", input, target)
+    return _elementwise_reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+                   beta: float = 1.0) -> Tensor:
+    """Smooth L1: 0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target);
+    ``beta=0`` is the L1 loss, as in PyTorch."""
+    op = "smooth_l1_loss"
+    _check_reduction(op, reduction)
+    check_real(op, "beta", beta, 0.0, float("inf"))
+    input, target = _regression_operands(op, input, target)
+    d = input - target
+    if beta == 0:
+        return _elementwise_reduce(d.abs(), reduction)
+    ad = d.abs()
+    return _elementwise_reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta),
+                               reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
+               delta: float = 1.0) -> Tensor:
+    """Huber: 0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta); smooth L1 times delta."""
+    op = "huber_loss"
+    _check_reduction(op, reduction)
+    check_real(op, "delta", delta, 0.0, float("inf"))
+    if delta == 0:
+        raise ValueError(f"{op}: delta must be positive, got 0")
+    input, target = _regression_operands(op, input, target)
+    d = input - target
+    ad = d.abs()
+    return _elementwise_reduce(where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)),
+                               reduction)

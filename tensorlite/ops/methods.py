@@ -69,6 +69,11 @@ def _fill_(self: Tensor, value: Any) -> Tensor:
             # as PyTorch: a 1-element tensor of shape (1,) is refused too (it is not a scalar)
             raise RuntimeError(f"fill_: the value must be a number or a 0-d tensor, got a tensor "
                                f"of shape {tuple(value.shape)}")
+        if _grad_mode.enabled and value.requires_grad:
+            # Recorded as a write of the broadcast value, so value gets the summed gradient
+            # (PyTorch records fill_ with a tensor value; reading out the number lost it).
+            _ops.setitem(self, Ellipsis, value, "fill_")
+            return self
         value = value._data[()]
     if not isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
         raise TypeError(f"fill_: the value must be a number, got {type(value).__name__} "

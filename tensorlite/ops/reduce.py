@@ -243,8 +243,38 @@ def _var(name: str, x: Tensor, dim: Any, correction: int, keepdim: bool,
                         "(use .float() first)")
     dims = _dims(name, dim, x._data.ndim)
     n = int(np.prod([x._data.shape[d] for d in dims])) if dims else 1
+    if n - correction <= 0 and x._data.size:
+        return _VarNoDof.apply(x, dims, keepdim, n - correction, dim is None or x.ndim == 0)
     centred = x - mean(x, dims, keepdim=True)
     return sum(centred * centred, dims, keepdim) / builtins.max(n - correction, 0)
+
+
+class _VarNoDof(Function):
+    """var with no degrees of freedom left (n - correction <= 0): the value is
+    sum((x - mean)^2) / 0, inf (NaN for a constant slice). The composed formula's gradient
+    would be inf * 0 = NaN everywhere; PyTorch's var_backward gives, over given dims,
+    (2 / (n - correction)) * g * (x - mean) (-0. for one element with correction 2), and
+    over all dims g * (NaN where x == mean, else inf)."""
+
+    @staticmethod
+    def forward(ctx, x, dims, keepdim, dof, every_dim):
+        a = x._data
+        centred = a - np.mean(a, axis=dims, keepdims=True)
+        ctx.args = (centred, dims, keepdim, dof, every_dim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return _array(np.sum(centred * centred, axis=dims, keepdims=keepdim)
+                          / a.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, g):
+        centred, dims, keepdim, dof, every_dim = ctx.args
+        if not keepdim:
+            g = g.reshape(_keep_shape(centred.shape, dims))
+        if every_dim:
+            spike = np.where(centred == 0, np.nan, np.inf).astype(centred.dtype)
+            return g * _make(spike, False, None, 0, None)
+        factor = 2.0 / dof if dof else float("inf")
+        return (g * factor) * _make(centred, False, None, 0, None)
 
 
 class _StdSqrt(Function):

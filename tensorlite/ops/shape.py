@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._checks import broadcast_shape, check_int, is_int, normalize_dim, normalize_dims, shape_str
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
+from ..autograd.views import AsStrided, AsStridedAdjoint, rebased_view  # noqa: F401
 from ..tensor import Tensor, _make
 from .broadcast import result_dtype, unbroadcast
 
@@ -57,6 +58,9 @@ def _as_view(out: Tensor, x: Tensor) -> Tensor:
     if out._data.base is not None and np.may_share_memory(out._data, x._data):
         base = getattr(x, "_base", None)
         out._base = x if base is None else base
+        # a view made under no_grad is marked by the complement (negative): it may not be
+        # rebased onto a history it never had (autograd.refresh_view, PyTorch's rule)
+        out._view_version = out._version[0] if is_grad_enabled() else ~out._version[0]
     return out
 
 
@@ -274,6 +278,8 @@ def put(a: np.ndarray, idx: Any, value: Any) -> None:
 def _index_item(op: str, it: Any) -> Any:
     if isinstance(it, Tensor):
         it = it._data
+    elif isinstance(it, range):
+        it = np.arange(it.start, it.stop, it.step, dtype=np.int64)   # as PyTorch: a sequence
     elif isinstance(it, list):
         try:
             it = np.asarray(it)

@@ -18,6 +18,7 @@ import numpy as np
 from .._checks import check_tensor
 from ..autograd import Function
 from ..autograd.grad_mode import state as _grad_mode
+from ..autograd.views import refresh_views
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
 from . import registry
 
@@ -113,8 +114,11 @@ def _functional(row: Unary, cls: type) -> Callable:
             if rule == "round":
                 return _non_float(name, rule, input)  # an integer is whole: a copy
             input = _non_float(name, rule, input)
-        if _grad_mode.enabled and input.requires_grad:
-            return cls.apply(input)
+        if _grad_mode.enabled:
+            if input._view_version is not None:
+                refresh_views((input,))  # a view whose base changed in place: its history
+            if input.requires_grad:
+                return cls.apply(input)
         y = compute(input._data)
         return _make(y if type(y) is np.ndarray else np.asarray(y), False, None, 0, None)
 

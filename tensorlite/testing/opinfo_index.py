@@ -326,3 +326,35 @@ register(OpInfo("meshgrid", lambda *xs, indexing: O.meshgrid(*xs, indexing=index
                 lambda *xs, indexing: tuple(np.meshgrid(*xs, indexing=indexing)),
                 _meshgrid_samples, (S.Reshape, S.Expand),
                 lambda t, *xs, indexing: t.meshgrid(*xs, indexing=indexing)))
+
+
+# -- views rebased after an in-place change of their base (S.AsStrided) ----------------------
+def _views_after_inplace(x, b):
+    """Views of y taken before y changes in place, used after: their gradient must see b
+    (a transposed slice, a strided flat view, an expanded row whose cells overlap)."""
+    y = x * 1
+    v_t = y.t()[::2]
+    v_flat = y.reshape(-1)[1::2]
+    v_exp = y[:1].expand(2, y.shape[1])
+    y.mul_(b)
+    return v_t.sum(0) * 2 + v_flat.sum() + (v_exp * v_exp).sum()
+
+
+def _np_views_after_inplace(x, b):
+    y = x * b
+    return y.T[::2].sum(0) * 2 + y.reshape(-1)[1::2].sum() + 2 * (y[:1] ** 2).sum()
+
+
+def _views_after_inplace_samples():
+    st, ts = _st()
+
+    @st.composite
+    def draw(d):
+        shape = d(ts.shapes(min_dims=2, max_dims=2, min_side=1))
+        return SampleInput((d(ts.float_arrays(shape)), d(ts.float_arrays(()))))
+    return draw()
+
+
+register(OpInfo("view_after_inplace", _views_after_inplace, _np_views_after_inplace,
+                _views_after_inplace_samples, (S.AsStrided, S.AsStridedAdjoint),
+                lambda t, x, b: _views_after_inplace(x, b)))

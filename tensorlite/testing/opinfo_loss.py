@@ -98,3 +98,77 @@ register(OpInfo("cross_entropy_weighted", lambda x, **kw: L.cross_entropy(x, **_
 register(OpInfo("nll_loss", lambda x, **kw: L.nll_loss(x, **_tl_weight(kw)),
                 np_nll_loss, loss_samples(weighted=True, smoothing=False), (R.Gather,),
                 lambda t, x, **kw: t.nn.functional.nll_loss(x, **_torch_kw(t, kw))))
+
+
+# -- binary cross-entropy and the regression losses -----------------------------------------
+def _reduce_np(loss, reduction):
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
+
+
+def np_binary_cross_entropy(x, y, weight=None, reduction="mean"):
+    loss = -(y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+    return _reduce_np(loss if weight is None else loss * weight, reduction)
+
+
+def np_smooth_l1_loss(x, y, reduction="mean", beta=1.0):
+    d = np.abs(x - y)
+    loss = d if beta == 0 else np.where(d < beta, 0.5 * d * d / beta, d - 0.5 * beta)
+    return _reduce_np(loss, reduction)
+
+
+def np_huber_loss(x, y, reduction="mean", delta=1.0):
+    d = np.abs(x - y)
+    return _reduce_np(np.where(d < delta, 0.5 * d * d, delta * (d - 0.5 * delta)), reduction)
+
+
+def _bce_samples():
+    st, ts = _st()
+
+    @st.composite
+    def draw(d):
+        shape = d(ts.shapes())
+        x = d(ts.float_arrays(shape, 0.05, 0.95))
+        y = d(ts.float_arrays(shape, 0.02, 0.98))   # inside: gradcheck perturbs it
+        kw = {"reduction": d(st.sampled_from(["mean", "sum", "none"]))}
+        if d(st.booleans()):
+            kw["weight"] = d(ts.float_arrays(shape[len(shape) // 2:], 0.2, 2.0,
+                                             noncontiguous=False))
+        return SampleInput((x, y), kw)
+    return draw()
+
+
+def _regression_samples(param: str, values):
+    """(input, target) whose differences keep away from the loss's kinks (0 and +-param)."""
+    def build():
+        st, ts = _st()
+
+        @st.composite
+        def draw(d):
+            shape = d(ts.shapes())
+            p = d(st.sampled_from(values))
+            x = d(ts.float_arrays(shape))
+            diff = d(ts.float_arrays(shape, -3, 3, avoid=(0.0, p, -p), margin=0.1))
+            kw = {"reduction": d(st.sampled_from(["mean", "sum", "none"]))}
+            if param:
+                kw[param] = p
+            return SampleInput((x, np.asarray(x - diff)), kw)
+        return draw()
+    return build
+
+
+register(OpInfo("binary_cross_entropy",
+                lambda x, y, **kw: L.binary_cross_entropy(x, y, **_tl_weight(kw)),
+                np_binary_cross_entropy, _bce_samples, (L.BinaryCrossEntropy,),
+                lambda t, x, y, **kw: t.nn.functional.binary_cross_entropy(
+                    x, y, **({**kw, "weight": t.as_tensor(kw["weight"])} if "weight" in kw
+                             else kw))))
+register(OpInfo("smooth_l1_loss", L.smooth_l1_loss, np_smooth_l1_loss,
+                _regression_samples("beta", [0.0, 0.5, 1.0, 2.0]), (),
+                lambda t, x, y, **kw: t.nn.functional.smooth_l1_loss(x, y, **kw)))
+register(OpInfo("huber_loss", L.huber_loss, np_huber_loss,
+                _regression_samples("delta", [0.5, 1.0, 2.0]), (),
+                lambda t, x, y, **kw: t.nn.functional.huber_loss(x, y, **kw)))
+register(OpInfo("l1_loss", L.l1_loss, lambda x, y, reduction="mean": _reduce_np(
+                    np.abs(x - y), reduction),
+                _regression_samples("", [0.0]), (),
+                lambda t, x, y, **kw: t.nn.functional.l1_loss(x, y, **kw)))

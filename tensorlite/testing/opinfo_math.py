@@ -113,6 +113,23 @@ def _fmod_samples():
 
 register(OpInfo("fmod", O.fmod, np.fmod, _fmod_samples, (E.Fmod,),
                 lambda t, a, b: t.fmod(a, b)))
+def _remainder_samples():
+    st, ts = _st()
+
+    @st.composite
+    def draw(d):
+        sample = d(_fmod_samples())
+        a, b = sample.args
+        # floor(a / b) jumps at every multiple of b, 0 included (fmod's trunc does not jump
+        # at 0): move a off the jumps so finite differences see one branch.
+        q = a / b
+        a = np.where(np.abs(q - np.round(q)) < 1e-2, a + 0.3 * np.abs(b), a)
+        return SampleInput((np.asarray(a, dtype=np.float64), b))
+    return draw()
+
+
+register(OpInfo("remainder", O.remainder, np.remainder, _remainder_samples, (E.Remainder,),
+                lambda t, a, b: t.remainder(a, b)))
 register(OpInfo("fmod_scalar", lambda a: O.fmod(a, 0.7), lambda a: np.fmod(a, 0.7),
                 unary_samples(avoid=tuple(0.7 * k for k in range(-4, 5))), (E.Fmod,),
                 lambda t, a: t.fmod(a, 0.7)))
