@@ -6,17 +6,11 @@ numba kernels, gradient-checked ops.
     (x.tanh() ** 2).sum().backward()
     x.grad
 """
-import os as _os
-
-# OpenBLAS keeps its worker threads spinning ~0.1 s (2^28 cycles) after each call; a
-# threaded kernel launched in that window waits for the cores (measured: LeNet-5 training
-# step 40 ms -> 13 ms with a short timeout). Too short a timeout puts them to sleep between
-# the per-step products of a recurrent layer, and waking them costs more than the spin:
-# 2^18 cycles (~0.1 ms) measured 2-layer LSTM 1.35x PyTorch against 1.59x with the
-# shortest timeout (means of five runs), LeNet-5 step 1.10x against 1.28x. OpenBLAS reads
-# this once, when numpy loads it, so it only takes effect when tensorlite is imported
-# before numpy; users can override it.
-_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
+# Importing tensorlite changes no process-wide setting. BLAS thread tuning is the
+# caller's: OPENBLAS_THREAD_TIMEOUT=18 before numpy loads keeps OpenBLAS's workers from
+# spinning ~0.1 s after each call (a threaded kernel launched then waits for the cores);
+# the project's entry points (python -m models, python -m benchmarks) set it, see
+# docs/architecture.md.
 
 from .tensor import Tensor, float32, float64, int64, int32, bool_, as_dtype
 from .random import Generator, manual_seed, get_rng_state, set_rng_state

@@ -32,7 +32,8 @@ class OpDef:
     method: bool = True            # Tensor.<name>
     inplace: bool = False          # Tensor.<name>_
     export: bool = True            # tl.<name>
-    test: Optional[dict] = None    # an OpInfo spec (table rows): ref, samples, torch_fn, ...
+    test: Optional[dict] = None    # an OpInfo spec (table rows): ref, lo, hi, ...
+    tensor_input: bool = True      # the first argument must be a Tensor
 
 
 OPS: dict = {}
@@ -44,15 +45,16 @@ listeners: list = []
 
 def declare(fn: Callable, name: Optional[str] = None, *, method: bool = True,
             inplace: bool = False, export: bool = True, test: Optional[dict] = None,
-            tensor_input: bool = True) -> Callable:
+            tensor_input: bool = True, checks_itself: bool = False) -> Callable:
     """Register one op; returns its public form (``fn`` itself, or ``fn`` behind the
-    common argument check: see :func:`_checked`)."""
+    common argument check: see :func:`_checked`). ``checks_itself``: ``fn`` refuses a
+    non-Tensor first argument with the same error already (the unary table's ops)."""
     name = name or fn.__name__
     if name in OPS and OPS[name].fn is not fn and getattr(OPS[name].fn, "__wrapped__", None) \
             is not fn:
         raise ValueError(f"op {name!r} is declared twice")
-    fn = _checked(name, fn, tensor_input)
-    OPS[name] = op = OpDef(name, fn, method, inplace, export, test)
+    fn = _checked(name, fn, tensor_input and not checks_itself)
+    OPS[name] = op = OpDef(name, fn, method, inplace, export, test, tensor_input)
     for listener in listeners:
         listener(op)
     return fn
@@ -113,6 +115,18 @@ def declare_family(module: ModuleType, both: str = "", *, inplace: str = "",
     unknown = with_inplace - {n for spec, _, _ in groups for n in _names(spec)}
     if unknown:
         raise ValueError(f"in-place variants declared for unknown ops: {sorted(unknown)}")
+
+
+def undeclare(name: str) -> None:
+    """Remove an op declared at run time (a test's), with its tl name and Tensor methods."""
+    import sys
+    op = OPS.pop(name)
+    tl = sys.modules["tensorlite"]
+    if op.export and getattr(tl, name, None) is op.fn:
+        delattr(tl, name)
+    for attr in (name, name + "_"):
+        if attr in vars(Tensor):
+            delattr(Tensor, attr)
 
 
 def exported() -> list:

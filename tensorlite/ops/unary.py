@@ -52,7 +52,7 @@ def define(name: str, forward: Callable, save: Optional[str] = None,
         raise ValueError(f"{name}: dtypes must be one of {DTYPE_RULES}, got {dtypes!r}")
     cls = _function(row)
     fn = _functional(row, cls)
-    return registry.declare(fn, name, inplace=inplace, test=test, tensor_input=False)
+    return registry.declare(fn, name, inplace=inplace, test=test, checks_itself=True)
 
 
 def _compute(row: Unary) -> Callable:
