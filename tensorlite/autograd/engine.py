@@ -35,18 +35,17 @@ def run_backward(roots: Sequence, seeds: Sequence, retain_graph: bool, create_gr
     tensors is an error, so ops that saved nothing backpropagate twice, as in PyTorch."""
     frame: list = []
     callback_frames.append(frame)
+    prev_mode = state.enabled
+    state.enabled = create_graph  # the backward formulas are recorded only then
     try:
-        prev_mode = state.enabled
-        state.enabled = create_graph  # the backward formulas are recorded only then
-        try:
-            _walk(roots, seeds, retain_graph, create_graph, capture)
-        finally:
-            state.enabled = prev_mode
+        _walk(roots, seeds, retain_graph, create_graph, capture)
+        state.enabled = prev_mode
         k = 0
         while k < len(frame):
             frame[k]()
             k += 1
     finally:
+        state.enabled = prev_mode
         callback_frames.pop()
 
 
@@ -106,6 +105,17 @@ def graph_order(roots: list) -> tuple:
     leaf reached, how many edges lead to it). A node is made after the nodes feeding it,
     so the nodes in decreasing creation order (``seq``) is such an order, as in PyTorch."""
     leaf_uses: dict = {}
+    if len(roots) == 1:
+        # The common small case (one node feeding only leaves: a tiny op, a loss over
+        # parameters) needs no search.
+        for edge in roots[0].next_edges:
+            if edge is not None:
+                if edge[1] >= 0:
+                    break
+                leaf_uses[edge[0]] = leaf_uses.get(edge[0], 0) + 1
+        else:
+            return roots, leaf_uses
+        leaf_uses.clear()
     nodes = set(roots)
     stack = list(nodes)
     while stack:
