@@ -15,7 +15,7 @@ def try_torch():
         return None
 
 
-# The clock of time_call: wall time, or (--cpu-time) the process's CPU time, which on a
+# The clock of time_call: wall time, or (--cpu-time) the calling thread's CPU time, which on a
 # machine other processes keep busy counts only the time this process actually ran;
 # with one thread per library (--threads 1) it approximates the quiet machine's time.
 CLOCK = [time.perf_counter]

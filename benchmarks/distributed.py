@@ -1,5 +1,6 @@
 """Data-parallel figures: ``python -m benchmarks.distributed`` (needs mpi4py and mpirun).
 
+0. how early in a LeNet-5 backward the first gradient is ready for sending;
 1. all-reduce of 60k, 1M and 10M float32 values on 2 ranks: time and bus bandwidth,
    tensorlite (MPI) side by side with torch.distributed (gloo) in the same job, rounds
    interleaved, medians;
@@ -233,6 +234,35 @@ def worker_throughput(model_name: str, global_batch: int, steps: int) -> None:
         print(json.dumps({"samples_per_s": samples * world * steps / dt}), flush=True)
 
 
+def first_hook(repeats: int = 30) -> dict:
+    """When the first post-accumulate-grad hook fires in a LeNet-5 backward (batch 64): how
+    early DDP can start sending (before the engine change it was the end of backward)."""
+    import nn.functional as F
+    import tensorlite as tl
+    from models.lenet import LeNet5
+    tl.manual_seed(0)
+    model = LeNet5()
+    x, y = tl.randn(64, 1, 28, 28), tl.randint(0, 10, (64,))
+    state: dict = {}
+
+    def hook(p):
+        state.setdefault("t", time.perf_counter())
+    for p in model.parameters():
+        p.register_post_accumulate_grad_hook(hook)
+    first, total = [], []
+    for i in range(repeats):
+        model.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        state.clear()
+        t0 = time.perf_counter()
+        loss.backward()
+        if i >= 5:
+            first.append(state["t"] - t0)
+            total.append(time.perf_counter() - t0)
+    return {"first_hook_ms": statistics.median(first) * 1e3,
+            "backward_ms": statistics.median(total) * 1e3}
+
+
 # -- the driver ------------------------------------------------------------------------------
 def _mpi(nproc: int, args: list, threads: int, timeout: float) -> str:
     from tensorlite.distributed import launch
@@ -287,6 +317,11 @@ def main(argv=None) -> int:
               "note": "shared machine (other jobs running): medians of interleaved rounds"}
     print(f"CPU: {result['cpu']} ({result['cores']} cores), load average "
           f"{result['load_before']:.1f} at the start: the machine is shared, figures are noisy")
+
+    result["lenet_backward"] = first_hook()
+    print(f"LeNet-5 backward (batch 64): the first gradient is stored and its post-accumulate "
+          f"hook runs {result['lenet_backward']['first_hook_ms']:.2f} ms into a "
+          f"{result['lenet_backward']['backward_ms']:.2f} ms backward")
 
     result.update(_last_json(_mpi(2, ["--worker", "collectives"] + quick, 1, 1800)))
     print("\nall-reduce on 2 ranks (float32; ms per call, bus bandwidth GB/s)")

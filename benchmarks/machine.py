@@ -8,7 +8,8 @@ load average; the runner stores it with every result.
 
 Targets. numba compiles for the CPU named by ``NUMBA_CPU_NAME`` with the features of
 ``NUMBA_CPU_FEATURES`` (else the host's), so an AVX-512 machine can produce and run the
-code an AVX2-only CPU would get. ``target_env("avx2")`` is that environment, with the other
+code an AVX2-only CPU would get. ``target_env("avx2")`` is that environment (``"haswell"``: the same for Intel
+Haswell's features and tuning), with the other
 libraries held to AVX2 as well, so that both sides of a ratio run what a Zen 3 / Haswell
 user runs:
 
@@ -34,16 +35,22 @@ _ZNVER3 = frozenset(
     "rdrnd rdseed sahf sha sse sse2 sse3 sse4.1 sse4.2 sse4a ssse3 vaes vpclmulqdq "
     "wbnoinvd xsave xsavec xsaveopt xsaves".split())
 
-TARGETS = ("host", "avx2")
+# Intel Haswell's (LLVM's haswell), for the second AVX2 target.
+_HASWELL = frozenset(
+    "64bit aes avx avx2 bmi bmi2 cmov crc32 cx16 cx8 f16c fma fsgsbase fxsr invpcid lzcnt "
+    "mmx movbe pclmul popcnt rdrnd sahf sse sse2 sse3 sse4.1 sse4.2 ssse3 xsave "
+    "xsaveopt".split())
+
+TARGETS = ("host", "avx2", "haswell")
 
 
-def _avx2_features() -> str:
-    """The host's LLVM feature string with every feature Zen 3 lacks turned off."""
+def _features(allowed: frozenset) -> str:
+    """The host's LLVM feature string with every feature not in ``allowed`` turned off."""
     import llvmlite.binding as ll
     out = []
     for flag in ll.get_host_cpu_features().flatten().split(","):
         name = flag[1:]
-        on = flag[0] == "+" and name in _ZNVER3
+        on = flag[0] == "+" and name in allowed
         out.append(("+" if on else "-") + name)
     return ",".join(out)
 
@@ -52,8 +59,9 @@ def target_env(target: str) -> dict:
     """Environment variables that make numba (and BLAS, PyTorch) compile/run for target."""
     if target == "host":
         return {}
-    if target == "avx2":
-        return {"NUMBA_CPU_NAME": "znver3", "NUMBA_CPU_FEATURES": _avx2_features(),
+    if target in ("avx2", "haswell"):
+        name, allowed = ("znver3", _ZNVER3) if target == "avx2" else ("haswell", _HASWELL)
+        return {"NUMBA_CPU_NAME": name, "NUMBA_CPU_FEATURES": _features(allowed),
                 "OPENBLAS_CORETYPE": "Haswell", "ATEN_CPU_CAPABILITY": "avx2",
                 "ONEDNN_MAX_CPU_ISA": "AVX2"}
     raise ValueError(f"unknown target {target!r}: expected one of {TARGETS}")

@@ -52,7 +52,9 @@ SUMMARIES = os.path.join(ROOT, "benchmarks", "results", "training")
 
 def run(name: str, extra: list) -> None:
     out = os.path.join(ROOT, "runs", "results", name)
-    cmd = [sys.executable, "-m", "models", "train", name, "--out", out, "--no-progress"] + extra
+    # --overwrite: a rerun replaces the previous run of the table (train refuses otherwise).
+    cmd = [sys.executable, "-m", "models", "train", name, "--out", out, "--overwrite",
+           "--no-progress"] + extra
     print("$", " ".join(cmd[1:]), flush=True)
     t0 = time.time()
     subprocess.run(cmd, cwd=ROOT, check=True)
@@ -106,19 +108,34 @@ test split; the character LSTM is scored on its validation split, as the target 
 figures are kept in `benchmarks/results/training/NAME.json` with every epoch's metrics;
 `python benchmarks/results_table.py --collect` rebuilds this page from them.
 
-Measured on the 2-core development machine. The long runs (ResNet, the language models,
-the character LSTM) shared it with up to five other jobs, so their wall times are upper
-bounds; LeNet-5 and the two SST-2 classifiers were rerun on 2026-11-29 on a quiet machine.
-The same seed and the same code reproduce the same figures exactly (LeNet-5's 0.92%, test
-loss 0.0292, came out of two separate runs). A change of kernel that reorders a
-floating-point sum changes the trajectory slightly: the same LeNet-5 settings gave 0.87%
-and 0.88% with earlier versions of the convolution's threading, and the BiRNN 81.60%.
+Measured on the 2-core development machine, shared with other jobs, so the wall times are
+upper bounds. {provenance}
+
+## What reproduces, and what does not
+
+- **Exactly, bit for bit**: the same code, the same seed, the same machine and the same
+  number of threads. Two LeNet-5 runs of one epoch on 4,000 images with 2 threads (the
+  default here) gave identical weights and figures although the machine's load differed
+  between them (wall times 56 s and 63 s); so did two runs with 1 thread
+  (`NUMBA_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1`).
+- **Not exactly**: another thread count (numba takes one thread per core by default, so
+  another CPU means another count), another BLAS, or another version of the kernels.
+  Threads split the sums of the convolutions and matrix products differently, so float32
+  results differ in their last bits: the same one-epoch LeNet-5 run with 1 thread instead
+  of 2 ended with weights up to 3e-7 apart. Over ten epochs such trajectories part, and
+  the final figure moves by about a tenth of a percent: LeNet-5 gave 0.92% with the code of
+  2026-11-29 and {lenet_now} with the code of 2026-12-08 (same seed, same machine, 2
+  threads); earlier kernel versions gave 0.87% and 0.88%, and the BiRNN 81.60%.
+- So a figure here is the figure of the code and thread count it names; to compare a
+  change of model or schedule, run both sides on one machine with one thread count.
 
 {table}
 {notes}"""
 
 # What the table alone does not say, per model (shown under the table when present).
 NOTES_FILE = os.path.join(SUMMARIES, "NOTES.md")
+# When and from which commit each row was measured (one paragraph, kept by hand).
+PROVENANCE_FILE = os.path.join(SUMMARIES, "PROVENANCE.md")
 
 
 def main(argv=None) -> int:
@@ -135,8 +152,16 @@ def main(argv=None) -> int:
     if os.path.exists(NOTES_FILE):
         with open(NOTES_FILE) as f:
             notes = "\n" + f.read()
+    provenance, lenet_now = "", "the figure in the table"
+    if os.path.exists(PROVENANCE_FILE):
+        with open(PROVENANCE_FILE) as f:
+            provenance = " ".join(f.read().split())
+    if os.path.exists(os.path.join(SUMMARIES, "lenet.json")):
+        with open(os.path.join(SUMMARIES, "lenet.json")) as f:
+            lenet_now = f"{100 * (1 - json.load(f)['test']['accuracy']):.2f}%"
     with open(os.path.join(ROOT, "docs", "results.md"), "w") as f:
-        f.write(PAGE.format(table=table, notes=notes))
+        f.write(PAGE.format(table=table, notes=notes, provenance=provenance,
+                            lenet_now=lenet_now))
     return 0
 
 

@@ -236,6 +236,10 @@ to the next (PyTorch's as much as ours), so compare ratios across a few runs.
 |---|---|---|---|
 {rows}
 
+The same on an AVX2-only CPU, measured from any x86-64 machine: `python -m benchmarks
+--target avx2`; what the kernels do to vectorise on both, the two columns and the
+compile cost on first use on another CPU: [cpus.md](cpus.md).
+
 Kernel-level benchmarks with more detail: `python benchmarks/kernel_conv.py`,
 `python benchmarks/kernel_misc.py`, `python benchmarks/kernel_rnn.py`; per-op overhead:
 `python benchmarks/overhead.py`; memory over 10,000 steps: `python benchmarks/memory.py`.
@@ -285,8 +289,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None,
                    help="threads for both libraries and BLAS (default: all cores)")
     p.add_argument("--cpu-time", action="store_true",
-                   help="time by process CPU time instead of wall time (with --threads 1: "
-                        "the quiet-machine time on a busy machine)")
+                   help="time by the calling thread's CPU time, not wall time (with --threads 1 all "
+                        "work runs on that thread: the quiet-machine time on a busy machine)")
     p.add_argument("--background-load", action="store_true",
                    help="run a CPU-bound Python process (while True: pass) beside the benchmark")
     args = p.parse_args(argv)
@@ -302,7 +306,7 @@ def main(argv=None) -> int:
     torch = try_torch()
     if args.cpu_time:
         from benchmarks import _harness
-        _harness.CLOCK[0] = time.process_time
+        _harness.CLOCK[0] = time.thread_time
     if args.threads:
         import numba
         from threadpoolctl import threadpool_limits
@@ -347,8 +351,10 @@ def main(argv=None) -> int:
 
 
 def _run_groups(args, torch, rows) -> None:
+    names = {name for name, _ in GROUPS}
     for name, make in GROUPS:
-        if args.only and not any(w in name for w in args.only):
+        # A word that names a group selects that group alone ("conv", not conv_variants).
+        if args.only and not any(w == name if w in names else w in name for w in args.only):
             continue
         for wname, ours, theirs, number in make(torch):
             r = compare(ours, theirs, number=number, rounds=args.rounds)

@@ -1,7 +1,7 @@
 """Does each hot kernel loop compile to vector code? Checked in LLVM IR, for any target CPU.
 
     python -m benchmarks.vectorisation                 # host and avx2 (Zen 3) targets
-    python -m benchmarks.vectorisation --target avx2   # one target
+    python -m benchmarks.vectorisation --target avx2   # one target (or haswell)
     python -m benchmarks.vectorisation --asm           # also count ymm/zmm instructions
 
 A loop LLVM vectorised carries vector types in its IR: ``<8 x float>`` is one AVX2 register
@@ -35,8 +35,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KERNELS = [
     ("max_pool2d forward, 2x2 stride 2", "pool", "_max_pairs", "f1 i i f1 i1"),
     ("max_pool2d forward, any window", "pool", "_max_step", "f1 f1 i1 f1 i1 i0"),
-    ("max_pool2d backward, 2x2 stride 2", "pool", "_unpairs", "f1 i1 f1"),
-    ("avg_pool2d forward and backward", "pool", "_add_into", "f1 f1"),
     ("embedding backward (row add)", "embedding", "_add_row", "f1 f1"),
     ("cross-entropy: row max", "loss", "_row_max", "f1 f1"),
     ("cross-entropy: exp", "loss", "_exp_prepare", "f1 f0 f1 i1"),
@@ -147,7 +145,7 @@ def inspect(target: str, asm: bool = False) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--target", action="append", choices=["host", "avx2"])
+    p.add_argument("--target", action="append", choices=["host", "avx2", "haswell"])
     p.add_argument("--asm", action="store_true", help="also count ymm/zmm registers in the asm")
     args = p.parse_args(argv)
     for target in args.target or ["host", "avx2"]:

@@ -386,7 +386,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if history and os.path.exists(best):
         result = evaluate_checkpoint(best, "test")
         print(format_result("test", result))
-        with open(os.path.join(out, "test.json"), "w") as f:
+        from .train import _atomic
+        with _atomic(os.path.join(out, "test.json")) as f:
             json.dump(result, f, indent=2)
     return 0
 

@@ -386,18 +386,28 @@ class _atomic:
 
 def plot_curves(history: list, path: str, steps: Optional[list] = None,
                 title: str = "") -> Optional[str]:
-    """Learning curves as a PNG when matplotlib is installed (the `plot` extra): the loss
-    (every training step, its running mean, and each epoch's training and validation
-    loss) and the validation metric per epoch, the best epoch marked."""
+    """Learning curves (:func:`curves_figure`) as a PNG when matplotlib is installed (the
+    `plot` extra); None without it or without a finished epoch."""
     if not history:
         return None
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
+    fig = curves_figure(history, steps, title)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def curves_figure(history: list, steps: Optional[list] = None, title: str = ""):
+    """A matplotlib Figure: the loss (every training step, its running mean, and each
+    epoch's training and validation loss) and the validation metric per epoch, the best
+    epoch marked; x in epochs with whole-epoch ticks."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     epochs = [r["epoch"] for r in history]
     metrics = [k for k in ("val_accuracy", "val_perplexity") if k in history[0]]
     fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(6 * (1 + len(metrics)), 4.2),
@@ -454,6 +464,4 @@ def plot_curves(history: list, path: str, steps: Optional[list] = None,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return fig

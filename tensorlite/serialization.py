@@ -104,6 +104,11 @@ class _Encoder:
                 return items if isinstance(obj, list) else {"$tuple": items}
             finally:
                 self._open.discard(id(obj))
+        if callable(getattr(obj, "state_dict", None)):
+            # torch.save(model, path) pickles the whole object; tensorlite never pickles
+            raise TypeError(f"save: cannot save a whole {type(obj).__name__} at {where} (that "
+                            "would need pickling, which tensorlite never does); save its "
+                            "state_dict() instead and load it into a newly built one")
         raise TypeError(f"save: cannot save an object of type {type(obj).__name__} at {where}; "
                         "only Tensors, numpy arrays and scalars, int, float, bool, None, str, "
                         "and dicts, lists and tuples of these")

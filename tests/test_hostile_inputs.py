@@ -363,7 +363,9 @@ def test_conv2d_propagates_nan_and_inf_like_torch():
 
 def test_conv2d_empty_batch_and_channels_give_empty_or_zero_results():
     assert F.conv2d(r(0, 3, 8, 8), _w()).shape == (0, 4, 6, 6)
-    assert F.conv2d(_x(), r(0, 3, 3, 3)).shape == (2, 0, 6, 6)
+    # no output channels: refused, as PyTorch ("expected weight to be at least 1 at dim 0")
+    with pytest.raises(ValueError, match=r"conv2d: the weight \(0, 3, 3, 3\) has 0 output"):
+        F.conv2d(_x(), r(0, 3, 3, 3))
     y = F.conv2d(r(2, 0, 8, 8), r(4, 0, 3, 3))  # a sum over no channels is 0
     assert y.shape == (2, 4, 6, 6) and not y._data.any()
 

@@ -454,3 +454,65 @@ def test_grouped_conv2d_unbatched_nan_weight_stays_in_its_group(torch, groups, k
     assert not np.isnan(gx[c_in // groups:]).any() and not np.isnan(gw[2:]).any()
     want, (wgx, wgw) = _run(torch, fn, [x, w], upstream=rng.standard_normal(out.shape))
     assert (np.isnan(want) == np.isnan(out)).all()
+
+
+# -- found by the differential fuzzer (tests/test_fuzz_torch.py) ---------------------------
+@pytest.mark.parametrize("name", ["smooth_l1_loss", "huber_loss"])
+def test_smooth_l1_and_huber_gradients_at_infinite_and_nan_differences_match_pytorch(torch,
+                                                                                    name):
+    # d = -inf - -inf is NaN (gradient NaN); 0.82 - inf is -inf (gradient -1, not NaN)
+    x, t = [-INF, 0.82, NAN, 3.0, 0.1], [-INF, INF, 1.0, 1.0, 0.3]
+
+    def fn(lib, a, b):
+        f = getattr(F if lib is tl else lib.nn.functional, name)
+        return f(a, b.detach(), reduction="sum")
+    out, (gx, _) = _same(torch, fn, x, t)
+    np.testing.assert_array_equal(gx[[1, 3]], [-1.0, 1.0])
+
+
+@pytest.mark.parametrize("value", [1e308, 1e-310, -3.0])
+def test_two_norm_of_one_element_is_its_absolute_value_as_pytorch(torch, value):
+    # squaring first gave inf for 1e308 and 0 for the subnormal 1e-310
+    out, _ = _same(torch, lambda lib, x: lib.linalg.vector_norm(x, 2, dim=1), [[value], [2.0]])
+    np.testing.assert_array_equal(out, [abs(value), 2.0])
+    a = F.cosine_similarity(tl.tensor([0.82], dtype=tl.float64),
+                            tl.tensor([1e308], dtype=tl.float64), dim=0)
+    assert _np(a) == 1.0  # was NaN
+
+
+def test_conv_transpose2d_refuses_fewer_input_channels_than_groups():
+    x = tl.tensor(np.zeros((2, 0, 1, 2)))
+    w = tl.tensor(np.zeros((0, 2, 1, 1)))
+    with pytest.raises(ValueError, match="conv_transpose2d: groups=3 must divide the input "
+                                         "channels \\(0\\) and be at most their number"):
+        F.conv_transpose2d(x, w, groups=3)
+
+
+def test_div_gradient_of_the_divisor_does_not_overflow_in_between(torch):
+    out, (ga, gb) = _same(torch, lambda lib, a, b: a / b, [1e308, 3.0], [2.09240422, 0.5],
+                          upstream=[-3.0, 2.0])
+    assert np.isfinite(gb[0])  # -g * (a / b) / b = 6.9e307; -g * a / (b * b) overflowed
+
+
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d", "max_pool2d_indices"])
+@pytest.mark.parametrize("shape", [(1, 1, 0, 1), (2, 0, 3, 3), (0, 3, 3)])
+def test_pooling_refuses_empty_channel_or_spatial_dims_as_pytorch(torch, pool, shape):
+    kw = {"return_indices": True} if pool == "max_pool2d_indices" else {}
+    name = pool.replace("_indices", "")
+    with pytest.raises(Exception):
+        getattr(torch.nn.functional, name)(torch.zeros(shape), (2, 1), **kw)
+    with pytest.raises(ValueError, match=f"{name}: expected non-zero channel and spatial"):
+        getattr(F, name)(tl.zeros(shape), (2, 1), **kw)
+
+
+def test_pooling_of_an_empty_batch_is_allowed_as_pytorch():
+    assert F.max_pool2d(tl.zeros((0, 2, 4, 4)), 2).shape == (0, 2, 2, 2)
+
+
+def test_conv_refuses_weights_without_output_channels_as_pytorch(torch):
+    with pytest.raises(ValueError, match="conv2d: the weight \\(0, 1, 1, 1\\) has 0 output "
+                                         "channels, fewer than groups=1"):
+        F.conv2d(tl.zeros((0, 1, 1, 1)), tl.zeros((0, 1, 1, 1)))
+    with pytest.raises(ValueError, match="conv_transpose2d: the weight \\(1, 0, 1, 1\\) has no "
+                                         "output channels"):
+        F.conv_transpose2d(tl.zeros((1, 1, 1, 1)), tl.zeros((1, 0, 1, 1)))

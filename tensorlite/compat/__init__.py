@@ -99,8 +99,8 @@ REFUSED: Dict[str, str] = {
     "torch.fft": "torch.fft is not supported; use numpy.fft on x.numpy()",
 }
 
-_GENERIC = ("{name} is not provided by tensorlite's PyTorch alias (see docs/pytorch-compat.md "
-            "for what is)")
+_GENERIC = ("not provided by tensorlite's PyTorch alias (see docs/pytorch-compat.md for what "
+            "is)")
 
 _saved: Optional[Dict[str, Any]] = None      # sys.modules entries set aside by install()
 _finder: Optional["_RefusingFinder"] = None
@@ -126,7 +126,7 @@ class _RefusingFinder(importlib.abc.MetaPathFinder):
             return None
         if fullname in ALIASES:
             return None            # resolved from sys.modules; never reached once installed
-        msg = refusal(fullname) or _GENERIC.format(name=fullname)
+        msg = refusal(fullname) or _GENERIC
         raise ModuleNotFoundError(f"{fullname}: {msg}", name=fullname)
 
 
@@ -147,7 +147,7 @@ def missing(name: str) -> AttributeError:
     """The error for ``torch.<...>.name`` that the alias does not provide: an
     AttributeError (so ``hasattr`` keeps working) whose message names the PyTorch API and,
     for the known out-of-scope ones, what to do instead."""
-    return AttributeError(f"{name}: " + (refusal(name) or _GENERIC.format(name=name)))
+    return AttributeError(f"{name}: " + (refusal(name) or _GENERIC))
 
 
 class _Alias(types.ModuleType):

@@ -121,6 +121,36 @@ def set_printoptions(precision: Any = None, threshold: Any = None, edgeitems: An
     np.set_printoptions(**kw)
 
 
+def finfo(dtype: Any = None) -> Any:
+    """Machine limits of a float dtype (numpy's ``finfo``: eps, max, min, tiny, bits)."""
+    return np.finfo(_tl.float32 if dtype is None else _tl.as_dtype(dtype, "finfo"))
+
+
+def iinfo(dtype: Any) -> Any:
+    """Limits of an integer dtype (numpy's ``iinfo``: max, min, bits)."""
+    return np.iinfo(_tl.as_dtype(dtype, "iinfo"))
+
+
+class autocast:  # noqa: N801  (PyTorch's spelling)
+    """``torch.autocast(..., enabled=False)`` is a no-op context (and decorator); enabled,
+    it is refused: tensorlite computes in float32/float64 only."""
+
+    def __init__(self, device_type: str = "cpu", dtype: Any = None, enabled: bool = True,
+                 cache_enabled: Any = None) -> None:
+        if enabled:
+            raise _refuse("torch.autocast", "mixed precision is not supported (tensorlite "
+                          "computes in float32/float64); drop autocast or pass enabled=False")
+
+    def __enter__(self) -> "autocast":
+        return self
+
+    def __exit__(self, *exc: Any) -> bool:
+        return False
+
+    def __call__(self, fn: Any) -> Any:
+        return fn
+
+
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)

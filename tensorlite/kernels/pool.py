@@ -14,8 +14,8 @@ an int32 index's memory traffic; int32 otherwise); the backward scatters gy ther
 Every (n, c) plane is independent: each kernel is a serial function over a range of
 planes, run directly for small inputs and, above ``_SERIAL_ELEMENTS`` cells, on one chunk
 of planes per thread (``_threads.parallel_chunks``; the kernels release the GIL). A
-backward never has two threads writing one plane, so its scatter-adds need no atomics. Padding is done by copying each plane into a
-bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
+backward never has two threads writing one plane, so its scatter-adds need no atomics.
+Padding is done by copying each plane into a bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
 bounds the max-pool loop ran 4x slower). The public functions take normalised arguments
 (pairs of ints, padding <= kernel/2, outputs of at least one cell) checked by the op layer.
 """
@@ -126,16 +126,18 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 # Each family: a serial function over planes [first, stop) of (P, H, W) arrays (P = N*C,
 # C-contiguous) that runs the per-plane steps below.
 #
-# Why the loops look like this (issue 18: the same kernels ran 4-20x slower on an AVX2 CPU
-# than on an AVX-512 one). LLVM vectorises only innermost loops, and only when they are
-# long enough: a loop over one output row (14 cells in LeNet, 16 in the benchmark) stayed
-# scalar on AVX2, where the vector loop needed 24 iterations, and its max/argmax selects
-# became branches that random data mispredicts (~30 ns per cell). So the window is walked
-# by its cells (i, j) outside, and the innermost loop runs over every position q of the
-# whole flattened plane: "does cell (i, j) of the window that starts at q beat the best so
-# far". Positions whose window runs off the end of a row or is not on the stride grid are
-# computed and thrown away (sh*sw times the work, all of it in L1 and in vector registers),
-# then a short pass picks the grid positions. Inside the long loops:
+# Why the max-pool forward loops look like this (issue 18: it ran 9-14x slower on an AVX2
+# CPU than on an AVX-512 one). LLVM vectorises only innermost loops, and runs the vector
+# loop only above a trip count that depends on the target: a loop over one output row
+# (14 cells in LeNet, 16 in the benchmark) took its vector path on Zen 5 but stayed scalar
+# on Zen 3 (24 cells needed), where the max/argmax selects became branches that random
+# data mispredicts (~13 ns per cell). So the window is walked by its cells (i, j) outside,
+# and the innermost loop runs over every position q of the whole flattened plane: "does
+# cell (i, j) of the window that starts at q beat the best so far" (2x2 stride 2: one pass
+# over the column pairs of every row). Positions whose window runs off the end of a row or
+# is not on the stride grid are computed and thrown away (up to sh*sw times the work, all
+# of it in L1 and in vector registers), then a short pass picks the grid positions.
+# Inside the long loops:
 # - reads go through slices taken outside the loop (``src = xf[off:off + n]``) and are
 #   indexed by the loop variable alone: numba's negative-index wraparound on ``xf[q + off]``
 #   with a run-time ``off`` turned every load into a gather;
@@ -143,6 +145,10 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 #   value just loaded from the same place lets LLVM make the store conditional, a masked
 #   store, which AMD CPUs execute very slowly;
 # - the NaN rule is one more lane of the select mask, ``(v > best) | (v != v)``, not a branch.
+# The backward kernels scatter each window's gradient at its argmax (no data-dependent
+# branch, same speed on both ISAs; see _max_backward_2x2); average pooling has no
+# data-dependent branch and keeps its per-window loops (see there). docs/cpus.md has the
+# measurements.
 # ``benchmarks/vectorisation.py`` (and tests/kernels/test_vectorisation.py) check the IR.
 
 
@@ -173,10 +179,14 @@ def _padded(plane, buf, ph, pw):
 
 
 @njit(cache=True, error_model="numpy")
-def _fill(flat, value):
-    """flat (n,) = value (loops compile much faster than a slice assignment)."""
-    for i in range(flat.shape[0]):
-        flat[i] = value
+def _zero(plane):
+    """plane (H, W) = 0 (loops compile much faster than a slice assignment; a flat loop
+    over plane.reshape(-1) measured 1.3x slower)."""
+    zero = plane.dtype.type(0.0)
+    for i in range(plane.shape[0]):
+        row = plane[i]
+        for j in range(plane.shape[1]):
+            row[j] = zero
 
 
 @njit(cache=True, error_model="numpy")
@@ -303,30 +313,20 @@ def _max_forward_planes(first, stop, x, y, argmax, kh, kw, sh, sw, ph, pw):
 
 
 @njit(cache=True, error_model="numpy")
-def _spread(gyp, ap, g, a, row_step, col_step, shift):
-    """g[oh*row_step + ow*col_step] = gyp[oh, ow], a[...] = ap[oh, ow] - shift (int32)."""
+def _max_backward_2x2(gyp, ap, gxp):
+    """gxp (H, W) from 2x2 windows at stride 2 without padding: zeroed, then each window's
+    gradient written at its maximum, row a >> 1 and column a & 1 of the window. No branch
+    (the offset is arithmetic), but a scatter, which AVX2 cannot vectorise: a dense form
+    (every cell a select of its window's gradient) measured 1.3-1.6x slower on AVX2 and
+    AVX-512 alike, for (32, 32, 32, 32) and LeNet's (64, 6, 28, 28)."""
+    _zero(gxp)
     ho, wo = gyp.shape
     for oh in range(ho):
-        gd = g[oh * row_step:]
-        ad = a[oh * row_step:]
         gr = gyp[oh]
         ar = ap[oh]
         for ow in range(wo):
-            gd[ow * col_step] = gr[ow]
-            ad[ow * col_step] = np.int32(ar[ow]) - shift
-
-
-@njit(cache=True, error_model="numpy")
-def _unpairs(g, a, gxf):
-    """2x2 stride-2 backward: gxf[2k + c] = g[k] if a[k] == c else 0, c = 0, 1 (every cell of
-    the plane written once, so no zeroing)."""
-    zero = g.dtype.type(0.0)
-    out = gxf[:2 * g.shape[0]]
-    for k in range(g.shape[0]):
-        v = g[k]
-        c = a[k]
-        out[2 * k] = v if c == 0 else zero
-        out[2 * k + 1] = v if c == 1 else zero
+            a = np.int64(ar[ow])
+            gxp[2 * oh + (a >> 1), 2 * ow + (a & 1)] = gr[ow]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -334,22 +334,15 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) = gy (P, Ho, Wo) float32/64 summed at the argmax cells, planes [first, stop)."""
     h, w = gx.shape[1], gx.shape[2]
     ho, wo = gy.shape[1], gy.shape[2]
-    if (kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0
-            and h % 2 == 0 and w % 2 == 0):
-        # Each input row gets its window row's gradients and offsets, shifted so that the
-        # bottom row's cells (offsets 2, 3) match 0, 1 like the top row's.
-        half = w // 2
-        g = np.empty(h * half, dtype=gy.dtype)
-        a = np.empty(h * half, dtype=np.int32)
+    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
         for p in range(first, stop):
-            _spread(gy[p], argmax[p], g, a, w, 1, 0)
-            _spread(gy[p], argmax[p], g[half:], a[half:], w, 1, 2)
-            _unpairs(g, a, gx[p].reshape(-1))
+            _max_backward_2x2(gy[p], argmax[p], gx[p])
         return
     # Any other window: each window's gradient added at its maximum, a scatter. Its
     # branches only guard against impossible offsets (always taken, so always predicted);
     # a dense vectorised form (every window cell, every position, a select) measured 2x
-    # slower for 3x3 windows at stride 2 on AVX2 and AVX-512 alike.
+    # slower for 3x3 windows at stride 2 on AVX2 and AVX-512 alike. The scatter is the
+    # same work on any ISA (the backward took 0.5 ms on both targets, (32, 32, 32, 32)).
     di = np.empty(kh * kw, dtype=np.int64)  # window offset -> (row, column), looked up
     dj = np.empty(kh * kw, dtype=np.int64)
     for i in range(kh):
@@ -357,12 +350,11 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
             di[i * kw + j] = i - ph
             dj[i * kw + j] = j - pw
     cells = kh * kw
-    zero = gy.dtype.type(0.0)
     for p in range(first, stop):
         gyp = gy[p]
         ap = argmax[p]
         gxp = gx[p]
-        _fill(gxp.reshape(-1), zero)
+        _zero(gxp)
         for oh in range(ho):
             for ow in range(wo):
                 a = np.int64(ap[oh, ow])
@@ -373,19 +365,14 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
                         gxp[ih, iw] += gyp[oh, ow]
 
 
-# -- average pooling
+# -- average pooling: per-window sums in torch's order. No data-dependent branch to
+# remove here; the flat form of the max kernels (every window cell a pass over the plane)
+# measured the same on AVX-512 and 1.1-1.35x slower on AVX2, so these stay per window.
 
 
 @njit(cache=True, error_model="numpy")
-def _add_into(acc, src):
-    """acc (n,) += src (n,)."""
-    for q in range(acc.shape[0]):
-        acc[q] += src[q]
-
-
-@njit(cache=True, error_model="numpy")
-def _avg_pick(acc, row_step, col_step, yp, h, w, kh, kw, sh, sw, ph, pw):
-    """yp (Ho, Wo) = window sums acc[oh*row_step + ow*col_step] / divisor.
+def _avg_forward_plane(xp, yp, h, w, kh, kw, sh, sw, ph, pw):
+    """One plane: xp (h + 2ph, w + 2pw), padded with zeros -> yp (Ho, Wo) window means.
 
     The divisor counts the padding (count_include_pad) but not a window's overhang past it.
     """
@@ -393,68 +380,66 @@ def _avg_pick(acc, row_step, col_step, yp, h, w, kh, kw, sh, sw, ph, pw):
     for oh in range(ho):
         h0 = oh * sh - ph
         rows = min(h0 + kh, h + ph) - h0
-        s = acc[oh * row_step:]
-        yr = yp[oh]
         for ow in range(wo):
             w0 = ow * sw - pw
+            s = xp.dtype.type(0.0)
+            for i in range(kh):
+                row = xp[oh * sh + i]
+                for j in range(kw):
+                    s += row[ow * sw + j]
             # Divided in the array's dtype, as torch does: float32 results match bit for bit.
-            yr[ow] = s[ow * col_step] / yp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
+            yp[oh, ow] = s / xp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _avg_forward_planes(first, stop, x, y, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) float32/64 -> y (P, Ho, Wo) for planes [first, stop)."""
     h, w = x.shape[1], x.shape[2]
-    hp, wp = h + 2 * ph, w + 2 * pw
-    n = _positions(hp, wp, kh, kw)
-    acc = np.empty(n, dtype=x.dtype)
     buf = _bordered(x, 0.0, ph, pw)
     for p in range(first, stop):
-        xf = _padded(x[p], buf, ph, pw).reshape(-1)
-        src = xf[:n]
-        for q in range(n):
-            acc[q] = src[q]
-        # Window cells in row-major order: each window sums as torch's loop does.
-        for i in range(kh):
-            for j in range(kw):
-                if i != 0 or j != 0:
-                    _add_into(acc, xf[i * wp + j:i * wp + j + n])
-        _avg_pick(acc, sh * wp, sw, y[p], h, w, kh, kw, sh, sw, ph, pw)
+        xp = _padded(x[p], buf, ph, pw)
+        # Literal common window sizes, unrolled by LLVM (see _max_forward_planes).
+        if kh == 2 and kw == 2:
+            _avg_forward_plane(xp, y[p], h, w, 2, 2, sh, sw, ph, pw)
+        elif kh == 3 and kw == 3:
+            _avg_forward_plane(xp, y[p], h, w, 3, 3, sh, sw, ph, pw)
+        else:
+            _avg_forward_plane(xp, y[p], h, w, kh, kw, sh, sw, ph, pw)
+
 
 
 @njit(cache=True, error_model="numpy")
-def _avg_spread(gyp, g, row_step, col_step, h, w, kh, kw, sh, sw, ph, pw):
-    """g[oh*row_step + ow*col_step] = gyp[oh, ow] / divisor (the other positions stay 0)."""
+def _avg_backward_plane(gyp, gxp, h, w, kh, kw, sh, sw, ph, pw):
+    """One plane: gxp (h + 2ph, w + 2pw), zeroed here, += gy / divisor over each window."""
     ho, wo = gyp.shape
+    _zero(gxp)
     for oh in range(ho):
         h0 = oh * sh - ph
         rows = min(h0 + kh, h + ph) - h0
-        gd = g[oh * row_step:]
-        gr = gyp[oh]
         for ow in range(wo):
             w0 = ow * sw - pw
-            gd[ow * col_step] = gr[ow] / gyp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
+            g = gyp[oh, ow] / gyp.dtype.type(rows * (min(w0 + kw, w + pw) - w0))
+            for i in range(kh):
+                row = gxp[oh * sh + i]
+                for j in range(kw):
+                    row[ow * sw + j] += g
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _avg_backward_planes(first, stop, gy, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) from gy (P, Ho, Wo) float32/64 for planes [first, stop)."""
     h, w = gx.shape[1], gx.shape[2]
-    hp, wp = h + 2 * ph, w + 2 * pw
-    n = _positions(hp, wp, kh, kw)
-    g = np.zeros(n, dtype=gy.dtype)  # positions off the stride grid stay 0
     buf = _bordered(gx, 0.0, ph, pw)
-    zero = gy.dtype.type(0.0)
     for p in range(first, stop):
         # Without padding accumulate in place, else in the padded frame and keep its middle.
         gxp = gx[p] if ph == 0 and pw == 0 else buf
-        gxf = gxp.reshape(-1)
-        _fill(gxf, zero)
-        _avg_spread(gy[p], g, sh * wp, sw, h, w, kh, kw, sh, sw, ph, pw)
-        # Reverse window order: each input cell adds its windows' shares in (oh, ow) order.
-        for i in range(kh - 1, -1, -1):
-            for j in range(kw - 1, -1, -1):
-                _add_into(gxf[i * wp + j:i * wp + j + n], g)
+        # Literal common window sizes, unrolled by LLVM (see _max_forward_planes).
+        if kh == 2 and kw == 2:
+            _avg_backward_plane(gy[p], gxp, h, w, 2, 2, sh, sw, ph, pw)
+        elif kh == 3 and kw == 3:
+            _avg_backward_plane(gy[p], gxp, h, w, 3, 3, sh, sw, ph, pw)
+        else:
+            _avg_backward_plane(gy[p], gxp, h, w, kh, kw, sh, sw, ph, pw)
         if ph != 0 or pw != 0:
             gxp = gx[p]
             for i in range(h):
@@ -500,7 +485,7 @@ def _adaptive_backward_planes(first, stop, gy, gx):
     for p in range(first, stop):
         gyp = gy[p]
         gxp = gx[p]
-        _fill(gxp.reshape(-1), gxp.dtype.type(0.0))
+        _zero(gxp)
         for oh in range(ho):
             hs, he = _adaptive_window(oh, h, ho)
             for ow in range(wo):

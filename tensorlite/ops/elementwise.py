@@ -96,7 +96,9 @@ class Div(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (g / b if need_a else None, -g * a / (b * b) if need_b else None)
+        # PyTorch's order, (a / b) / b: g * a or b * b would overflow first (a = 1e308,
+        # b = 2.09 gave -inf, not -5.1e307)
+        return (g / b if need_a else None, -g * ((a / b) / b) if need_b else None)
 
 
 def _pow_number(x: np.ndarray, e: float) -> np.ndarray:
@@ -284,8 +286,8 @@ def _scaled(b: Any, alpha: Any, name: str) -> Any:
 
 
 _add, _sub = _binary(Add, "add"), _binary(Sub, "sub")
-mul, div, maximum, minimum = (_binary(Mul, "mul"), _binary(Div, "div"),
-                              _binary(Maximum, "maximum"), _binary(Minimum, "minimum"))
+mul, _div, maximum, minimum = (_binary(Mul, "mul"), _binary(Div, "div"),
+                               _binary(Maximum, "maximum"), _binary(Minimum, "minimum"))
 _pow = _binary(Pow, "pow")
 
 
@@ -295,6 +297,27 @@ def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001,A002 - PyTorch's nam
         a, t = _pair(input, exponent, "pow")
         return Pow.apply(a, t, float(exponent))
     return _pow(input, exponent)
+
+
+def div(input: Any, other: Any, *, rounding_mode: Any = None) -> Tensor:  # noqa: A002
+    """input / other; ``rounding_mode='trunc'`` rounds the quotient towards 0, ``'floor'``
+    towards -inf (as ``//``); both keep integer inputs integer, as PyTorch."""
+    if rounding_mode is None:
+        return _div(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode != "trunc":
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    a, b = _pair(input, other, "div")
+    q = floor_divide(a, b)      # the promoted dtype and the division-by-zero rules
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if q.dtype.kind == "f":
+            t = np.trunc(a._data / b._data)
+        else:   # integers: floor, plus one where a negative quotient has a remainder
+            r = np.fmod(a._data, b._data)
+            t = np.where((r != 0) & ((a._data < 0) != (b._data < 0)), q._data + 1, q._data)
+    return _make(t.astype(q.dtype), False, None, 0, None)
 
 
 def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002 - PyTorch's names

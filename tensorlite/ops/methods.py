@@ -116,7 +116,7 @@ _methods = {
     "__add__": _elementwise._add, "__radd__": lambda s, o: _ops.add(o, s),
     "__sub__": _elementwise._sub, "__rsub__": lambda s, o: _ops.sub(o, s),
     "__mul__": _ops.mul, "__rmul__": lambda s, o: _ops.mul(o, s),
-    "__truediv__": _ops.div, "__rtruediv__": lambda s, o: _ops.div(o, s),
+    "__truediv__": _elementwise._div, "__rtruediv__": lambda s, o: _ops.div(o, s),
     "__pow__": _ops.pow, "__rpow__": lambda s, o: _ops.pow(o, s),
     "__matmul__": _ops.matmul, "__rmatmul__": lambda s, o: _ops.matmul(o, s),
     "__floordiv__": _ops.floor_divide, "__rfloordiv__": lambda s, o: _ops.floor_divide(o, s),
@@ -166,3 +166,32 @@ Tensor.t = _t
 Tensor.view_as = lambda self, other: _ops.view(self, other.shape)
 Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
 Tensor.reshape_as = lambda self, other: _ops.reshape(self, other.shape)
+
+
+def _shape_inplace(name: str, fn: Any) -> Callable:
+    """An in-place shape change (``unsqueeze_``, ``squeeze_``, ``t_``, ``transpose_``): the
+    tensor takes the out-of-place result's view of the same memory, and its graph node."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        track = _grad_mode.enabled and self.requires_grad
+        if track and self.grad_fn is None:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in "
+                               "place (use the out-of-place form, or `with tl.no_grad():`)")
+        if track:
+            out = fn(_make(self._data, True, self.grad_fn, self._out_nr, self._version),
+                     *args, **kwargs)
+            self.grad_fn, self._out_nr = out.grad_fn, out._out_nr
+        else:
+            with no_grad():
+                out = fn(self.detach(), *args, **kwargs)
+        self._data = out._data
+        self._version[0] += 1
+        return self
+    method.__name__ = name
+    return method
+
+
+Tensor.unsqueeze_ = _shape_inplace("unsqueeze_", _ops.unsqueeze)
+Tensor.squeeze_ = _shape_inplace("squeeze_", _ops.squeeze)
+Tensor.transpose_ = _shape_inplace("transpose_", _ops.transpose)
+Tensor.t_ = _shape_inplace("t_", _t)

@@ -146,7 +146,7 @@ def test_alias_facade_answers_torch_level_calls():
     ("from torch.cuda.amp import autocast", r"torch\.cuda\.amp.*mixed precision"),
     ("from torch.nn.utils.rnn import pack_padded_sequence", "packed sequences"),
     ("import torch.distributions", "torch.distributions is not supported"),
-    ("import torch.nosuchthing", r"torch\.nosuchthing is not provided"),
+    ("import torch.nosuchthing", r"torch\.nosuchthing: not provided"),
 ])
 def test_out_of_scope_imports_say_what_to_do(stmt, match):
     with compat.installed():
@@ -177,3 +177,77 @@ def test_run_cli_runs_a_script_under_the_alias(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "tensorlite.run", "nope.py"],
                              capture_output=True, text=True, env=env, cwd=str(tmp_path))
     assert missing.returncode == 2 and "no such script" in missing.stderr
+
+
+# -- small gaps the scripts hit ------------------------------------------------------------------
+def test_inplace_shape_methods_match_pytorch():
+    for T in (tl, torch):
+        a = T.ones(3)
+        assert tuple(a.unsqueeze_(-1).shape) == (3, 1) and tuple(a.squeeze_().shape) == (3,)
+    grads = []
+    for T in (tl, torch):
+        x = T.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=T.float64, requires_grad=True)
+        y = x * 2
+        y.t_()
+        y.unsqueeze_(0)
+        y.transpose_(1, 2)
+        (y * T.tensor([[[1.0, 10.0], [100.0, 1000.0]]], dtype=T.float64)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(*grads)
+    with pytest.raises(RuntimeError, match="unsqueeze_: a leaf tensor that requires grad"):
+        tl.ones(2, requires_grad=True).unsqueeze_(0)
+
+
+@pytest.mark.parametrize("mode", ["trunc", "floor"])
+def test_div_rounding_modes_match_pytorch(mode):
+    for a, b in [([5, -5, 7, -7, 6], [2, 2, -2, -2, 3]), ([5.5, -5.5, 1.0], [2.0, 2.0, -3.0])]:
+        ours = tl.div(tl.tensor(a), tl.tensor(b), rounding_mode=mode)
+        theirs = torch.div(torch.tensor(a), torch.tensor(b), rounding_mode=mode)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    with pytest.raises(ValueError, match="div: rounding_mode"):
+        tl.div(tl.ones(1), 2, rounding_mode="round")
+
+
+def test_random_creation_takes_a_generator():
+    g = tl.Generator().manual_seed(3)
+    first = [tl.randn(3, generator=g), tl.rand(2, generator=g), tl.randint(0, 9, (4,), generator=g),
+             tl.randperm(5, generator=g)]
+    g.manual_seed(3)
+    tl.randn(7)                        # the library generator is not the one drawn from
+    again = [tl.randn(3, generator=g), tl.rand(2, generator=g), tl.randint(0, 9, (4,), generator=g),
+             tl.randperm(5, generator=g)]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_indexing_with_a_range_as_pytorch():
+    for T in (tl, torch):
+        x = T.zeros(3, 4)
+        x[range(3), T.tensor([0, 1, 2])] = 5
+        assert x.sum().item() == 15 and tuple(x[:, range(0, 4, 2)].shape) == (3, 2)
+
+
+def test_weighted_random_sampler_draws_by_weight():
+    s = tl.data.WeightedRandomSampler([0.1, 0.0, 0.9], 4000,
+                                      generator=tl.Generator().manual_seed(0))
+    counts = np.bincount(list(s), minlength=3)
+    assert len(s) == 4000 and counts[1] == 0 and abs(counts[2] / 4000 - 0.9) < 0.03
+    assert sorted(tl.data.WeightedRandomSampler(tl.tensor([1.0, 1, 1, 0]), 3,
+                                                replacement=False)) == [0, 1, 2]
+    with pytest.raises(ValueError, match="WeightedRandomSampler: num_samples"):
+        tl.data.WeightedRandomSampler([1.0], 0)
+    with pytest.raises(RuntimeError, match="without replacement"):
+        tl.data.WeightedRandomSampler([1.0, 0.0], 2, replacement=False)
+    loader = tl.data.DataLoader(tl.data.TensorDataset(tl.arange(3)), batch_size=5, sampler=s)
+    assert len(loader) == 800
+
+
+def test_saving_a_whole_model_says_to_save_its_state_dict(tmp_path):
+    import nn
+    with pytest.raises(TypeError, match=r"save: cannot save a whole Linear .*state_dict\(\)"):
+        tl.save(nn.Linear(1, 1), str(tmp_path / "net.pkl"))
+    with pytest.raises(TypeError, match=r"save: cannot save a whole SGD"):
+        tl.save({"opt": tl.optim.SGD(nn.Linear(1, 1).parameters(), lr=0.1)},
+                str(tmp_path / "ckpt.pt"))
+    assert not (tmp_path / "net.pkl").exists()

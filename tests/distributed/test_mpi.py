@@ -51,13 +51,14 @@ def test_collectives_match_numpy_on_every_dtype(nproc):
 def test_ddp_training_equals_one_process_on_the_concatenated_batch(nproc):
     # float64, 5 SGD-momentum steps of a conv net and of an LSTM, one bucket and several:
     # every rank's parameters bit-identical, and within 1e-10 of one process on the
-    # concatenated batch; no_sync accumulation; find_unused_parameters and its error.
+    # concatenated batch; no_sync accumulation; find_unused_parameters and its error;
+    # BatchNorm buffers broadcast from rank 0.
     res = run_job(nproc, [os.path.join(HERE, "worker_ddp.py")], timeout=300)
     assert res.returncode == 0, res.stdout
     for r in range(nproc):
         for what in ("conv bucket_cap_mb=25 OK", "conv bucket_cap_mb=0.0005 OK (2 buckets)",
                      "lstm bucket_cap_mb=25 OK", "lstm bucket_cap_mb=0.0005 OK (4 buckets)",
-                     "no_sync OK", "unused parameters OK"):
+                     "no_sync OK", "unused parameters OK", "buffers OK"):
             assert f"rank {r}: {what}" in res.stdout, res.stdout
 
 

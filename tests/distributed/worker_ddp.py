@@ -149,9 +149,32 @@ def check_unused():
     print(f"rank {rank}: unused parameters OK", flush=True)
 
 
+def check_buffers():
+    # BatchNorm's running statistics: rank 0's at construction and before every training
+    # forward (broadcast_buffers, PyTorch's default).
+    rank = dist.get_rank()
+    tl.manual_seed(0)
+    bn = nn.BatchNorm1d(3).double()
+    with tl.no_grad():
+        bn.running_mean.fill_(float(rank))
+    model = DDP(nn.Sequential(nn.Linear(2, 3).double(), bn))
+    np.testing.assert_array_equal(bn.running_mean.numpy(), [0.0, 0.0, 0.0])
+    model.eval()                                   # normalise with the running statistics
+    with tl.no_grad():
+        bn.running_mean.fill_(10.0 + rank)         # drift apart ...
+    x = tl.ones(2, 2, dtype=tl.float64)
+    out = model(x)                                 # ... and come back to rank 0's
+    np.testing.assert_array_equal(bn.running_mean.numpy(), [10.0, 10.0, 10.0])
+    everyone = [tl.zeros(out.shape, dtype=tl.float64) for _ in range(dist.get_world_size())]
+    dist.all_gather(everyone, out.detach())
+    for e in everyone:
+        np.testing.assert_array_equal(e.numpy(), out.detach().numpy())
+    print(f"rank {rank}: buffers OK", flush=True)
+
+
 if __name__ == "__main__":
     dist.init_process_group("mpi")
-    what = sys.argv[1:] or ["conv", "lstm", "no_sync", "unused"]
+    what = sys.argv[1:] or ["conv", "lstm", "no_sync", "unused", "buffers"]
     if "conv" in what:
         check("conv", 25)
         check("conv", 0.0005)        # one bucket per parameter or two
@@ -162,4 +185,6 @@ if __name__ == "__main__":
         check_no_sync()
     if "unused" in what:
         check_unused()
+    if "buffers" in what:
+        check_buffers()
     dist.destroy_process_group()

@@ -12,9 +12,10 @@ from numba import njit
 from benchmarks import vectorisation as V
 
 
-@pytest.fixture(scope="module")
-def avx2():
-    return V.inspect("avx2")
+@pytest.fixture(scope="module", params=["avx2", "haswell"])
+def avx2(request):
+    # Zen 3's and Haswell's feature sets and tuning: both AVX2, no AVX-512.
+    return V.inspect(request.param)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 Every test writes its own tiny data into a temporary directory (a few dozen labelled
 sentences, a ~1 KB text file, small IDX files) and trains tiny models for one or two
 epochs, so the whole file runs in seconds. The CLI is called in-process through
-``models.__main__.main``, except for one subprocess that checks ``python -m models list``.
+``models.__main__.main``, except for one subprocess that checks ``python -m models list``;
+test_cli_newcomer.py runs the commands of issue 14 as subprocesses.
 """
 import gzip
 import json
@@ -151,7 +152,8 @@ def test_list_in_a_subprocess_names_every_registered_model_with_its_data(tmp_pat
     for i, spec in enumerate(registry.SPECS.values()):
         head, data, defaults = lines[3 * i:3 * i + 3]
         assert head.split()[0] == spec.name and head.endswith(spec.summary)
-        assert data.strip() == f"data: {spec.data}"
+        ready = "ready" if registry.default_data_present(spec) else "not installed here"
+        assert data.strip() == f"data ({ready}): {spec.data}"
         assert defaults.strip().startswith("defaults: ")
         for k, v in spec.defaults.items():
             assert f"{k}={v}" in defaults
@@ -241,14 +243,14 @@ def test_a_different_seed_gives_different_train_losses(sst, boe_run, tmp_path):
     assert all(a != b for a, b in zip(losses0, losses1))
 
 
-def test_an_alias_trains_the_model_into_runs_NAME_by_default(sst, tmp_path, monkeypatch,
-                                                             capsys):
+def test_an_alias_trains_the_model_into_runs_NAME_1_by_default(sst, tmp_path, monkeypatch,
+                                                               capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["train", "boe", "--data", sst, "--epochs", "1"] + BOE_FLAGS) == 0
-    run = tmp_path / "runs" / "bag-of-embeddings"
+    run = tmp_path / "runs" / "bag-of-embeddings" / "1"
     assert (run / "last.npz").is_file() and (run / "test.json").is_file()
     assert tl.load(str(run / "last.npz"))["config"]["name"] == "bag-of-embeddings"
-    assert "writing to runs/bag-of-embeddings/" in capsys.readouterr().out
+    assert "writing to runs/bag-of-embeddings/1/" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- eval
@@ -436,11 +438,14 @@ def test_unknown_model_name_returns_2_naming_it_and_the_models(capsys):
 
 
 def test_missing_subcommand_or_model_name_is_a_usage_error(capsys):
-    for argv in ([], ["train"]):
-        with pytest.raises(SystemExit) as e:
-            main(argv)
-        assert e.value.code == 2
-    assert "usage: python -m models" in capsys.readouterr().err
+    # Nothing at all: the help, to show what there is; a missing argument: one line.
+    assert main([]) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m models")
+    with pytest.raises(SystemExit) as e:
+        main(["train"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err == ("error: the following arguments are required: name "
+                                       "(see `python -m models train --help`)\n")
 
 
 @pytest.mark.parametrize("model, data, message", [
@@ -540,7 +545,9 @@ def test_bad_flag_values_are_usage_errors_naming_the_flag(tmp_path, capsys, argv
     assert e.value.code == 2
     err = capsys.readouterr().err
     assert f"error: argument {flag}: " in err
-    assert err.strip().splitlines()[-1].startswith("python -m models ")   # argparse's line
+    # One line naming the flag and where the usage is, not argparse's usage block.
+    assert err.startswith(f"error: argument {flag}: ") and err.count("\n") == 1
+    assert err.rstrip().endswith(f"(see `python -m models {argv[0]} --help`)")
     assert not out.exists()
 
 
@@ -608,7 +615,7 @@ def test_resume_from_a_damaged_file_is_one_error_line(boe_run, tmp_path, capsys)
     assert train_boe(str(tmp_path / "absent"), tmp_path / "run", "--epochs", "3",
                      "--resume", str(damaged)) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: --resume: {damaged} is not a tensorlite checkpoint: ")
+    assert err.startswith(f"error: --resume: {damaged} is not a tensorlite checkpoint (")
     assert err.count("\n") == 1
 
 
@@ -757,10 +764,12 @@ def test_ctrl_c_in_epoch_1_saves_stops_and_exits_130(sst, tmp_path, monkeypatch,
     captured = capsys.readouterr()
     assert f"interrupted during epoch 1: saving the partly trained model to {out}/" \
            "interrupted.npz\n" in captured.out
-    assert f"--resume {out}/interrupted.npz continues from there" in captured.out
+    assert f"--resume {out}/interrupted.npz keeps these weights and trains epoch 1 again from " \
+           "its first batch" in captured.out
     assert "last.npz" not in captured.out
     assert "stopped without the test evaluation" in captured.err
-    assert sorted(os.listdir(out)) == ["interrupted.npz", "metrics.json"]
+    # The first batch's loss is in steps.csv; no epoch finished, so no plot.
+    assert sorted(os.listdir(out)) == ["interrupted.npz", "metrics.json", "steps.csv"]
     ckpt = tl.load(str(out / "interrupted.npz"))
     assert ckpt["epoch"] == 0 and ckpt["interrupted"] is True
 
@@ -774,7 +783,8 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_cosine_run(sst, tmp_path, mo
         _interrupt_in_epoch(m, 3)
         assert train_boe(sst, out, *flags) == 130
     stdout = capsys.readouterr().out
-    assert f"{out}/last.npz holds the end of epoch 2; --resume takes either file" in stdout
+    assert f"{out}/last.npz holds the end of epoch 2; --resume takes either file and trains " \
+           "epoch 3 again from its first batch" in stdout
     assert not (out / "test.json").exists()
     assert [r["epoch"] for r in read_metrics(out)] == [1, 2]
     # The epoch count is unchanged, so the schedule is too: the same run as straight.
@@ -785,22 +795,6 @@ def test_ctrl_c_then_resume_equals_an_uninterrupted_cosine_run(sst, tmp_path, mo
 
 
 # ---------------------------------------------------------------- data messages
-
-@pytest.mark.parametrize("model, missing", [
-    ("char-lstm", "char corpus: no such file {root}/tinyshakespeare/input.txt"),
-    ("bag-of-embeddings", "text classification: {root}/sst2 is not a directory"),
-    ("birnn", "text classification: {root}/sst2 is not a directory"),
-])
-def test_missing_default_data_says_which_flag_or_variable_points_at_it(
-        tmp_path, monkeypatch, capsys, model, missing):
-    root = str(tmp_path / "shared")
-    monkeypatch.setenv("TENSORLITE_SHARED_DATA", root)
-    assert main(["train", model, "--out", str(tmp_path / "run"), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: " + missing.format(root=root) + "; pass --data with ")
-    assert "or set TENSORLITE_SHARED_DATA to a directory holding " in err
-    assert "github.com/" in err                       # where the data comes from
-
 
 def test_an_unusable_cache_directory_is_one_error_naming_TENSORLITE_DATA(
         tmp_path, monkeypatch, capsys):

@@ -82,3 +82,36 @@ def test_invalid_hyperparameters_named():
         tl.optim.Adadelta(p, rho=1.5)
     with pytest.raises(ValueError, match="Adagrad: invalid lr_decay"):
         tl.optim.Adagrad(p, lr_decay=-1)
+
+
+@pytest.mark.parametrize("opt_name, opt_kw, kw", [
+    ("SGD", dict(lr=0.1, momentum=0.9), dict(max_lr=0.5, total_steps=20)),
+    ("SGD", dict(lr=0.1, momentum=0.9), dict(max_lr=[0.5], epochs=4, steps_per_epoch=5,
+                                             pct_start=0.25, anneal_strategy="linear")),
+    ("Adam", dict(lr=1e-3), dict(max_lr=0.01, total_steps=17, three_phase=True,
+                                 div_factor=10.0, final_div_factor=100.0)),
+    ("SGD", dict(lr=0.1), dict(max_lr=0.3, total_steps=10, cycle_momentum=False)),
+])
+def test_one_cycle_lr_matches_pytorch(opt_name, opt_kw, kw):
+    def run(T):
+        opt = getattr(T.optim, opt_name)([T.zeros(2, requires_grad=True)], **opt_kw)
+        sched = T.optim.lr_scheduler.OneCycleLR(opt, **kw)
+        seen = []
+        for _ in range(sched.total_steps - 1):
+            opt.step()
+            sched.step()
+            g = opt.param_groups[0]
+            seen.append([g["lr"], g["betas"][0] if "betas" in g else g.get("momentum", 0.0)])
+        return np.array(seen)
+    np.testing.assert_allclose(run(tl), run(torch), rtol=1e-12, atol=1e-15)
+
+
+def test_one_cycle_lr_refuses_stepping_past_the_end():
+    opt = tl.optim.SGD([tl.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    sched = tl.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=2)
+    sched.step()
+    sched.step()
+    with pytest.raises(ValueError, match="OneCycleLR: tried to step 3 times"):
+        sched.step()
+    with pytest.raises(ValueError, match="total_steps OR"):
+        tl.optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0)
