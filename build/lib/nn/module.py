@@ -973,3 +973,93 @@ class ModuleDict(Module):
         # Every entry checked before the first is added: a bad one leaves the dict as it was.
         for key, m in pairs:
             self[key] = m
+
+
+def _as_parameter(value: Any) -> Parameter:
+    # As PyTorch: a Tensor put into a ParameterList/Dict becomes a Parameter.
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        return Parameter(value)
+    raise TypeError(f"expected an nn.Parameter or a Tensor, got {type(value).__name__}")
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under the names "0", "1", ... (as PyTorch)."""
+
+    def __init__(self, values: Optional[Iterable[Any]] = None) -> None:
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[Parameter]:
+        return iter(list(self._parameters.values()))
+
+    def __getitem__(self, idx: Union[int, slice]) -> Any:
+        values = list(self._parameters.values())
+        if isinstance(idx, slice):
+            return ParameterList(values[idx])
+        return values[_index("ParameterList", idx, len(values))]
+
+    def __setitem__(self, idx: int, value: Any) -> None:
+        k = _index("ParameterList", idx, len(self))
+        self.register_parameter(str(k), _as_parameter(value))
+
+    def append(self, value: Any) -> "ParameterList":
+        self.register_parameter(str(len(self)), _as_parameter(value))
+        return self
+
+    def extend(self, values: Iterable[Any]) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self) -> str:
+        return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size "
+                         f"{'x'.join(map(str, p.shape))}]" for k, p in self._parameters.items())
+
+
+class ParameterDict(Module):
+    """A dict of parameters by name, registered so they are trained and saved."""
+
+    def __init__(self, parameters: Optional[Any] = None) -> None:
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str) -> Parameter:
+        return self._parameters[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        if key not in self._parameters:
+            raise KeyError(key)
+        self._forget(key)
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._parameters))
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._parameters
+
+    def keys(self) -> Any:
+        return self._parameters.keys()
+
+    def items(self) -> Any:
+        return self._parameters.items()
+
+    def values(self) -> Any:
+        return self._parameters.values()
+
+    def update(self, parameters: Any) -> None:
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for k, v in items:
+            self[k] = v

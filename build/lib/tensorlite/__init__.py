@@ -52,6 +52,7 @@ from .creation import is_tensor, logspace, numel, tril_indices, triu_indices
 # -- more linear algebra and random sampling --
 from .ops import addmm, addmv, baddbmm, bmm, dot, einsum, ger, mm, mv, outer, tensordot
 from .random import bernoulli, multinomial, normal
+from .legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
 from .ops.linalg import linalg_namespace as linalg
 import sys as _sys
 _sys.modules.setdefault("tensorlite.linalg", linalg)  # import tensorlite.linalg works
@@ -67,7 +68,8 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Heavier subpackages load on first use, keeping `import tensorlite` fast.
     import importlib
-    if name in ("optim", "data", "testing", "kernels", "serialization", "distributed"):
+    if name in ("optim", "data", "testing", "kernels", "serialization", "distributed",
+                "onnx"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

@@ -31,6 +31,7 @@ _make: Any = None
 __all__ = [
     "Function", "Context", "once_differentiable", "no_grad", "enable_grad",
     "set_grad_enabled", "is_grad_enabled", "backward", "grad", "RemovableHandle",
+    "queue_callback",
 ]
 
 
@@ -291,6 +292,9 @@ class Function:
         ctx._saved = None
         ctx._freed = False
         if _GradMode.enabled:
+            for a in args:
+                if getattr(a, "_view_version", None) is not None:
+                    refresh_view(a)
             needs = tuple([isinstance(a, Tensor) and a.requires_grad for a in args])
             track = True in needs
             ctx.needs_input_grad = needs
@@ -892,7 +896,7 @@ def _run_post_accumulate_hooks(leaf: Any) -> None:
     for h in tuple(hooks):  # a hook may remove itself
         if h(leaf) is not None:
             name = getattr(h, "__name__", type(h).__name__)
-            raise RuntimeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
+            raise TypeError(f"post accumulate grad hook '{name}' returned a value; such hooks "
                                "must return None (they may change .grad in place)")
 
 
@@ -1045,6 +1049,41 @@ def _tensor_tuple(value: Any, who: str, what: str) -> tuple:
     return items
 
 
+def refresh_view(t: Any) -> None:
+    """Rebase a view whose base (or another view of it) changed in place since the view's
+    grad_fn was derived: the view's grad_fn becomes "these elements of the base's current
+    value", as PyTorch regenerates a view's grad_fn (AsStridedBackward) from its base's
+    new one. Without it, y = x * 1; v = y[:]; y.mul_(b) gave v a gradient that ignored b.
+    Views share the base's version counter; _view_version is its value at the last
+    derivation. Called for the inputs of every recorded op and the roots of backward."""
+    made_without_grad = t._view_version < 0
+    if (~t._view_version if made_without_grad else t._view_version) == t._version[0] \
+            or not _GradMode.enabled:
+        return
+    if made_without_grad:
+        if t._base.requires_grad:
+            raise RuntimeError(
+                f"a view (shape {tuple(t.shape)}) was created under no_grad and its base (shape "
+                f"{tuple(t._base.shape)}) has since been modified in place and requires grad: "
+                "whether the view should see that history is ambiguous, so it is refused (as "
+                "in PyTorch). Create the view after the in-place change, or do both under "
+                "no_grad")
+        t._view_version = ~t._version[0]
+        return
+    t._view_version = t._version[0]
+    if not (t.requires_grad or t._base.requires_grad):
+        return
+    from .ops.shape import rebased_view  # ops import autograd, not the other way round
+    new = rebased_view(t)
+    t.grad_fn, t._out_nr, t.requires_grad = new.grad_fn, new._out_nr, new.requires_grad
+
+
+def _refresh_views(tensors: tuple) -> None:
+    for t in tensors:
+        if getattr(t, "_view_version", None) is not None:
+            refresh_view(t)
+
+
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool] = None,
              create_graph: bool = False, inputs: Any = None) -> None:
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad``; with ``inputs``, only into
@@ -1052,6 +1091,7 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: Optional[bool
     if isinstance(tensors, Tensor):
         grad_tensors = (grad_tensors,)
     tensors = _tensor_tuple(tensors, "autograd.backward", "tensors")
+    _refresh_views(tensors)
     if grad_tensors is None:
         grad_tensors = (None,) * len(tensors)
     elif isinstance(grad_tensors, Tensor):
@@ -1116,6 +1156,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
         allow_unused = materialize_grads
     outputs = _tensor_tuple(outputs, "autograd.grad", "outputs")
     inputs = _tensor_tuple(inputs, "autograd.grad", "inputs")
+    _refresh_views(outputs + inputs)
     if not inputs:
         raise RuntimeError("autograd.grad: the `inputs` argument cannot be empty")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -1155,3 +1196,16 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: Opti
             continue
         result.append(g)  # already of t's shape and dtype: the engine checked it
     return tuple(result)
+
+
+def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> Any:  # noqa: N802
+    """PyTorch's pre-0.4 ``Variable``, a no-op wrapper today: a Tensor sharing ``data``'s
+    storage, a leaf of its own, with ``requires_grad`` as given (``volatile`` is ignored, as
+    PyTorch has done since 0.4; use ``no_grad``)."""
+    from .tensor import Tensor
+    if not isinstance(data, Tensor):
+        raise TypeError(f"Variable: data must be a Tensor, got {type(data).__name__}")
+    out = data.detach()
+    if requires_grad:
+        out.requires_grad_(True)
+    return out

@@ -162,23 +162,33 @@ def _random_float(op: str, dtype: Any) -> np.dtype:
     return dt
 
 
-def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Uniform on [0, 1), drawn from the library generator (see ``manual_seed``)."""
+def _generator(op: str, gen: Any) -> Any:
+    from .random import as_numpy_generator
+    return as_numpy_generator(op, gen)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None,
+         generator: Any = None) -> Tensor:
+    """Uniform on [0, 1), drawn from the library generator (see ``manual_seed``) or from
+    ``generator`` (a ``tl.Generator``)."""
     check_device(device, "rand")
     dt = _random_float("rand", dtype)
-    return _finish(generator().random(_shape("rand", size)).astype(dt), requires_grad)
+    shape = _shape("rand", size)
+    return _finish(_generator("rand", generator).random(shape).astype(dt), requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False,
-          device: Any = None) -> Tensor:
-    """Standard normal, drawn from the library generator."""
+          device: Any = None, generator: Any = None) -> Tensor:
+    """Standard normal, drawn from the library generator or from ``generator``."""
     check_device(device, "randn")
     dt = _random_float("randn", dtype)
-    return _finish(generator().standard_normal(_shape("randn", size)).astype(dt), requires_grad)
+    shape = _shape("randn", size)
+    return _finish(_generator("randn", generator).standard_normal(shape).astype(dt),
+                   requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None,
-            requires_grad: bool = False, device: Any = None) -> Tensor:
+            requires_grad: bool = False, device: Any = None, generator: Any = None) -> Tensor:
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
     check_device(device, "randint")
     if isinstance(high, (tuple, list)):
@@ -195,15 +205,15 @@ def randint(low: int, high: Any = None, size: Any = (), dtype: Any = None,
     if requires_grad and dt.kind != "f":
         raise RuntimeError(f"randint: only floating-point tensors can require gradients, got "
                            f"dtype {dt}")
-    arr = generator().integers(low, high, size=_shape("randint", size))
+    arr = _generator("randint", generator).integers(low, high, size=_shape("randint", size))
     return _finish(arr.astype(dt), requires_grad)
 
 
-def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
+def randperm(n: int, dtype: Any = None, device: Any = None, generator: Any = None) -> Tensor:
     check_device(device, "randperm")
     check_int("randperm", "n", n, 0)
     dt = int64 if dtype is None else as_dtype(dtype, "randperm")
-    return _finish(generator().permutation(n).astype(dt), False)
+    return _finish(_generator("randperm", generator).permutation(n).astype(dt), False)
 
 
 def _like(fn: Any) -> Any:

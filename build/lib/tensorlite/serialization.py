@@ -30,7 +30,7 @@ import os
 import secrets
 import zipfile
 from collections import OrderedDict
-from typing import Any, Dict, List, Union
+from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
 
@@ -104,13 +104,23 @@ class _Encoder:
                 return items if isinstance(obj, list) else {"$tuple": items}
             finally:
                 self._open.discard(id(obj))
+        if callable(getattr(obj, "state_dict", None)):
+            # torch.save(model, path) pickles the whole object; tensorlite never pickles
+            raise TypeError(f"save: cannot save a whole {type(obj).__name__} at {where} (that "
+                            "would need pickling, which tensorlite never does); save its "
+                            "state_dict() instead and load it into a newly built one")
         raise TypeError(f"save: cannot save an object of type {type(obj).__name__} at {where}; "
                         "only Tensors, numpy arrays and scalars, int, float, bool, None, str, "
                         "and dicts, lists and tuples of these")
 
 
-def save(obj: Any, path: PathLike) -> None:
+def save(obj: Any, path: PathLike, pickle_module: Any = None, pickle_protocol: int = 2,
+         _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> None:
     """Write ``obj`` to ``path`` (written as given: no suffix is added), atomically.
+
+    ``torch.save``'s pickling options are accepted and have no effect: nothing is pickled
+    (a ``pickle_module`` other than None is refused).
 
     ``path`` may also be a binary file object open for writing (as ``torch.save`` allows,
     e.g. ``io.BytesIO``); the archive is then written at its current position in one
@@ -120,6 +130,9 @@ def save(obj: Any, path: PathLike) -> None:
     OrderedDict), lists, tuples, Tensors (saved as their data), numpy arrays and scalars,
     int/float/bool/None and strings. Objects of other types and object arrays raise
     TypeError before anything is written."""
+    if pickle_module is not None:
+        raise TypeError("save: tensorlite files are never pickled; pickle_module is not "
+                        "supported")
     is_file = _is_writable_file(path)
     if not is_file and not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a str, an os.PathLike or a binary file object "
@@ -214,15 +227,24 @@ class _Corrupt(Exception):
     """A malformed file; reported as ValueError naming the path."""
 
 
-def load(path: PathLike) -> Any:
+def load(path: PathLike, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: Optional[bool] = None, mmap: Optional[bool] = None,
+         **pickle_load_args: Any) -> Any:
     """Read what :func:`save` wrote: Tensors come back as ``tl.Tensor`` (requires_grad
     False), arrays as ``np.ndarray``, numpy scalars as numpy scalars, with exact dtype,
     shape and values; tuples as tuples, dicts in their saved order. Arrays that were one
     object when saved are one object again.
 
+    ``torch.load``'s keywords are accepted so that PyTorch code runs unchanged: nothing is
+    ever unpickled, so every load is what PyTorch calls ``weights_only=True`` (and
+    ``weights_only=False`` changes nothing); ``map_location`` may be the CPU (a string,
+    ``tl.device``, a dict or a function mapping storages: everything loads on the CPU
+    anyway) and is refused for another device; ``mmap`` is accepted (the file is read).
+
     Raises FileNotFoundError (or another OSError) if the file cannot be opened, and
     ValueError naming the file if it is not a well-formed tensorlite file (truncated,
     corrupt, foreign, or holding pickled objects, which are never unpickled)."""
+    _check_torch_load_args(map_location, pickle_module, weights_only, mmap, pickle_load_args)
     if hasattr(path, "read") and not isinstance(path, (str, bytes, os.PathLike)):
         # a binary file object (as torch.load allows), read from its current position
         if _text_mode(path):
@@ -238,6 +260,22 @@ def load(path: PathLike) -> Any:
         raise IsADirectoryError(f"load: {path!r} is a directory, not a tensorlite file")
     with open(path, "rb") as f:
         return _read_reporting(f, path)
+
+
+def _check_torch_load_args(map_location: Any, pickle_module: Any, weights_only: Any,
+                           mmap: Any, extra: Dict[str, Any]) -> None:
+    if pickle_module is not None or extra:
+        raise TypeError("load: tensorlite files are never pickled; pickle_module and pickle "
+                        f"load arguments are not supported (got {sorted(extra) or 'pickle_module'})")
+    for name, v in (("weights_only", weights_only), ("mmap", mmap)):
+        if v is not None and not isinstance(v, (bool, np.bool_)):
+            raise TypeError(f"load: {name} must be None or a bool, got {v!r}")
+    if map_location is None or callable(map_location):
+        return
+    from .device import check_device
+    targets = map_location.values() if isinstance(map_location, dict) else [map_location]
+    for t in targets:
+        check_device(t, "load: map_location")
 
 
 def _read_reporting(f: Any, path: str) -> Any:
@@ -267,6 +305,11 @@ def _read(f: Any) -> Any:
     with npz:
         names = set(npz.files)
         if _HEADER not in names:
+            if any(n.endswith("data.pkl") for n in npz.zip.namelist()):
+                raise _Corrupt("a PyTorch checkpoint (pickled), which tensorlite never "
+                               "unpickles; in PyTorch, save it as numpy arrays "
+                               "(np.savez(path, **{k: v.numpy() for k, v in "
+                               "sd.items()})) and load those with np.load")
             raise _Corrupt("not a tensorlite file (no header entry)")
         _check_entry(npz, _HEADER, allowed="u")
         raw = npz[_HEADER]

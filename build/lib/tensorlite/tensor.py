@@ -80,9 +80,12 @@ class Tensor:
 
     # _base: set only on views (basic indexing, reshape/view, permute, expand), to the tensor
     # whose memory they share; read with getattr(t, "_base", None), off the hot path.
+    # _view_version: on views, the version counter's value when the view's grad_fn was last
+    # derived from its base; a differing counter means the base changed in place since, and
+    # autograd.refresh_view rebases the view's grad_fn onto the base's new history.
     # _post_acc_hooks: set only by register_post_accumulate_grad_hook (read with getattr).
     __slots__ = ("_data", "grad", "grad_fn", "requires_grad", "_out_nr", "_version", "_hooks",
-                 "_base", "_post_acc_hooks", "__weakref__")
+                 "_base", "_view_version", "_post_acc_hooks", "__weakref__")
     # numpy must defer to our reflected operators (array * tensor -> Tensor.__rmul__).
     __array_ufunc__ = None
     __array_priority__ = 1000
@@ -678,3 +681,32 @@ Tensor.t = _t
 Tensor.view_as = lambda self, other: _ops.view(self, other.shape)
 Tensor.expand_as = lambda self, other: _ops.expand(self, other.shape)
 Tensor.reshape_as = lambda self, other: _ops.reshape(self, other.shape)
+
+
+def _shape_inplace(name: str, fn: Any) -> Callable:
+    """An in-place shape change (``unsqueeze_``, ``squeeze_``, ``t_``, ``transpose_``): the
+    tensor takes the out-of-place result's view of the same memory, and its graph node."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        track = _ag._GradMode.enabled and self.requires_grad
+        if track and self.grad_fn is None:
+            raise RuntimeError(f"{name}: a leaf tensor that requires grad cannot be modified in "
+                               "place (use the out-of-place form, or `with tl.no_grad():`)")
+        if track:
+            out = fn(_make(self._data, True, self.grad_fn, self._out_nr, self._version),
+                     *args, **kwargs)
+            self.grad_fn, self._out_nr = out.grad_fn, out._out_nr
+        else:
+            with _ag.no_grad():
+                out = fn(self.detach(), *args, **kwargs)
+        self._data = out._data
+        self._version[0] += 1
+        return self
+    method.__name__ = name
+    return method
+
+
+Tensor.unsqueeze_ = _shape_inplace("unsqueeze_", _ops.unsqueeze)
+Tensor.squeeze_ = _shape_inplace("squeeze_", _ops.squeeze)
+Tensor.transpose_ = _shape_inplace("transpose_", _ops.transpose)
+Tensor.t_ = _shape_inplace("t_", _t)

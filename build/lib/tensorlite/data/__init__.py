@@ -5,6 +5,7 @@
 from . import datasets, text, transforms
 from .dataset import (BatchSampler, ConcatDataset, DataLoader, Dataset, RandomSampler, Sampler,
                       SequentialSampler, Subset, SubsetRandomSampler, TensorDataset,
+                      WeightedRandomSampler,
                       default_collate, random_split)
 from .datasets import DataNotFound
 from .distributed import DistributedSampler
@@ -13,4 +14,5 @@ from .text import Vocabulary, lemmatize, normalize, one_hot, tokenize
 __all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
            "default_collate", "Vocabulary", "tokenize", "normalize", "lemmatize", "one_hot",
            "DataNotFound", "datasets", "transforms", "text", "Sampler", "SequentialSampler",
-           "RandomSampler", "SubsetRandomSampler", "BatchSampler", "DistributedSampler"]
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "DistributedSampler"]

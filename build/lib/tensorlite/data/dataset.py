@@ -312,6 +312,44 @@ class RandomSampler(Sampler):
         return self.num_samples
 
 
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probability proportional to ``weights`` (with
+    replacement by default): PyTorch's way to rebalance classes. Drawn from the library
+    generator or ``generator``."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: Any = None) -> None:
+        name = "WeightedRandomSampler"
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+                or num_samples <= 0:
+            raise ValueError(f"{name}: num_samples should be a positive integer value, but got "
+                             f"num_samples={num_samples!r}")
+        if not isinstance(replacement, (bool, np.bool_)):
+            raise ValueError(f"{name}: replacement should be a boolean value, but got "
+                             f"replacement={replacement!r}")
+        w = np.asarray(getattr(weights, "_data", weights), dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"{name}: weights should be a 1d sequence but given weights have "
+                             f"shape {w.shape}")
+        if not np.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(f"{name}: weights must be finite, non-negative and not all zero")
+        if not replacement and num_samples > np.count_nonzero(w):
+            raise RuntimeError(f"{name}: cannot draw {num_samples} samples without replacement "
+                               f"from {np.count_nonzero(w)} non-zero weights")
+        _check_generator(name, generator)
+        self.weights, self.num_samples = w, int(num_samples)
+        self.replacement, self.generator = bool(replacement), generator
+
+    def __iter__(self) -> Iterator[int]:
+        gen = as_numpy_generator("WeightedRandomSampler", self.generator)
+        draw = gen.choice(len(self.weights), size=self.num_samples, replace=self.replacement,
+                          p=self.weights / self.weights.sum())
+        return iter(draw.astype(np.int64).tolist())
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
 class SubsetRandomSampler(Sampler):
     """The given indices in a random order (a new one per epoch): PyTorch's way to draw a
     training and a validation split from one dataset."""

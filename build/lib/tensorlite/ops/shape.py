@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .._checks import broadcast_shape, check_int, is_int, normalize_dim, normalize_dims, shape_str
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..tensor import Tensor, _make
 from .broadcast import result_dtype, unbroadcast
 
@@ -57,7 +57,70 @@ def _as_view(out: Tensor, x: Tensor) -> Tensor:
     if out._data.base is not None and np.may_share_memory(out._data, x._data):
         base = getattr(x, "_base", None)
         out._base = x if base is None else base
+        # a view made under no_grad is marked by the complement (negative): it may not be
+        # rebased onto a history it never had (autograd.refresh_view, PyTorch's rule)
+        out._view_version = out._version[0] if is_grad_enabled() else ~out._version[0]
     return out
+
+
+def _positions_in_base(view: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """For each element of ``view`` (an array sharing ``base``'s memory), the C-order flat
+    index of the base element at the same address."""
+    isz = base.itemsize
+    start = base.__array_interface__["data"][0]
+
+    def addresses(a: np.ndarray, origin: int) -> np.ndarray:
+        out = np.full(a.shape, origin, dtype=np.int64)
+        for k, (n, st) in enumerate(zip(a.shape, a.strides)):
+            out += (np.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (a.ndim - k - 1))
+        return out
+
+    where = addresses(view, view.__array_interface__["data"][0])
+    if base.flags.c_contiguous:
+        return (where - start) // isz
+    cells = addresses(base, start).ravel()
+    order = np.argsort(cells, kind="stable")
+    pos = np.searchsorted(cells[order], where)
+    return order[np.minimum(pos, cells.size - 1)]
+
+
+class AsStrided(Function):
+    """The elements of ``base`` at C-order flat ``positions`` (any shape): how a view is
+    re-derived from its base after the base changed in place (PyTorch's AsStridedBackward
+    role). Overlapping positions (an expanded view) receive summed gradients."""
+
+    @staticmethod
+    def forward(ctx, base, positions):
+        ctx.positions, ctx.base_shape = positions, base._data.shape
+        return base._data.reshape(-1)[positions]
+
+    @staticmethod
+    def backward(ctx, g):
+        return AsStridedAdjoint.apply(g, ctx.positions, ctx.base_shape)
+
+
+class AsStridedAdjoint(Function):
+    """zeros(base_shape) with ``g`` added at the flat ``positions`` (AsStrided's adjoint)."""
+
+    @staticmethod
+    def forward(ctx, g, positions, base_shape):
+        ctx.positions = positions
+        out = np.zeros(int(np.prod(base_shape)), g._data.dtype)
+        np.add.at(out, positions.reshape(-1), g._data.reshape(-1))
+        return out.reshape(base_shape)
+
+    @staticmethod
+    def backward(ctx, h):
+        return AsStrided.apply(h, ctx.positions)
+
+
+def rebased_view(view: Tensor) -> Tensor:
+    """``view`` re-derived from its base's current history (a new node, same values)."""
+    base = view._base
+    if base._data.itemsize != view._data.itemsize:
+        raise RuntimeError("in-place: a view with another dtype than its base cannot be "
+                           "rebased after the base changed in place")
+    return AsStrided.apply(base, _positions_in_base(view._data, base._data))
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -274,6 +337,8 @@ def put(a: np.ndarray, idx: Any, value: Any) -> None:
 def _index_item(op: str, it: Any) -> Any:
     if isinstance(it, Tensor):
         it = it._data
+    elif isinstance(it, range):
+        it = np.arange(it.start, it.stop, it.step, dtype=np.int64)   # as PyTorch: a sequence
     elif isinstance(it, list):
         try:
             it = np.asarray(it)

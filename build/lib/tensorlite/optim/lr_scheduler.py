@@ -347,3 +347,106 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict: Dict[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin, 2018), stepped once per batch: the lr rises from
+    ``max_lr / div_factor`` to ``max_lr`` over the first ``pct_start`` of ``total_steps``
+    (or ``epochs * steps_per_epoch``), then falls to ``initial_lr / final_div_factor``
+    (``three_phase``: back to the initial lr first); the momentum (or Adam's beta1) moves
+    the opposite way between ``max_momentum`` and ``base_momentum``. Cosine or linear
+    annealing within each phase, as PyTorch."""
+
+    def __init__(self, optimizer: Optimizer, max_lr: Any, total_steps: Optional[int] = None,
+                 epochs: Optional[int] = None, steps_per_epoch: Optional[int] = None,
+                 pct_start: float = 0.3, anneal_strategy: str = "cos",
+                 cycle_momentum: bool = True, base_momentum: Any = 0.85,
+                 max_momentum: Any = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        who = "OneCycleLR"
+        _check_optimizer(who, optimizer)
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError(f"{who}: you must define either total_steps OR (epochs AND "
+                                 "steps_per_epoch)")
+            _check_real(who, "epochs", epochs, low=0, integer=True, strict=True)
+            _check_real(who, "steps_per_epoch", steps_per_epoch, low=0, integer=True,
+                        strict=True)
+            total_steps = epochs * steps_per_epoch
+        _check_real(who, "total_steps", total_steps, low=0, integer=True, strict=True)
+        if not (isinstance(pct_start, numbers.Real) and 0 <= pct_start <= 1):
+            raise ValueError(f"{who}: expected float between 0 and 1 pct_start, but got "
+                             f"{pct_start!r}")
+        if anneal_strategy not in ("cos", "linear"):
+            raise ValueError(f"{who}: anneal_strategy must be one of 'cos' or 'linear', "
+                             f"instead got {anneal_strategy!r}")
+        self.total_steps = int(total_steps)
+        self.anneal_strategy = anneal_strategy
+        p = float(pct_start) * self.total_steps
+        if three_phase:
+            self._phases = [(p - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (2 * p - 2, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
+                            (self.total_steps - 1, "initial_lr", "min_lr", "max_momentum",
+                             "max_momentum")]
+        else:
+            self._phases = [(p - 1, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
+                            (self.total_steps - 1, "max_lr", "min_lr", "base_momentum",
+                             "max_momentum")]
+        groups = optimizer.param_groups
+        max_lrs = _per_group(who, "max_lr", max_lr, len(groups))
+        if last_epoch == -1:
+            for g, m in zip(groups, max_lrs):
+                g["initial_lr"] = m / div_factor
+                g["max_lr"] = m
+                g["min_lr"] = g["initial_lr"] / final_div_factor
+        self.cycle_momentum = bool(cycle_momentum)
+        if self.cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(f"{who}: optimizer must support momentum or beta1 with "
+                                 "`cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            bases = _per_group(who, "base_momentum", base_momentum, len(groups))
+            maxes = _per_group(who, "max_momentum", max_momentum, len(groups))
+            if last_epoch == -1:
+                for g, b, m in zip(groups, bases, maxes):
+                    self._set_momentum(g, m)
+                    g["max_momentum"], g["base_momentum"] = m, b
+        super().__init__(optimizer, last_epoch)
+
+    def _set_momentum(self, group: Dict[str, Any], value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+    def _anneal(self, start: float, end: float, pct: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+        return (end - start) * pct + start
+
+    def get_lr(self) -> List[float]:
+        step = self.last_epoch
+        if step > self.total_steps:
+            raise ValueError(f"OneCycleLR: tried to step {step} times; the specified number of "
+                             f"total steps is {self.total_steps}")
+        lrs = []
+        for g in self.optimizer.param_groups:
+            start = 0.0
+            for i, (end, lr0, lr1, m0, m1) in enumerate(self._phases):
+                if step <= end or i == len(self._phases) - 1:
+                    pct = (step - start) / (end - start)
+                    lrs.append(self._anneal(g[lr0], g[lr1], pct))
+                    if self.cycle_momentum:
+                        self._set_momentum(g, self._anneal(g[m0], g[m1], pct))
+                    break
+                start = end
+        return lrs
+
+
+def _per_group(who: str, name: str, value: Any, n: int) -> List[float]:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{who}: expected {n} values for {name}, got {len(value)}")
+        return [float(v) for v in value]
+    return [float(value)] * n
