@@ -370,6 +370,9 @@ def _parse_subscripts(spec: str, where_: str) -> list:
     return out
 
 
+# einsum is longer than the ~80 lines a function here should be: it validates the whole
+# equation grammar (subscripts, '...', the implicit output) in one pass so that each error
+# names the exact part at fault; splitting it is left for a later clean-up (issue 13).
 def einsum(equation: str, *operands: Any) -> Tensor:
     """Einstein summation, as ``torch.einsum``: ``einsum('ij,jk->ik', a, b)``.
 
