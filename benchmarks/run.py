@@ -24,7 +24,10 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks import machine  # noqa: E402  (imports neither numpy nor numba)
-import tensorlite as tl  # noqa: E402  (before numpy: see tensorlite/__init__.py)
+# The benchmarks' BLAS tuning, before numpy loads (docs/architecture.md; tensorlite sets
+# nothing at import): OpenBLAS's workers sleep after 2^18 cycles instead of spinning.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "18")
+import tensorlite as tl  # noqa: E402
 import numpy as np  # noqa: E402
 from benchmarks._harness import compare, print_table, try_torch  # noqa: E402
 from benchmarks.layers import (w_adam, w_batchnorm, w_conv_variants, w_resnet,  # noqa: E402

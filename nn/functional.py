@@ -23,8 +23,11 @@ import tensorlite as tl
 from tensorlite import Tensor
 from tensorlite._checks import broadcast_shape, check_float, check_indices, pair, shape_str
 from tensorlite.autograd import Function
-from tensorlite.ops.broadcast import as_operand, unbroadcast
+from tensorlite.ops.broadcast import as_operand
 from tensorlite.tensor import _make
+from tensorlite.ops.activation import Softplus as _Softplus
+from tensorlite.ops.linalg import Linear as _Linear
+from tensorlite.ops.normalization import Normalize as _Normalize
 
 __all__ = [
     "linear", "relu", "leaky_relu", "elu", "gelu", "silu", "tanh", "sigmoid", "softplus",
@@ -87,45 +90,6 @@ def _reduce(op: str, loss: Tensor, reduction: str) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Linear and activations
 # ---------------------------------------------------------------------------------------
-class _Linear(Function):
-    """y = x W^T + b as one node: x (M, in), W (out, in), b (out,) or None -> (M, out).
-
-    Without ``create_graph`` the backward is three BLAS/numpy calls on the arrays; with it,
-    the same formulas run as differentiable Tensor ops, so double backward works.
-    """
-
-    @staticmethod
-    def forward(ctx, x, w, b):
-        need_x, need_w = ctx.needs_input_grad[:2]
-        ctx.save_for_backward(x if need_w else None, w if need_x else None)
-        y = np.dot(x._data, w._data.T)
-        if b is not None:
-            y += b._data
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        if not tl.is_grad_enabled():
-            gd = g._data
-            return (_const(np.dot(gd, w._data)) if need_x else None,
-                    _const(np.dot(gd.T, x._data)) if need_w else None,
-                    _const(_column_sums(gd)) if need_b else None)
-        return (g.matmul(w) if need_x else None,
-                g.t().matmul(x) if need_w else None,
-                g.sum(0) if need_b else None)
-
-
-def _column_sums(g: np.ndarray) -> np.ndarray:
-    """g.sum(0) of a 2-D gradient; large ones as a BLAS product ones @ g, which reads g once
-    at BLAS speed (2.2x numpy's sum on the (700, 10000) gradient of a language model's
-    decoder)."""
-    if g.shape[0] >= 64 and g.size >= 1 << 16 and g.flags.c_contiguous:
-        return np.dot(np.ones(g.shape[0], dtype=g.dtype), g)
-    return g.sum(0)
-
-
 def linear(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None) -> Tensor:
     """y = x W^T + b: input (..., in), weight (out, in), bias (out,) -> (..., out)."""
     op = "linear"
@@ -171,25 +135,6 @@ def tanh(input: Tensor) -> Tensor:
 def sigmoid(input: Tensor) -> Tensor:
     _check_tensor("sigmoid", "input", input)
     return input.sigmoid()
-
-
-class _Softplus(Function):
-    """log(1 + exp(x)), computed stably as max(x, 0) + log1p(exp(-|x|)).
-
-    Written as one op because the composed form has kinks at 0 (relu, abs) whose
-    conventional gradients there would not add up to the true derivative sigmoid(0).
-    """
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        xd = x._data
-        return np.maximum(xd, 0) + np.log1p(np.exp(-np.abs(xd)))
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * x.sigmoid()
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -371,81 +316,6 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
 # ---------------------------------------------------------------------------------------
 # Normalisation
 # ---------------------------------------------------------------------------------------
-class _Normalize(Function):
-    """y = xhat * weight + bias with xhat = (x - mean) / sqrt(var + eps), the statistics
-    taken over ``dims`` (batch norm: all but the channel dim; layer norm: the trailing dims).
-
-    One node instead of a dozen: the caller passes ``centered`` = x - mean (a scratch array
-    this op turns into xhat in place) and the biased ``var``, both with kept dims;
-    ``weight``/``bias`` arrive already shaped to broadcast against x, and a bias comes only
-    with a weight (of the same shape). The gradient is
-
-        gxhat = g * weight
-        gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))     (means over dims)
-        gweight = sum(g * xhat), gbias = sum(g)     (summed down to the parameter's shape)
-
-    computed on arrays, or with ``create_graph`` as differentiable Tensor ops recomputed
-    from x, so double backward works.
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, centered, var, eps, dims):
-        rstd = 1.0 / np.sqrt(var + eps)
-        xhat = np.multiply(centered, rstd, out=centered)
-        # Saved (not kept as ctx attributes) so the arrays are freed after backward.
-        ctx.save_for_backward(x, weight, xhat, rstd)
-        ctx.eps, ctx.dims = eps, dims
-        if weight is None:
-            y = xhat.copy()
-        else:
-            y = xhat * weight._data
-        if bias is not None:
-            y += bias._data
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        x, weight, xhat_t, rstd_t = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        dims = ctx.dims
-        if not tl.is_grad_enabled():
-            gd, xhat = g._data, xhat_t._data
-            gx = gw = gb = None
-            gxhat = gd if weight is None else gd * weight._data
-            if need_x:
-                gx = gxhat - gxhat.mean(axis=dims, keepdims=True)
-                gx -= xhat * (gxhat * xhat).mean(axis=dims, keepdims=True)
-                gx *= rstd_t._data
-                gx = _const(gx)
-            if need_w:
-                gw = _const(_sum_to(gd * xhat, weight.shape))
-            if need_b:
-                gb = _const(_sum_to(gd, weight.shape))
-            return gx, gw, gb
-        # create_graph: the same formulas as Tensor ops, xhat recomputed from x.
-        centered = x - x.mean(dims, keepdim=True)
-        rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps) ** -0.5
-        xhat = centered * rstd
-        gxhat = g if weight is None else g * weight
-        gx = gw = gb = None
-        if need_x:
-            gx = rstd * (gxhat - gxhat.mean(dims, keepdim=True)
-                         - xhat * (gxhat * xhat).mean(dims, keepdim=True))
-        if need_w:
-            gw = unbroadcast(g * xhat, tuple(weight.shape))
-        if need_b:
-            gb = unbroadcast(g, tuple(weight.shape))
-        return gx, gw, gb
-
-
-def _sum_to(a: np.ndarray, shape: tuple) -> np.ndarray:
-    """Sum a broadcast-shaped gradient array down to ``shape`` (keeping its rank)."""
-    lead = a.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and a.shape[lead + i] != 1)
-    return a.sum(axis=axes).reshape(shape) if axes else a
-
-
 def _normalize(input: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
                centered: np.ndarray, var: np.ndarray, eps: float, dims: tuple) -> Tensor:
     if weight is None and bias is not None:

@@ -61,6 +61,7 @@ class Parameter(Tensor):
         self._out_nr = 0
         self._version = [0] if version is None else version
         self._hooks = None
+        self._view_version = None
         self.requires_grad = bool(requires_grad)
 
     def __repr__(self) -> str:

@@ -9,6 +9,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .autograd.grad_mode import state as _grad_mode
+from .tensor import Tensor
+
 
 def shape_str(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
@@ -93,8 +96,6 @@ def pair(op: str, name: str, value: Any, minimum: int = 0) -> tuple:
     return value
 
 
-# The Tensor class, set by tensor.py once it is defined (tensor.py imports this module).
-Tensor: Any = None
 
 
 def check_tensor(op: str, name: str, t: Any) -> None:
@@ -139,3 +140,23 @@ def check_indices(op: str, idx: np.ndarray, size: int, name: str = "indices") ->
         if lo < 0 or hi >= size:
             bad = lo if lo < 0 else hi
             raise IndexError(f"{op}: {name} contain {bad}, out of range [0, {size})")
+
+
+def check_view_write(op: str, t: Tensor, other: Any = None) -> None:
+    """Refuse writes that would go wrong silently: into a view that takes part in autograd
+    (the write would reach the base's memory but not its gradient: x[0][1] = v leaves x's
+    graph unaware of v), into a view of a leaf that requires grad, and into read-only
+    memory (expand() results, read-only numpy arrays)."""
+    if not t._data.flags.writeable:
+        raise RuntimeError(f"{op}: this tensor is read-only (an expand() result, or a read-only "
+                           "numpy array); write into a clone() of it instead")
+    base = getattr(t, "_base", None)
+    if base is None or not _grad_mode.enabled:
+        return
+    if t.requires_grad or base.requires_grad or (isinstance(other, Tensor)
+                                                 and other.requires_grad):
+        raise RuntimeError(
+            f"{op}: in-place write into a view of a tensor of shape {tuple(base.shape)} that is "
+            "part of the autograd graph; the base's gradient would not see it. Index the base "
+            "in one step (x[0, 1] = v rather than x[0][1] = v), or write into a clone() of the "
+            "view, or wrap the write in `with tl.no_grad():`")

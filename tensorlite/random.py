@@ -272,7 +272,7 @@ def _check_inplace(op: str, t: Any, floating: bool = True) -> None:
     is refused (as PyTorch's in-place ops; nn.init wraps these in no_grad), and so are
     read-only memory and views taking part in autograd."""
     from . import autograd as ag
-    from .tensor import check_view_write
+    from ._checks import check_view_write
     if floating and t._data.dtype.kind != "f":
         raise TypeError(f"{op}: needs a floating-point tensor, got dtype {t.dtype}")
     if ag.is_grad_enabled() and t.requires_grad and t.grad_fn is None:

@@ -11,8 +11,8 @@ def python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
-@pytest.mark.parametrize("name", ["docs/extending.md", "docs/convolution.md", "README.md",
-                                  "docs/pytorch-compat.md"])
+@pytest.mark.parametrize("name", ["docs/extending.md", "docs/convolution.md",
+                                  "docs/architecture.md", "README.md", "docs/pytorch-compat.md"])
 def test_doc_code_blocks_run(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the README's tour saves a checkpoint in the working directory
     blocks = python_blocks(ROOT / name)

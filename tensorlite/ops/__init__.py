@@ -1,33 +1,57 @@
-"""Differentiable ops, one file per family. Each op is a :class:`tensorlite.autograd.Function`."""
-from .elementwise import (abs, add, cast, clamp, clone, cos, div, erf, exp, floor_divide, log,
-                          maximum, minimum, mul, neg, pow, relu, remainder, sigmoid, sign, sin, sqrt,
-                          square, sub, tanh)
-from .compare import (bitwise_and, bitwise_not, bitwise_or, bitwise_xor, eq, ge, gt, isfinite, isnan,
-                      le, logical_and, logical_not, logical_or, logical_xor, lt, ne, where)
-from .reduce import (all, amax, amin, any, argmax, argmin, gather, logsumexp, max, mean, min, std,
-                     sum, var)
-from .shape import (cat, chunk, contiguous, expand, flatten, flip, getitem, pad, permute, reshape,
-                    setitem, split, squeeze, stack, transpose, unbind, unsqueeze, view)
-from .linalg import matmul
-from .activation import log_softmax, softmax
-# -- more elementwise math --
-from .elementwise import (acos, arccos, arcsin, arctan, arctan2, asin, atan, atan2, ceil, cosh,
-                          expm1, fix, floor, fmod, frac, hypot, lerp, log1p, log2, log10,
-                          logaddexp, nan_to_num, reciprocal, round, rsqrt, sinh, tan, trunc)
-from .compare import allclose, equal, isclose, isinf, isneginf, isposinf
-# -- more reductions, scans and sorting --
-from .reduce import aminmax, count_nonzero, norm, prod
-from .sort import (argsort, cummax, cummin, cumprod, cumsum, kthvalue, logcumsumexp, masked_select,
-                   median, msort, nonzero, sort, topk, unique)
-# -- more shape and indexing ops --
-from .shape import (broadcast_shapes, broadcast_tensors, broadcast_to, concat, concatenate, diag,
-                    diagonal, index_select, masked_fill, meshgrid, moveaxis, movedim, narrow,
-                    repeat, repeat_interleave, roll, scatter, scatter_add, swapaxes, swapdims,
-                    take_along_dim, tile, tril, triu, unflatten)
-from ..creation import (cpu, is_tensor, new_empty, new_full, new_ones, new_tensor, new_zeros,
-                        numel, type_as)
-# -- more linear algebra --
-from .linalg import (addmm, addmv, baddbmm, bmm, dot, einsum, ger, mm, mv, outer, tensordot,
-                     vector_norm)
-from ..random import (bernoulli, bernoulli_, exponential_, multinomial, normal, normal_,
-                      random_, uniform_)
+"""Differentiable ops, one file per family; each op is a :class:`tensorlite.autograd.Function`.
+
+Every public op is declared once, here (by family) or as a row of the unary table
+(``elementwise.py``); ``registry.py`` makes ``tl.<name>``, ``Tensor.<name>`` and the
+in-place ``Tensor.<name>_`` from the declarations.
+"""
+from . import registry
+from . import (activation, compare, elementwise, linalg, reduce, shape, sort)  # noqa: F401
+from .. import creation as _creation, random as _random
+from .elementwise import cast  # noqa: F401  (internal: dtype conversion as a graph op)
+from .shape import getitem, setitem  # noqa: F401  (internal: Tensor.__getitem__/__setitem__)
+from .linalg import vector_norm  # noqa: F401  (tl.linalg.vector_norm)
+
+registry.declare_family(
+    elementwise,
+    "add sub mul div pow maximum minimum relu clamp clip square floor_divide remainder round "
+    "atan2 arctan2 hypot logaddexp fmod lerp nan_to_num arcsin arccos arctan fix clone",
+    inplace="add sub mul div pow relu round",
+    number_first="add sub mul div pow maximum minimum floor_divide remainder")
+registry.declare_family(
+    compare,
+    "eq ne lt le gt ge isnan isfinite isinf isposinf isneginf isclose allclose equal "
+    "logical_and logical_or logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not",
+    function_only="where",
+    number_first="eq ne lt le gt ge logical_and logical_or logical_xor bitwise_and bitwise_or "
+                 "bitwise_xor where")
+registry.declare_family(
+    reduce,
+    "sum mean max min amax amin var std logsumexp argmax argmin any all gather prod norm "
+    "count_nonzero aminmax")
+registry.declare_family(
+    shape,
+    "reshape flatten squeeze unsqueeze transpose permute expand flip split chunk unbind "
+    "broadcast_to diag diagonal index_select masked_fill moveaxis movedim narrow "
+    "repeat_interleave roll scatter scatter_add swapaxes swapdims take_along_dim tile tril "
+    "triu unflatten",
+    function_only="cat stack pad concat concatenate broadcast_shapes broadcast_tensors meshgrid",
+    method_only="contiguous view repeat",
+    inplace="masked_fill scatter scatter_add",
+    number_first="cat stack concat concatenate broadcast_shapes broadcast_tensors meshgrid")
+registry.declare_family(linalg, "matmul mm bmm dot mv outer ger addmm addmv baddbmm",
+                        function_only="einsum tensordot", number_first="einsum")
+registry.declare_family(activation, "softmax log_softmax")
+registry.declare_family(
+    sort, "sort argsort msort topk kthvalue median nonzero unique cumsum cumprod cummax cummin "
+    "logcumsumexp masked_select")
+registry.declare_family(
+    _creation, function_only="is_tensor numel",
+    method_only="cpu new_empty new_full new_ones new_tensor new_zeros type_as",
+    number_first="is_tensor numel type_as")
+registry.declare_family(
+    _random, "bernoulli multinomial", function_only="normal",
+    method_only="bernoulli_ exponential_ normal_ random_ uniform_", number_first="normal")
+
+for _name, _op in registry.OPS.items():
+    globals()[_name] = _op.fn  # tensorlite.ops.<name>, as before
+__all__ = registry.exported()

@@ -55,3 +55,23 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     check_float("log_softmax", "input", x)
     return LogSoftmax.apply(x, normalize_dim("log_softmax", dim, x._data.ndim))
+
+
+# -- nn.functional.softplus's node ----------------------------------------------------
+class Softplus(Function):
+    """log(1 + exp(x)), computed stably as max(x, 0) + log1p(exp(-|x|)).
+
+    Written as one op because the composed form has kinks at 0 (relu, abs) whose
+    conventional gradients there would not add up to the true derivative sigmoid(0).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        xd = x._data
+        return np.maximum(xd, 0) + np.log1p(np.exp(-np.abs(xd)))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sigmoid()

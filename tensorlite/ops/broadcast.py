@@ -1,7 +1,7 @@
 """Broadcasting: operand conversion, dtype promotion, and the gradient's reduction.
 
-``unbroadcast`` is the one place where a gradient computed at a broadcast shape is summed
-back to an input's shape; every binary op's backward calls it.
+``unbroadcast`` (the one place where a gradient computed at a broadcast shape is summed
+back to an input's shape) lives in ``autograd/conform.py``, where the engine applies it.
 """
 from __future__ import annotations
 
@@ -9,20 +9,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..autograd.conform import unbroadcast  # noqa: F401  (the one place; ops import it from here)
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT, float32, int64, bool_
-
-
-def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
-    """Sum ``g`` over the dimensions that broadcasting added or stretched to reach ``shape``."""
-    gshape = g._data.shape
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
-    from .reduce import sum as _sum
-    out = _sum(g, dims, keepdim=True) if dims else g
-    return out.reshape(shape) if out._data.shape != shape else out
 
 
 def result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:

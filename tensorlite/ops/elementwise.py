@@ -5,14 +5,18 @@ terms of differentiable Tensor ops (so gradients of gradients come for free).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .._checks import broadcast_shape, check_tensor
 from ..autograd import Function
+from ..autograd.function import record
+from ..autograd.views import refresh_views
+from ..autograd.grad_mode import state as _grad_mode
 from ..tensor import Tensor, _make, _DEFAULT_FLOAT
 from .broadcast import as_operand, promote, promote_all, unbroadcast
+from .unary import define
 
 
 def _const(a: np.ndarray) -> Tensor:
@@ -23,67 +27,78 @@ def _const(a: np.ndarray) -> Tensor:
 # ---------------------------------------------------------------------------------------
 # Binary
 # ---------------------------------------------------------------------------------------
+# Add, Sub, Mul and Div return their gradients at the broadcast shape; the engine sums
+# them down to each input's shape (autograd/conform.py's unbroadcast). `compute` is the
+# forward on arrays, also used directly when nothing is recorded (_binary's fast path).
 class Add(Function):
+    compute = staticmethod(np.add)
+    saves = staticmethod(lambda a, b: ())
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a._data.shape, b._data.shape)
         return a._data + b._data
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g, sa) if need_a else None, unbroadcast(g, sb) if need_b else None)
+        return (g if need_a else None, g if need_b else None)
 
 
 class Sub(Function):
+    compute = staticmethod(np.subtract)
+    saves = staticmethod(lambda a, b: ())
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a._data.shape, b._data.shape)
         return a._data - b._data
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
         need_a, need_b = ctx.needs_input_grad
-        return (unbroadcast(g, sa) if need_a else None, unbroadcast(-g, sb) if need_b else None)
+        return (g if need_a else None, -g if need_b else None)
 
 
 class Mul(Function):
+    compute = staticmethod(np.multiply)
+    # What forward saves, for _binary's fast path (which computes without forward).
+    saves = staticmethod(lambda a, b: (a if b.requires_grad else None,
+                                       b if a.requires_grad else None))
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a._data.shape, b._data.shape)
-        ctx.save_for_backward(a if ctx.needs_input_grad[1] else None,
-                              b if ctx.needs_input_grad[0] else None)
+        need_a, need_b = ctx.needs_input_grad
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a._data * b._data
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = unbroadcast(g * b, ctx.shapes[0]) if need_a else None
-        gb = unbroadcast(g * a, ctx.shapes[1]) if need_b else None
-        return ga, gb
+        return (g * b if need_a else None, g * a if need_b else None)
+
+
+def _divide(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # x / 0 is inf or nan by definition, as in PyTorch: no numpy warning.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return a / b
 
 
 class Div(Function):
+    compute = staticmethod(_divide)
+    saves = staticmethod(lambda a, b: (a if b.requires_grad else None, b))
+
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a._data.shape, b._data.shape)
         ctx.save_for_backward(a if ctx.needs_input_grad[1] else None, b)
-        # x / 0 is inf or nan by definition, as in PyTorch: no numpy warning.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return a._data / b._data
+        return _divide(a._data, b._data)
 
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        ga = unbroadcast(g / b, ctx.shapes[0]) if need_a else None
         # PyTorch's order, (a / b) / b: g * a or b * b would overflow first (a = 1e308,
         # b = 2.09 gave -inf, not -5.1e307)
-        gb = unbroadcast(-g * ((a / b) / b), ctx.shapes[1]) if need_b else None
-        return ga, gb
+        return (g / b if need_a else None, -g * ((a / b) / b) if need_b else None)
 
 
 def _pow_number(x: np.ndarray, e: float) -> np.ndarray:
@@ -220,19 +235,42 @@ def _pair(a: Any, b: Any, name: str) -> tuple:
     return a, b
 
 
-def _binary(fn: type, a: Any, b: Any, name: str) -> Tensor:
-    a, b = _pair(a, b, name)
-    if fn is Pow and a._data.dtype.kind == "b":
-        # numpy computes bool ** bool in int8, a dtype tensors do not use; PyTorch refuses
-        raise TypeError("pow: not implemented for two bool operands; convert one first, e.g. "
-                        ".long()")
-    if fn is Div and a._data.dtype.kind in "iub":
-        a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
-    elif fn is Sub and a._data.dtype.kind == "b":
-        # numpy refuses too, but with its own wording; as PyTorch, name the alternative
-        raise TypeError("sub: subtraction of two bool tensors is not supported; use a != b "
-                        "(logical xor) instead")
-    return fn.apply(a, b)
+def _binary(fn: type, name: str) -> Callable:
+    """The functional form of a binary op: operands converted, promoted and checked to
+    broadcast, then ``fn`` recorded (or, with ``fn.compute`` and nothing to record,
+    computed directly on the arrays)."""
+
+    def op(input: Any, other: Any) -> Tensor:  # noqa: A002 - PyTorch's names
+        a, b = input, other
+        if (isinstance(a, Tensor) and isinstance(b, Tensor) and fn.compute is not None
+                and a._data.dtype is b._data.dtype and a._data.dtype.kind == "f"):
+            # The common case, quickly: two float tensors of one dtype.
+            if a._data.shape != b._data.shape:
+                broadcast_shape(name, a._data.shape, b._data.shape)
+            y = fn.compute(a._data, b._data)
+            if type(y) is not np.ndarray:
+                y = np.asarray(y)  # numpy gives a scalar for 0-d operands
+            if _grad_mode.enabled:
+                if a._view_version is not None or b._view_version is not None:
+                    refresh_views((a, b))  # a view whose base changed in place: its history
+                if a.requires_grad or b.requires_grad:
+                    return record(fn, a, b, y, fn.saves(a, b))
+            return _make(y, False, None, 0, None)
+        a, b = _pair(a, b, name)
+        if fn is Pow and a._data.dtype.kind == "b":
+            # numpy computes bool ** bool in int8, a dtype tensors do not use; PyTorch refuses
+            raise TypeError("pow: not implemented for two bool operands; convert one first, "
+                            "e.g. .long()")
+        if fn is Div and a._data.dtype.kind in "iub":
+            a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
+        elif fn is Sub and a._data.dtype.kind == "b":
+            # numpy refuses too, but with its own wording; as PyTorch, name the alternative
+            raise TypeError("sub: subtraction of two bool tensors is not supported; use a != b "
+                            "(logical xor) instead")
+        return fn.apply(a, b)
+
+    op.__name__ = op.__qualname__ = name
+    return op
 
 
 def _scaled(b: Any, alpha: Any, name: str) -> Any:
@@ -247,35 +285,31 @@ def _scaled(b: Any, alpha: Any, name: str) -> Any:
     return b * alpha  # a Python or numpy number
 
 
-def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
-    """``a + alpha * b``, as torch.add."""
-    if type(alpha) is not int or alpha != 1:
-        b = _scaled(b, alpha, "add")
-    return _binary(Add, a, b, "add")
+_add, _sub = _binary(Add, "add"), _binary(Sub, "sub")
+mul, _div, maximum, minimum = (_binary(Mul, "mul"), _binary(Div, "div"),
+                               _binary(Maximum, "maximum"), _binary(Minimum, "minimum"))
+_pow = _binary(Pow, "pow")
 
 
-def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
-    """``a - alpha * b``, as torch.sub."""
-    if type(alpha) is not int or alpha != 1:
-        b = _scaled(b, alpha, "sub")
-    return _binary(Sub, a, b, "sub")
+def pow(input: Any, exponent: Any) -> Tensor:  # noqa: A001,A002 - PyTorch's names
+    if type(exponent) in (int, float) and isinstance(input, Tensor) \
+            and input._data.dtype.kind == "f":
+        a, t = _pair(input, exponent, "pow")
+        return Pow.apply(a, t, float(exponent))
+    return _pow(input, exponent)
 
 
-def mul(a: Any, b: Any) -> Tensor:
-    return _binary(Mul, a, b, "mul")
-
-
-def div(a: Any, b: Any, *, rounding_mode: Any = None) -> Tensor:
-    """a / b; ``rounding_mode='trunc'`` rounds the quotient towards 0, ``'floor'`` towards
-    -inf (as ``//``); both keep integer inputs integer, as PyTorch."""
+def div(input: Any, other: Any, *, rounding_mode: Any = None) -> Tensor:  # noqa: A002
+    """input / other; ``rounding_mode='trunc'`` rounds the quotient towards 0, ``'floor'``
+    towards -inf (as ``//``); both keep integer inputs integer, as PyTorch."""
     if rounding_mode is None:
-        return _binary(Div, a, b, "div")
+        return _div(input, other)
     if rounding_mode == "floor":
-        return floor_divide(a, b)
+        return floor_divide(input, other)
     if rounding_mode != "trunc":
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
-    a, b = _pair(a, b, "div")
+    a, b = _pair(input, other, "div")
     q = floor_divide(a, b)      # the promoted dtype and the division-by-zero rules
     with np.errstate(divide="ignore", invalid="ignore"):
         if q.dtype.kind == "f":
@@ -286,108 +320,42 @@ def div(a: Any, b: Any, *, rounding_mode: Any = None) -> Tensor:
     return _make(t.astype(q.dtype), False, None, 0, None)
 
 
-def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the Tensor method is called pow too
-    if type(b) in (int, float) and isinstance(a, Tensor) and a._data.dtype.kind == "f":
-        a, t = _pair(a, b, "pow")
-        return Pow.apply(a, t, float(b))
-    return _binary(Pow, a, b, "pow")
+def add(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002 - PyTorch's names
+    """``input + alpha * other``, as torch.add."""
+    if type(alpha) is not int or alpha != 1:
+        other = _scaled(other, alpha, "add")
+    return _add(input, other)
 
 
-def maximum(a: Any, b: Any) -> Tensor:
-    return _binary(Maximum, a, b, "maximum")
-
-
-def minimum(a: Any, b: Any) -> Tensor:
-    return _binary(Minimum, a, b, "minimum")
+def sub(input: Any, other: Any, alpha: Any = 1) -> Tensor:  # noqa: A002
+    """``input - alpha * other``, as torch.sub."""
+    if type(alpha) is not int or alpha != 1:
+        other = _scaled(other, alpha, "sub")
+    return _sub(input, other)
 
 
 # ---------------------------------------------------------------------------------------
-# Unary
+# Unary math: one row each (ops/unary.py makes the Function, tl.<name>, Tensor.<name> and,
+# with `inplace`, Tensor.<name>_). The gradient is PyTorch's formula (derivatives.yaml) in
+# differentiable ops, so the values at the edges (inf, 0, +-1) and the gradients of
+# gradients agree with it. `save` is what the formula reads: the input x or the output y.
 # ---------------------------------------------------------------------------------------
 _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
+_LN2 = 0.6931471805599453
+_LN10 = 2.3025850929940456
 
 
-def _float_input(x: Tensor, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
-    if x._data.dtype.kind != "f":
-        return cast(x, _DEFAULT_FLOAT)
-    return x
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # Stable for large |x|: exp of a non-positive number only.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return -x._data
-
-    @staticmethod
-    def backward(ctx, g):
-        return -g
-
-
-class Exp(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.exp(x._data)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y
-
-
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / x
-
-
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(invalid="ignore"):
-            y = np.sqrt(x._data)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g / (2 * y)
-
-
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.abs(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * _const(_sign(x._data))
-
-
-class Sign(Function):
-    """-1, 0 or 1 by the sign of x (0 at NaN, as PyTorch); the gradient is 0 everywhere."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.shape = x._data.shape
-        return _sign(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _const(np.zeros(ctx.shape, g._data.dtype))
+def _erf(x: np.ndarray) -> np.ndarray:
+    # numpy has no erf; scipy (a run-time dependency) does, imported on first use so that
+    # `import tensorlite` stays light.
+    from scipy.special import erf
+    return erf(x).astype(x.dtype, copy=False)
 
 
 def _sign(a: np.ndarray) -> np.ndarray:
@@ -401,51 +369,56 @@ def _sign(a: np.ndarray) -> np.ndarray:
     return s
 
 
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        y = np.tanh(x._data)
-        ctx.save_for_backward(y)
-        return y
 
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * (1 - y * y)
+def _frac(x: np.ndarray) -> np.ndarray:
+    return x - np.trunc(x)  # the sign of x kept; frac(inf) = nan
 
 
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        xd = x._data
-        # Stable for large |x|: exp of a non-positive number only.
-        e = np.exp(-np.abs(xd))
-        y = np.where(xd >= 0, 1 / (1 + e), e / (1 + e)).astype(xd.dtype, copy=False)
-        ctx.save_for_backward(y)
-        return y
+#      name          forward        save      gradient                                   rule
+neg = define("neg", np.negative, None, lambda g: -g, dtypes="same", inplace=True)
+exp = define("exp", np.exp, "output", lambda g, y: g * y, inplace=True)
+log = define("log", np.log, "input", lambda g, x: g / x, quiet=True, inplace=True)
+sqrt = define("sqrt", np.sqrt, "output", lambda g, y: g / (2 * y), quiet=True, inplace=True)
+abs = define("abs", np.abs, "input", lambda g, x: g * _const(_sign(x._data)),  # noqa: A001
+             dtypes="same", inplace=True)
+sign = define("sign", _sign, None, None, dtypes="same",
+              doc="-1, 0 or 1 by the sign of x (0 at NaN, as PyTorch); the gradient is 0.")
+tanh = define("tanh", np.tanh, "output", lambda g, y: g * (1 - y * y), inplace=True)
+sigmoid = define("sigmoid", _sigmoid, "output", lambda g, y: g * y * (1 - y), inplace=True)
+erf = define("erf", _erf, "input", lambda g, x: g * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI),
+             doc="The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (exact GELU).")
+sin = define("sin", np.sin, "input", lambda g, x: g * x.cos())
+cos = define("cos", np.cos, "input", lambda g, x: -g * x.sin())
+reciprocal = define("reciprocal", np.reciprocal, "output", lambda g, y: -g * (y * y),
+                    quiet=True, inplace=True)
+rsqrt = define("rsqrt", lambda x: np.reciprocal(np.sqrt(x)), "output",
+               lambda g, y: (g * -0.5) * (y * y * y), quiet=True)
+log1p = define("log1p", np.log1p, "input", lambda g, x: g / (x + 1), quiet=True)
+expm1 = define("expm1", np.expm1, "output", lambda g, y: g * (y + 1), quiet=True)
+log2 = define("log2", np.log2, "input", lambda g, x: g / (x * _LN2), quiet=True)
+log10 = define("log10", np.log10, "input", lambda g, x: g / (x * _LN10), quiet=True)
+tan = define("tan", np.tan, "output", lambda g, y: g * (y * y + 1), quiet=True)
+asin = define("asin", np.arcsin, "input", lambda g, x: g * (-x * x + 1).rsqrt(),  # inf at |x|=1
+              quiet=True)
+acos = define("acos", np.arccos, "input", lambda g, x: g * -(-x * x + 1).rsqrt(), quiet=True)
+atan = define("atan", np.arctan, "input", lambda g, x: g / (x * x + 1))
+sinh = define("sinh", np.sinh, "input", lambda g, x: g * x.cosh(), quiet=True)
+cosh = define("cosh", np.cosh, "input", lambda g, x: g * x.sinh(), quiet=True)
+# Step functions: the gradient is 0 everywhere (PyTorch's zeros_like(grad)); integer
+# tensors are whole already and come back as a copy.
+floor = define("floor", np.floor, None, None, dtypes="round", inplace=True)
+ceil = define("ceil", np.ceil, None, None, dtypes="round")
+trunc = define("trunc", np.trunc, None, None, dtypes="round")
+frac = define("frac", _frac, None, lambda g: g, dtypes="floats", quiet=True,
+              doc="x - trunc(x), the sign of x kept; the gradient is 1, as PyTorch's.")
 
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * y * (1 - y)
-
-
-class Erf(Function):
-    """The error function erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt (exact GELU needs it)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        # numpy has no erf; scipy (already a run-time dependency) does. Imported here so
-        # that `import tensorlite` stays light.
-        from scipy.special import erf as _erf
-        ctx.save_for_backward(x)
-        return _erf(x._data).astype(x._data.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        # d/dx erf(x) = 2/sqrt(pi) exp(-x^2), written with Tensor ops so it differentiates again.
-        return g * ((-(x * x)).exp() * _TWO_OVER_SQRT_PI)
+Neg, Exp, Log, Sqrt, Abs, Sign, Tanh, Sigmoid, Erf, Sin, Cos = (
+    f.Function for f in (neg, exp, log, sqrt, abs, sign, tanh, sigmoid, erf, sin, cos))
+Reciprocal, Rsqrt, Log1p, Expm1, Log2, Log10, Tan, Asin, Acos, Atan, Sinh, Cosh = (
+    f.Function for f in (reciprocal, rsqrt, log1p, expm1, log2, log10, tan, asin, acos, atan,
+                         sinh, cosh))
+Floor, Ceil, Trunc, Frac = (f.Function for f in (floor, ceil, trunc, frac))
+arcsin, arccos, arctan, fix = asin, acos, atan, trunc  # PyTorch's aliases
 
 
 class Relu(Function):
@@ -479,28 +452,12 @@ def _passes(x: np.ndarray) -> np.ndarray:
     return np.logical_not(m, out=m)
 
 
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.sin(x._data)
 
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * cos(x)
+def relu(input: Tensor) -> Tensor:  # noqa: A002
+    if not isinstance(input, Tensor):
+        raise TypeError(f"relu: expected a Tensor, got {type(input).__name__}")
+    return Relu.apply(input)
 
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.cos(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return -g * sin(x)
 
 
 class Clamp(Function):
@@ -574,53 +531,6 @@ class Clone(Function):
         return g
 
 
-def neg(x: Tensor) -> Tensor:
-    if x._data.dtype.kind == "b":
-        raise TypeError("neg: negation of a bool tensor is not supported; use ~ "
-                        "(logical_not) instead")
-    return Neg.apply(x)
-
-
-def exp(x: Tensor) -> Tensor:
-    return Exp.apply(_float_input(x, "exp"))
-
-
-def log(x: Tensor) -> Tensor:
-    return Log.apply(_float_input(x, "log"))
-
-
-def sqrt(x: Tensor) -> Tensor:
-    return Sqrt.apply(_float_input(x, "sqrt"))
-
-
-def abs(x: Tensor) -> Tensor:  # noqa: A001
-    return Abs.apply(x)
-
-
-def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(_float_input(x, "tanh"))
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    return Sigmoid.apply(_float_input(x, "sigmoid"))
-
-
-def relu(x: Tensor) -> Tensor:
-    return Relu.apply(x)
-
-
-def erf(x: Tensor) -> Tensor:
-    return Erf.apply(_float_input(x, "erf"))
-
-
-def sin(x: Tensor) -> Tensor:
-    return Sin.apply(_float_input(x, "sin"))
-
-
-def cos(x: Tensor) -> Tensor:
-    return Cos.apply(_float_input(x, "cos"))
-
-
 _NUMBER = (int, float, np.integer, np.floating)  # bools are ints
 _F32_MAX = float(np.finfo(np.float32).max)
 
@@ -660,6 +570,9 @@ def _bound(v: Any, dt: np.dtype) -> Any:
     # Otherwise as any operand: numpy scalars would widen float32, an integer dtype needs
     # its range checked (numpy's error names no op), float32 overflow becomes inf.
     return as_operand(v, _const(np.empty(0, dt)), "clamp")._data[()]
+
+
+clip = clamp  # PyTorch's alias
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
@@ -718,232 +631,9 @@ def remainder(a: Any, b: Any) -> Tensor:
         return _const(np.remainder(ad, bd))
 
 
-def sign(x: Tensor) -> Tensor:
-    return Sign.apply(x)
-
 
 # ---------------------------------------------------------------------------------------
-# More unary math: reciprocal, rsqrt, log1p, expm1, log2, log10, tan, asin, acos, atan,
-# sinh, cosh. Integer and bool inputs compute in the default float dtype, as PyTorch.
-# Each backward is PyTorch's formula (derivatives.yaml) in differentiable ops, so the
-# values at the edges (inf, 0, +-1) and the gradients of gradients agree with it.
-# ---------------------------------------------------------------------------------------
-_LN2 = 0.6931471805599453
-_LN10 = 2.3025850929940456
-
-
-class Reciprocal(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(divide="ignore"):  # 1 / 0 = inf, as PyTorch
-            y = np.reciprocal(x._data)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return -g * (y * y)
-
-
-class Rsqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(divide="ignore", invalid="ignore"):  # rsqrt(0) = inf, rsqrt(-1) = nan
-            y = np.reciprocal(np.sqrt(x._data))
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return (g * -0.5) * (y * y * y)
-
-
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x + 1)
-
-
-class Expm1(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            y = np.expm1(x._data)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * (y + 1)
-
-
-class Log2(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log2(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x * _LN2)
-
-
-class Log10(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x * _LN10)
-
-
-class Tan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(invalid="ignore"):  # tan(inf) = nan
-            y = np.tan(x._data)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved_tensors
-        return g * (y * y + 1)
-
-
-class Asin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):  # |x| > 1 is nan
-            return np.arcsin(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * rsqrt(-x * x + 1)  # inf at |x| = 1, as PyTorch
-
-
-class Acos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return np.arccos(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * -rsqrt(-x * x + 1)
-
-
-class Atan(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.arctan(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g / (x * x + 1)
-
-
-class Sinh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return np.sinh(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * cosh(x)
-
-
-class Cosh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return np.cosh(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * sinh(x)
-
-
-def reciprocal(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's keyword name
-    return Reciprocal.apply(_float_input(input, "reciprocal"))
-
-
-def rsqrt(input: Tensor) -> Tensor:  # noqa: A002
-    return Rsqrt.apply(_float_input(input, "rsqrt"))
-
-
-def log1p(input: Tensor) -> Tensor:  # noqa: A002
-    return Log1p.apply(_float_input(input, "log1p"))
-
-
-def expm1(input: Tensor) -> Tensor:  # noqa: A002
-    return Expm1.apply(_float_input(input, "expm1"))
-
-
-def log2(input: Tensor) -> Tensor:  # noqa: A002
-    return Log2.apply(_float_input(input, "log2"))
-
-
-def log10(input: Tensor) -> Tensor:  # noqa: A002
-    return Log10.apply(_float_input(input, "log10"))
-
-
-def tan(input: Tensor) -> Tensor:  # noqa: A002
-    return Tan.apply(_float_input(input, "tan"))
-
-
-def asin(input: Tensor) -> Tensor:  # noqa: A002
-    return Asin.apply(_float_input(input, "asin"))
-
-
-def acos(input: Tensor) -> Tensor:  # noqa: A002
-    return Acos.apply(_float_input(input, "acos"))
-
-
-def atan(input: Tensor) -> Tensor:  # noqa: A002
-    return Atan.apply(_float_input(input, "atan"))
-
-
-def sinh(input: Tensor) -> Tensor:  # noqa: A002
-    return Sinh.apply(_float_input(input, "sinh"))
-
-
-def cosh(input: Tensor) -> Tensor:  # noqa: A002
-    return Cosh.apply(_float_input(input, "cosh"))
-
-
-arcsin, arccos, arctan = asin, acos, atan  # PyTorch's numpy-style aliases
-
-
-# ---------------------------------------------------------------------------------------
-# Rounding: floor, ceil, trunc, round(decimals=), frac
+# round(decimals=): a step function with an argument
 # ---------------------------------------------------------------------------------------
 class _Rounding(Function):
     """A step function: its gradient is 0 everywhere (PyTorch's zeros_like(grad)), a
@@ -952,24 +642,6 @@ class _Rounding(Function):
     @staticmethod
     def backward(ctx, g):
         return _const(np.zeros(g._data.shape, g._data.dtype))
-
-
-class Floor(_Rounding):
-    @staticmethod
-    def forward(ctx, x):
-        return np.floor(x._data)
-
-
-class Ceil(_Rounding):
-    @staticmethod
-    def forward(ctx, x):
-        return np.ceil(x._data)
-
-
-class Trunc(_Rounding):
-    @staticmethod
-    def forward(ctx, x):
-        return np.trunc(x._data)
 
 
 class Round(_Rounding):
@@ -989,19 +661,6 @@ class Round(_Rounding):
             return np.rint(xd / p) * p
 
 
-class Frac(Function):
-    """x - trunc(x) (sign of x kept); the gradient is 1, as PyTorch's."""
-
-    @staticmethod
-    def forward(ctx, x):
-        with np.errstate(invalid="ignore"):  # frac(inf) = inf - inf = nan
-            return x._data - np.trunc(x._data)
-
-    @staticmethod
-    def backward(ctx, g):
-        return g
-
-
 def _rounding_input(x: Any, name: str) -> Any:
     """None for a float tensor (round it); a copy for an integer one (already whole, and
     PyTorch keeps its dtype); bool tensors are refused, as PyTorch."""
@@ -1013,24 +672,6 @@ def _rounding_input(x: Any, name: str) -> Any:
     if kind == "b":
         raise TypeError(f"{name}: not implemented for bool tensors; convert first, e.g. .long()")
     return _const(x._data.copy())
-
-
-def floor(input: Tensor) -> Tensor:  # noqa: A002
-    same = _rounding_input(input, "floor")
-    return Floor.apply(input) if same is None else same
-
-
-def ceil(input: Tensor) -> Tensor:  # noqa: A002
-    same = _rounding_input(input, "ceil")
-    return Ceil.apply(input) if same is None else same
-
-
-def trunc(input: Tensor) -> Tensor:  # noqa: A002
-    same = _rounding_input(input, "trunc")
-    return Trunc.apply(input) if same is None else same
-
-
-fix = trunc  # PyTorch's alias
 
 
 def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001,A002
@@ -1045,15 +686,6 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001,A002
                             f"(dtype {input.dtype}), as in PyTorch; convert to float first")
         return same
     return Round.apply(input, int(decimals))
-
-
-def frac(input: Tensor) -> Tensor:  # noqa: A002
-    if not isinstance(input, Tensor):
-        raise TypeError(f"frac: expected a Tensor, got {type(input).__name__}")
-    if input._data.dtype.kind != "f":
-        raise TypeError(f"frac: only floating-point tensors are supported, got dtype "
-                        f"{input.dtype}")
-    return Frac.apply(input)
 
 
 # ---------------------------------------------------------------------------------------

@@ -181,3 +181,71 @@ def batch_norm_eval(x: Tensor, weight: Optional[Tensor], bias: Optional[Tensor],
                              f"{shape_str(x.shape)}, got {shape_str(np.shape(a))}")
     return BatchNormEval.apply(x, weight, bias, np.asarray(running_mean),
                                np.asarray(running_var), float(eps))
+
+
+# -- nn.functional's layer and batch normalisation without the fused kernels ----------
+class Normalize(Function):
+    """y = xhat * weight + bias with xhat = (x - mean) / sqrt(var + eps), the statistics
+    taken over ``dims`` (batch norm: all but the channel dim; layer norm: the trailing dims).
+
+    One node instead of a dozen: the caller passes ``centered`` = x - mean (a scratch array
+    this op turns into xhat in place) and the biased ``var``, both with kept dims;
+    ``weight``/``bias`` arrive already shaped to broadcast against x, and a bias comes only
+    with a weight (of the same shape). The gradient is
+
+        gxhat = g * weight
+        gx = rstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat))     (means over dims)
+        gweight = sum(g * xhat), gbias = sum(g)     (summed down to the parameter's shape)
+
+    computed on arrays, or with ``create_graph`` as differentiable Tensor ops recomputed
+    from x, so double backward works.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, centered, var, eps, dims):
+        rstd = 1.0 / np.sqrt(var + eps)
+        xhat = np.multiply(centered, rstd, out=centered)
+        # Saved (not kept as ctx attributes) so the arrays are freed after backward.
+        ctx.save_for_backward(x, weight, xhat, rstd)
+        ctx.eps, ctx.dims = eps, dims
+        if weight is None:
+            y = xhat.copy()
+        else:
+            y = xhat * weight._data
+        if bias is not None:
+            y += bias._data
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, weight, xhat_t, rstd_t = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dims = ctx.dims
+        if not _ag.is_grad_enabled():
+            gd, xhat = g._data, xhat_t._data
+            gx = gw = gb = None
+            gxhat = gd if weight is None else gd * weight._data
+            if need_x:
+                gx = gxhat - gxhat.mean(axis=dims, keepdims=True)
+                gx -= xhat * (gxhat * xhat).mean(axis=dims, keepdims=True)
+                gx *= rstd_t._data
+                gx = _const(gx)
+            if need_w:
+                gw = _const(gd * xhat)  # the engine sums it to weight's shape
+            if need_b:
+                gb = _const(gd)
+            return gx, gw, gb
+        # create_graph: the same formulas as Tensor ops, xhat recomputed from x.
+        centered = x - x.mean(dims, keepdim=True)
+        rstd = ((centered * centered).mean(dims, keepdim=True) + ctx.eps) ** -0.5
+        xhat = centered * rstd
+        gxhat = g if weight is None else g * weight
+        gx = gw = gb = None
+        if need_x:
+            gx = rstd * (gxhat - gxhat.mean(dims, keepdim=True)
+                         - xhat * (gxhat * xhat).mean(dims, keepdim=True))
+        if need_w:
+            gw = g * xhat  # the engine sums it to weight's shape (conform.unbroadcast)
+        if need_b:
+            gb = g
+        return gx, gw, gb

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._checks import broadcast_shape, check_int, is_int, normalize_dim, normalize_dims, shape_str
 from ..autograd import Function, is_grad_enabled
+from ..autograd.views import AsStrided, AsStridedAdjoint, rebased_view  # noqa: F401
 from ..tensor import Tensor, _make
 from .broadcast import result_dtype, unbroadcast
 
@@ -61,66 +62,6 @@ def _as_view(out: Tensor, x: Tensor) -> Tensor:
         # rebased onto a history it never had (autograd.refresh_view, PyTorch's rule)
         out._view_version = out._version[0] if is_grad_enabled() else ~out._version[0]
     return out
-
-
-def _positions_in_base(view: np.ndarray, base: np.ndarray) -> np.ndarray:
-    """For each element of ``view`` (an array sharing ``base``'s memory), the C-order flat
-    index of the base element at the same address."""
-    isz = base.itemsize
-    start = base.__array_interface__["data"][0]
-
-    def addresses(a: np.ndarray, origin: int) -> np.ndarray:
-        out = np.full(a.shape, origin, dtype=np.int64)
-        for k, (n, st) in enumerate(zip(a.shape, a.strides)):
-            out += (np.arange(n, dtype=np.int64) * st).reshape((n,) + (1,) * (a.ndim - k - 1))
-        return out
-
-    where = addresses(view, view.__array_interface__["data"][0])
-    if base.flags.c_contiguous:
-        return (where - start) // isz
-    cells = addresses(base, start).ravel()
-    order = np.argsort(cells, kind="stable")
-    pos = np.searchsorted(cells[order], where)
-    return order[np.minimum(pos, cells.size - 1)]
-
-
-class AsStrided(Function):
-    """The elements of ``base`` at C-order flat ``positions`` (any shape): how a view is
-    re-derived from its base after the base changed in place (PyTorch's AsStridedBackward
-    role). Overlapping positions (an expanded view) receive summed gradients."""
-
-    @staticmethod
-    def forward(ctx, base, positions):
-        ctx.positions, ctx.base_shape = positions, base._data.shape
-        return base._data.reshape(-1)[positions]
-
-    @staticmethod
-    def backward(ctx, g):
-        return AsStridedAdjoint.apply(g, ctx.positions, ctx.base_shape)
-
-
-class AsStridedAdjoint(Function):
-    """zeros(base_shape) with ``g`` added at the flat ``positions`` (AsStrided's adjoint)."""
-
-    @staticmethod
-    def forward(ctx, g, positions, base_shape):
-        ctx.positions = positions
-        out = np.zeros(int(np.prod(base_shape)), g._data.dtype)
-        np.add.at(out, positions.reshape(-1), g._data.reshape(-1))
-        return out.reshape(base_shape)
-
-    @staticmethod
-    def backward(ctx, h):
-        return AsStrided.apply(h, ctx.positions)
-
-
-def rebased_view(view: Tensor) -> Tensor:
-    """``view`` re-derived from its base's current history (a new node, same values)."""
-    base = view._base
-    if base._data.itemsize != view._data.itemsize:
-        raise RuntimeError("in-place: a view with another dtype than its base cannot be "
-                           "rebased after the base changed in place")
-    return AsStrided.apply(base, _positions_in_base(view._data, base._data))
 
 
 def reshape(x: Tensor, *shape: Any) -> Tensor:
@@ -530,7 +471,7 @@ def setitem(x: Tensor, idx: Any, value: Any, op: str = "setitem") -> None:
     if track and x.requires_grad and x.grad_fn is None:
         raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in place "
                            "(use `with tl.no_grad():` or work on a clone)")
-    from ..tensor import check_view_write
+    from .._checks import check_view_write
     check_view_write(op, x, v)
     if not track:
         put(x._data, norm, v._data)

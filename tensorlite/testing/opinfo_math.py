@@ -175,3 +175,24 @@ register(OpInfo("lerp_scalar", lambda s, e, weight: s.lerp(e, weight),
 register(OpInfo("nan_to_num", lambda x: O.nan_to_num(x, 1.5, 2.0, -2.0),
                 lambda x: np.nan_to_num(x, nan=1.5, posinf=2.0, neginf=-2.0), unary_samples(),
                 (E.NanToNum,), lambda t, x: t.nan_to_num(x, 1.5, 2.0, -2.0)))
+
+
+# -- entries written in the op's own declaration (a unary-table row's test=dict(...)) ------
+def entry_from_declaration(op) -> OpInfo:
+    """The OpInfo entry of an op declared with ``test=dict(ref=..., lo=..., hi=...)``
+    (optional ``avoid``, ``torch_fn``, ``gradgrad``): samples inside [lo, hi]."""
+    t = op.test
+    return OpInfo(op.name, op.fn, t["ref"],
+                  unary_samples(t.get("lo", -3), t.get("hi", 3), avoid=t.get("avoid", ())),
+                  (op.fn.Function,), t.get("torch_fn"),
+                  supports_gradgrad=t.get("gradgrad", True))
+
+
+def _register_declared() -> None:
+    from ..ops import registry
+    for op in registry.OPS.values():
+        if op.test is not None:
+            register(entry_from_declaration(op))
+
+
+_register_declared()

@@ -93,3 +93,65 @@ register(OpInfo("embedding", lambda w, indices: Em.embedding(indices, w),
                 lambda w, indices: w[indices], _embedding_samples,
                 (Em.Embedding, Em.EmbeddingScatter),
                 lambda t, w, indices: t.nn.functional.embedding(t.as_tensor(indices), w)))
+
+
+# -- the nodes of nn.functional.linear, softplus and layer/batch normalisation -----------------
+from ..ops.activation import Softplus  # noqa: E402
+from ..ops.linalg import Linear  # noqa: E402
+from ..ops.normalization import Normalize  # noqa: E402
+from .opinfo import unary_samples  # noqa: E402
+
+
+def _linear_samples():
+    def build():
+        st, ts = _st()
+
+        @st.composite
+        def draw(d):
+            m, n_in, n_out = d(st.integers(1, 4)), d(st.integers(1, 4)), d(st.integers(1, 4))
+            x = d(ts.float_arrays((m, n_in)))
+            w = d(ts.float_arrays((n_out, n_in)))
+            b = d(ts.float_arrays((n_out,)))
+            return SampleInput((x, w, b))
+        return draw()
+    return build
+
+
+register(OpInfo("linear", lambda x, w, b: Linear.apply(x, w, b), lambda x, w, b: x @ w.T + b,
+                _linear_samples(), (Linear,), lambda t, x, w, b: t.nn.functional.linear(x, w, b)))
+register(OpInfo("softplus", Softplus.apply, lambda x: np.logaddexp(0.0, x), unary_samples(),
+                (Softplus,), lambda t, x: t.nn.functional.softplus(x)))
+
+
+def _normalize_samples():
+    def build():
+        st, ts = _st()
+
+        @st.composite
+        def draw(d):
+            n, c = d(st.integers(2, 4)), d(st.integers(1, 4))
+            # distinct values: a constant row has no variance to normalise by
+            x = d(ts.float_arrays((n, c), unique=True))
+            w = d(ts.float_arrays((c,), 0.5, 2))
+            b = d(ts.float_arrays((c,)))
+            return SampleInput((x, w, b))
+        return draw()
+    return build
+
+
+def _normalize(x, w, b, eps=1e-5):
+    """Layer normalisation over the last dim through the Normalize node (as nn's layer_norm
+    calls it: the centred input and the biased variance computed outside)."""
+    centered = x._data - x._data.mean(-1, keepdims=True)
+    var = (centered * centered).mean(-1, keepdims=True)
+    return Normalize.apply(x, w, b, centered, var, eps, (-1,))
+
+
+def _np_normalize(x, w, b, eps=1e-5):
+    c = x - x.mean(-1, keepdims=True)
+    return c / np.sqrt((c * c).mean(-1, keepdims=True) + eps) * w + b
+
+
+register(OpInfo("normalize", _normalize, _np_normalize, _normalize_samples(), (Normalize,),
+                lambda t, x, w, b: t.nn.functional.layer_norm(x, (x.shape[-1],), w, b),
+                atol=1e-8, rtol=1e-6))
