@@ -269,7 +269,7 @@ def _resume_would_replace(ckpt: dict, path: str, out: str) -> Optional[int]:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import Trainer
     from tensorlite import distributed as dist
-    if args.nproc and not dist.launched_by_mpi():
+    if args.nproc and args.nproc > 1 and not dist.launched_by_mpi():
         return _launch_ranks(args)
     spec = registry.get(args.name)
     parallel = dist.launched_by_mpi()
@@ -386,7 +386,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if history and os.path.exists(best):
         result = evaluate_checkpoint(best, "test")
         print(format_result("test", result))
-        with open(os.path.join(out, "test.json"), "w") as f:
+        from .train import _atomic
+        with _atomic(os.path.join(out, "test.json")) as f:
             json.dump(result, f, indent=2)
     return 0
 

@@ -145,9 +145,9 @@ def penn_treebank(path: Optional[str]) -> tuple:
             vocab.itos, rec)
 
 
-# Held-out fractions of a character corpus: validation picks the best epoch, test is
-# scored once at the end and never seen before.
-CHAR_VAL, CHAR_TEST = 0.05, 0.05
+# Held out from a character corpus: the last 1/20 is the test split (scored once, at the
+# end), the 1/20 before it validation (picks the best epoch), the first 18/20 training.
+HELD_OUT = 20
 
 
 def char_corpus(path: Optional[str]) -> tuple:
@@ -169,8 +169,9 @@ def char_corpus(path: Optional[str]) -> tuple:
     _refuse_binary(raw, file)
     text = D.load_text(file, "char corpus")
     n = len(text)
-    a, b = int(n * (1 - CHAR_VAL - CHAR_TEST)), int(n * (1 - CHAR_TEST))
-    if min(a, b - a, n - b) < 2:
+    k = n // HELD_OUT                       # integers: no 0.9 * 1000 = 899.99... -> 899
+    a, b = n - 2 * k, n - k
+    if k < 2:
         raise ValueError(f"char corpus: {file} has {n} characters; the 90/5/5 train/val/test "
                          "split needs at least 40")
     chars = sorted(set(text))
@@ -191,7 +192,7 @@ def _refuse_binary(raw: bytes, path: str) -> None:
                          "char-lstm trains on plain text")
     control = sum(head.count(bytes([c])) for c in range(32) if c not in b"\t\n\r\x0b\x0c")
     if head and control > 0.01 * len(head):
-        raise ValueError(f"char corpus: {path} is not a text file ({control} control bytes "
+        raise ValueError(f"char corpus: {path} is not a text file ({control:,} control bytes "
                          f"in its first {len(head):,}); char-lstm trains on plain text")
 
 

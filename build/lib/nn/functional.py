@@ -33,7 +33,8 @@ __all__ = [
     "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
     "adaptive_max_pool2d",
     "embedding", "cross_entropy", "nll_loss", "mse_loss", "binary_cross_entropy_with_logits",
-    "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss",
+    "binary_cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss", "conv1d", "max_pool1d",
+    "avg_pool1d", "hardtanh", "relu6", "logsigmoid", "prelu", "kl_div",
     "normalize", "cosine_similarity", "pairwise_distance",
 ]
 
@@ -490,39 +491,21 @@ def batch_norm(input: Tensor, running_mean: Optional[Tensor], running_var: Optio
         if bias is not None:
             out = out + bias.reshape(shape)
         return out
+    from tensorlite.ops import normalization as _norm  # fused kernels (imported on first use)
     if training:
         n = input.numel() // max(c, 1)
         if n <= 1:
             raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
                              f"input of shape {shape_str(input.shape)}")
-        xd = input._data
-        mean = xd.mean(axis=dims, keepdims=True)
-        centered = xd - mean
-        var = np.square(centered).mean(axis=dims, keepdims=True)
+        out, mean, var = _norm.batch_norm_train(input, weight, bias, eps)
         if running_mean is not None:
-            _update_running(running_mean, mean.reshape(c), momentum)
+            _update_running(running_mean, mean.astype(input.dtype), momentum)
         if running_var is not None:
-            _update_running(running_var, var.reshape(c) * (n / (n - 1)), momentum)
-        return _normalize(input, None if weight is None else weight.reshape(shape),
-                          None if bias is None else bias.reshape(shape), centered, var, eps,
-                          dims)
+            _update_running(running_var, (var * (n / (n - 1))).astype(input.dtype), momentum)
+        return out
     if running_mean is None or running_var is None:
         raise ValueError(f"{op}: running_mean and running_var are needed when not training")
-    # Fold the constant statistics into one scale and shift: y = x * scale + shift.
-    inv = 1.0 / np.sqrt(running_var._data.astype(input.dtype) + eps)
-    mean = running_mean._data.astype(input.dtype)
-    if weight is None:
-        scale = _const(inv.reshape(shape))
-        shift = _const((-mean * inv).reshape(shape))
-        if bias is not None:
-            shift = shift + bias.reshape(shape)
-    else:
-        scale = weight * _const(inv)
-        shift = -(scale * _const(mean))
-        if bias is not None:
-            shift = shift + bias
-        scale, shift = scale.reshape(shape), shift.reshape(shape)
-    return input * scale + shift
+    return _norm.batch_norm_eval(input, weight, bias, running_mean._data, running_var._data, eps)
 
 
 def _update_running(stat: Tensor, batch_value: np.ndarray, momentum: float) -> None:
@@ -619,9 +602,10 @@ def _max_pool2d_gather(input: Tensor, kernel_size: Any, stride: Any, padding: An
     each window is found on the arrays, then gathered by differentiable indexing, so the
     gradient goes to that one element (the first maximum in row-major window order, as in
     PyTorch) and double backward works."""
-    from tensorlite.ops.pool import _check_input, _out_len
+    from tensorlite.ops.pool import _check_input, _out_len, check_nonempty
     op = "max_pool2d"
     _check_input(op, input)
+    check_nonempty(op, input)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     k = pair(op, "kernel_size", kernel_size, 1)
@@ -896,6 +880,144 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = input - target)."""
     from tensorlite.ops.loss import huber_loss as _huber_loss
     return _huber_loss(input, target, reduction, delta)
+
+
+# ---------------------------------------------------------------------------------------
+# 1-D convolution and pooling as their 2-D forms over a height-1 plane; more activations;
+# the KL divergence: compositions of differentiable ops
+# ---------------------------------------------------------------------------------------
+def _as_plane(op: str, input: Any) -> Tensor:
+    _check_tensor(op, "input", input)
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+                         f"{shape_str(input.shape)}")
+    return input.unsqueeze(-2)
+
+
+def _one(op: str, name: str, v: Any) -> int:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 1:
+            raise ValueError(f"{op}: {name} must be an int or a 1-tuple, got {v!r}")
+        v = v[0]
+    return v
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Optional[Tensor] = None, stride: Any = 1,
+           padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """Cross-correlation of (N, C, L) with weight (O, C/groups, k) -> (N, O, Lo); ``padding``
+    may be an int, 'valid' or 'same' (stride 1)."""
+    op = "conv1d"
+    x = _as_plane(op, input)
+    _check_tensor(op, "weight", weight)
+    if weight.ndim != 3:
+        raise ValueError(f"{op}: weight must be 3-D (out, in/groups, k), got shape "
+                         f"{shape_str(weight.shape)}")
+    stride, dilation = _one(op, "stride", stride), _one(op, "dilation", dilation)
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{op}: padding must be an int, 'valid' or 'same', got {padding!r}")
+        if padding == "same":
+            if stride != 1:
+                raise ValueError(f"{op}: padding='same' is not supported for strided "
+                                 "convolutions")
+            total = dilation * (weight.shape[-1] - 1)
+            x = pad(x, (total // 2, total - total // 2))    # an even kernel: one more right
+        padding = 0
+    out = conv2d(x, weight.unsqueeze(-2), bias, (1, stride), (0, _one(op, "padding", padding)),
+                 (1, dilation), groups)
+    return out.squeeze(-2)
+
+
+def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """Maximum over windows of length kernel_size: (N, C, L) -> (N, C, Lo)."""
+    op = "max_pool1d"
+    x = _as_plane(op, input)
+    k = _one(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == [] else _one(op, "stride", stride)
+    out = max_pool2d(x, (1, k), (1, s), (0, _one(op, "padding", padding)),
+                     (1, _one(op, "dilation", dilation)), ceil_mode, return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """Mean over windows of length kernel_size: (N, C, L) -> (N, C, Lo)."""
+    op = "avg_pool1d"
+    x = _as_plane(op, input)
+    k = _one(op, "kernel_size", kernel_size)
+    s = k if stride is None or stride == [] else _one(op, "stride", stride)
+    return avg_pool2d(x, (1, k), (1, s), (0, _one(op, "padding", padding)), ceil_mode,
+                      count_include_pad).squeeze(-2)
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val]."""
+    _check_tensor("hardtanh", "input", input)
+    if not min_val <= max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val "
+                         f"({max_val})")
+    return input.clamp(min_val, max_val)
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log sigmoid(x) = -softplus(-x), stable for large |x|."""
+    _check_tensor("logsigmoid", "input", input)
+    return -_Softplus.apply(-input)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x >= 0, else a x; ``weight`` holds one slope or one per channel (dim 1)."""
+    op = "prelu"
+    _check_tensor(op, "input", input)
+    _check_tensor(op, "weight", weight)
+    if weight.ndim != 1:
+        raise ValueError(f"{op}: weight must be 1-D, got shape {shape_str(weight.shape)}")
+    a = weight
+    if weight.shape[0] != 1:
+        c = input.shape[1] if input.ndim > 1 else input.shape[0] if input.ndim == 1 else 1
+        if weight.shape[0] != c:
+            raise ValueError(f"{op}: {weight.shape[0]} slopes for {c} channels")
+        if input.ndim > 1:
+            a = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    return tl.where(input >= 0, input, a * input)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Optional[bool] = None,
+           reduce: Optional[bool] = None, reduction: str = "mean",
+           log_target: bool = False) -> Tensor:
+    """KL divergence with log-probabilities ``input``: target (log target - input), 0 where
+    the target is 0; 'batchmean' divides the sum by the batch size (the true KL)."""
+    op = "kl_div"
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_tensor(op, "input", input)
+    if not isinstance(target, Tensor):
+        target = as_operand(target, input, op)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS + ('batchmean',)}, got "
+                         f"{reduction!r}")
+    if reduction == "mean":
+        warnings.warn("kl_div: reduction='mean' divides the total loss by both the batch size "
+                      "and the support size; 'batchmean' divides only by the batch size and "
+                      "aligns with the KL math definition.", UserWarning, stacklevel=2)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        # x log x is 0 at x = 0 (xlogy): the log is taken of 1 there, and the product selected
+        positive = target > 0
+        safe = tl.where(positive, target, 1.0)
+        loss = tl.where(positive, target * safe.log(), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(op, loss, reduction)
 
 
 # ---------------------------------------------------------------------------------------

@@ -62,9 +62,15 @@ def run(nproc: int, python_args: Sequence[str], module: bool = False,
         out, _ = proc.communicate()
         raise subprocess.TimeoutExpired(cmd, timeout, output=out) from None
     except KeyboardInterrupt:
-        # Ctrl-C: end every rank, then report.
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
+        # Ctrl-C (the ranks run in their own session, so only this process got it): pass it
+        # on to every rank, so that each stops as a single process would on Ctrl-C (the
+        # models CLI saves interrupted.npz from rank 0), then end whatever is left.
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
         raise
     return subprocess.CompletedProcess(cmd, proc.returncode, out, None)
 

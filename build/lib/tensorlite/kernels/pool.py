@@ -14,8 +14,8 @@ an int32 index's memory traffic; int32 otherwise); the backward scatters gy ther
 Every (n, c) plane is independent: each kernel is a serial function over a range of
 planes, run directly for small inputs and, above ``_SERIAL_ELEMENTS`` cells, on one chunk
 of planes per thread (``_threads.parallel_chunks``; the kernels release the GIL). A
-backward never has two threads writing one plane, so its scatter-adds need no atomics. Padding is done by copying each plane into a
-bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
+backward never has two threads writing one plane, so its scatter-adds need no atomics.
+Padding is done by copying each plane into a bordered scratch plane, which keeps the window loops free of bounds tests (with clipped
 bounds the max-pool loop ran 4x slower). The public functions take normalised arguments
 (pairs of ints, padding <= kernel/2, outputs of at least one cell) checked by the op layer.
 """
@@ -123,8 +123,33 @@ def adaptive_avg_pool2d_backward(gy: np.ndarray, input_hw: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- kernels
-# Each family: a per-plane function, a serial function over planes [first, stop) of
-# (P, H, W) arrays (P = N*C, C-contiguous).
+# Each family: a serial function over planes [first, stop) of (P, H, W) arrays (P = N*C,
+# C-contiguous) that runs the per-plane steps below.
+#
+# Why the max-pool forward loops look like this (issue 18: it ran 9-14x slower on an AVX2
+# CPU than on an AVX-512 one). LLVM vectorises only innermost loops, and runs the vector
+# loop only above a trip count that depends on the target: a loop over one output row
+# (14 cells in LeNet, 16 in the benchmark) took its vector path on Zen 5 but stayed scalar
+# on Zen 3 (24 cells needed), where the max/argmax selects became branches that random
+# data mispredicts (~13 ns per cell). So the window is walked by its cells (i, j) outside,
+# and the innermost loop runs over every position q of the whole flattened plane: "does
+# cell (i, j) of the window that starts at q beat the best so far" (2x2 stride 2: one pass
+# over the column pairs of every row). Positions whose window runs off the end of a row or
+# is not on the stride grid are computed and thrown away (up to sh*sw times the work, all
+# of it in L1 and in vector registers), then a short pass picks the grid positions.
+# Inside the long loops:
+# - reads go through slices taken outside the loop (``src = xf[off:off + n]``) and are
+#   indexed by the loop variable alone: numba's negative-index wraparound on ``xf[q + off]``
+#   with a run-time ``off`` turned every load into a gather;
+# - results go to a different array than the one read (ping-pong buffers): storing back a
+#   value just loaded from the same place lets LLVM make the store conditional, a masked
+#   store, which AMD CPUs execute very slowly;
+# - the NaN rule is one more lane of the select mask, ``(v > best) | (v != v)``, not a branch.
+# The backward kernels scatter each window's gradient at its argmax (no data-dependent
+# branch, same speed on both ISAs; see _max_backward_2x2); average pooling has no
+# data-dependent branch and keeps its per-window loops (see there). docs/cpus.md has the
+# measurements.
+# ``benchmarks/vectorisation.py`` (and tests/kernels/test_vectorisation.py) check the IR.
 
 
 @njit(cache=True, error_model="numpy")
@@ -155,89 +180,145 @@ def _padded(plane, buf, ph, pw):
 
 @njit(cache=True, error_model="numpy")
 def _zero(plane):
-    """plane (H, W) = 0 (loops compile much faster than a slice assignment)."""
+    """plane (H, W) = 0 (loops compile much faster than a slice assignment; a flat loop
+    over plane.reshape(-1) measured 1.3x slower)."""
+    zero = plane.dtype.type(0.0)
     for i in range(plane.shape[0]):
         row = plane[i]
         for j in range(plane.shape[1]):
-            row[j] = 0.0
+            row[j] = zero
 
 
 @njit(cache=True, error_model="numpy")
-def _max_forward_plane(xp, yp, ap, kh, kw, sh, sw, ph, pw):
-    """One plane: xp (H + 2ph, W + 2pw), padded with -inf -> yp, ap (Ho, Wo).
+def _positions(hp, wp, kh, kw):
+    """Flat positions of a (hp, wp) plane whose kh x kw window lies inside it, and beyond."""
+    return (hp - kh) * wp + (wp - kw) + 1
 
-    float32/64; argmax uint8/int32, its offsets counted in the window including padding.
-    """
-    ho, wo = yp.shape
-    ninf = xp.dtype.type(-np.inf)
-    for oh in range(ho):
-        i_first = max(0, ph - oh * sh)
-        for ow in range(wo):
-            best = ninf
-            where = i_first * kw + max(0, pw - ow * sw)  # first cell inside the input (torch)
-            for i in range(kh):
-                row = xp[oh * sh + i]
-                for j in range(kw):
-                    v = row[ow * sw + j]
-                    # Strict '>' keeps the first of equal maxima; a NaN always wins (torch).
-                    take = (v > best) | (v != v)
-                    where = i * kw + j if take else where
-                    best = v if take else best
-            yp[oh, ow] = best
-            ap[oh, ow] = where
+
+# -- max pooling, forward
 
 
 @njit(cache=True, error_model="numpy")
-def _max_forward_2x2(xp, yp, ap):
-    """The common case, 2x2 windows at stride 2 without padding, written out: the four
-    cells of each window are named, so the loop has no inner window loops and no index
-    arithmetic left (13x faster than the general loop for (32, 32, 32, 32))."""
+def _max_step(src, b_in, w_in, b_out, w_out, code):
+    """Window cell ``code`` at every position: (b, w)_out = (src, code) where src beats b_in,
+    else (b_in, w_in). src, b (n,) float32/64, w (n,) int32. Strict '>' keeps the first of
+    equal maxima; a NaN always wins, so the last NaN is kept (torch's CPU kernel)."""
+    for q in range(src.shape[0]):
+        v = src[q]
+        b = b_in[q]
+        w = w_in[q]
+        take = (v > b) | (v != v)
+        b_out[q] = v if take else b
+        w_out[q] = code if take else w
+
+
+@njit(cache=True, error_model="numpy")
+def _max_windows(xf, wp, n, kh, kw, b0, w0, b1, w1):
+    """Max and its window offset i*kw + j of the kh x kw window at each of n positions of
+    the flattened plane xf (row length wp), cells in row-major order. Returns 0 if the
+    result is in (b0, w0), 1 if in (b1, w1)."""
+    src = xf[:n]
+    for q in range(n):
+        b0[q] = src[q]
+        w0[q] = 0
+    cur = 0
+    for i in range(kh):
+        for j in range(kw):
+            if i == 0 and j == 0:
+                continue
+            s = xf[i * wp + j:i * wp + j + n]
+            code = np.int32(i * kw + j)
+            if cur == 0:
+                _max_step(s, b0[:n], w0[:n], b1[:n], w1[:n], code)
+            else:
+                _max_step(s, b1[:n], w1[:n], b0[:n], w0[:n], code)
+            cur = 1 - cur
+    return cur
+
+
+@njit(cache=True, error_model="numpy")
+def _max_pick(best, where, row_step, col_step, yp, ap, kw, sh, sw, ph, pw):
+    """yp, ap (Ho, Wo) from the window at best[oh*row_step + ow*col_step]. A window whose
+    maximum is -inf (all padding and -inf) points at its first cell inside the input, as
+    torch's does."""
     ho, wo = yp.shape
+    ninf = best.dtype.type(-np.inf)
     for oh in range(ho):
-        r0 = xp[2 * oh]
-        r1 = xp[2 * oh + 1]
+        b = best[oh * row_step:]
+        w = where[oh * row_step:]
         yr = yp[oh]
         ar = ap[oh]
+        i_first = max(0, ph - oh * sh) * kw
         for ow in range(wo):
-            v0, v1 = r0[2 * ow], r0[2 * ow + 1]
-            v2, v3 = r1[2 * ow], r1[2 * ow + 1]
-            # Row-major window order; strict '>' keeps the first maximum, NaN wins.
-            best, where = v0, 0
-            t = (v1 > best) | (v1 != v1)
-            best, where = (v1, 1) if t else (best, where)
-            t = (v2 > best) | (v2 != v2)
-            best, where = (v2, 2) if t else (best, where)
-            t = (v3 > best) | (v3 != v3)
-            best, where = (v3, 3) if t else (best, where)
-            yr[ow] = best
-            ar[ow] = where
+            v = b[ow * col_step]
+            first = i_first + max(0, pw - ow * sw)
+            yr[ow] = v
+            ar[ow] = first if v == ninf else w[ow * col_step]
+
+
+@njit(cache=True, error_model="numpy")
+def _max_pairs(xf, wp, n, best, where):
+    """2x2 windows at stride 2 over the flattened plane xf (row length wp, even): best/where
+    (n,) for the windows starting at columns 0, 2, 4, ... of every row (the odd rows' are
+    not used)."""
+    r0 = xf[:2 * n]
+    r1 = xf[wp:wp + 2 * n]
+    for k in range(n):
+        b = r0[2 * k]
+        w = np.int32(0)
+        v = r0[2 * k + 1]
+        t = (v > b) | (v != v)
+        b = v if t else b
+        w = np.int32(1) if t else w
+        v = r1[2 * k]
+        t = (v > b) | (v != v)
+        b = v if t else b
+        w = np.int32(2) if t else w
+        v = r1[2 * k + 1]
+        t = (v > b) | (v != v)
+        best[k] = v if t else b
+        where[k] = np.int32(3) if t else w
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def _max_forward_planes(first, stop, x, y, argmax, kh, kw, sh, sw, ph, pw):
     """x (P, H, W) float32/64 -> y, argmax (P, Ho, Wo) for planes [first, stop)."""
-    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
+    h, w = x.shape[1], x.shape[2]
+    ho, wo = y.shape[1], y.shape[2]
+    if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0 and w % 2 == 0:
+        # The common case: one pass over the pairs of columns of every row but the last.
+        n = (h - 1) * (w // 2)
+        best = np.empty(n, dtype=x.dtype)
+        where = np.empty(n, dtype=np.int32)
         for p in range(first, stop):
-            _max_forward_2x2(x[p], y[p], argmax[p])
+            _max_pairs(x[p].reshape(-1), w, n, best, where)
+            _max_pick(best, where, w, 1, y[p], argmax[p], 2, 2, 2, 0, 0)
         return
     buf = _bordered(x, -np.inf, ph, pw)  # max pooling pads with -inf
+    hp, wp = h + 2 * ph, w + 2 * pw
+    n = _positions(hp, wp, kh, kw)
+    b0 = np.empty(n, dtype=x.dtype)
+    b1 = np.empty(n, dtype=x.dtype)
+    w0 = np.empty(n, dtype=np.int32)
+    w1 = np.empty(n, dtype=np.int32)
     for p in range(first, stop):
-        xp = _padded(x[p], buf, ph, pw)
-        # Literal window sizes let LLVM unroll the window loops of the common windows
-        # (3x faster for 2x2); any other size runs the same loop with runtime bounds.
-        if kh == 2 and kw == 2:
-            _max_forward_plane(xp, y[p], argmax[p], 2, 2, sh, sw, ph, pw)
-        elif kh == 3 and kw == 3:
-            _max_forward_plane(xp, y[p], argmax[p], 3, 3, sh, sw, ph, pw)
+        xf = _padded(x[p], buf, ph, pw).reshape(-1)
+        if _max_windows(xf, wp, n, kh, kw, b0, w0, b1, w1) == 0:
+            _max_pick(b0, w0, sh * wp, sw, y[p], argmax[p], kw, sh, sw, ph, pw)
         else:
-            _max_forward_plane(xp, y[p], argmax[p], kh, kw, sh, sw, ph, pw)
+            _max_pick(b1, w1, sh * wp, sw, y[p], argmax[p], kw, sh, sw, ph, pw)
 
+
+# -- max pooling, backward
 
 
 @njit(cache=True, error_model="numpy")
 def _max_backward_2x2(gyp, ap, gxp):
     """gxp (H, W) from 2x2 windows at stride 2 without padding: zeroed, then each window's
-    gradient written at its maximum (row a >> 1, column a & 1 of the window)."""
+    gradient written at its maximum, row a >> 1 and column a & 1 of the window. No branch
+    (the offset is arithmetic), but a scatter, which AVX2 cannot vectorise: a dense form
+    (every cell a select of its window's gradient) measured 1.3-1.6x slower on AVX2 and
+    AVX-512 alike, for (32, 32, 32, 32) and LeNet's (64, 6, 28, 28)."""
     _zero(gxp)
     ho, wo = gyp.shape
     for oh in range(ho):
@@ -251,14 +332,18 @@ def _max_backward_2x2(gyp, ap, gxp):
 @njit(cache=True, error_model="numpy", nogil=True)
 def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
     """gx (P, H, W) = gy (P, Ho, Wo) float32/64 summed at the argmax cells, planes [first, stop)."""
+    h, w = gx.shape[1], gx.shape[2]
+    ho, wo = gy.shape[1], gy.shape[2]
     if kh == 2 and kw == 2 and sh == 2 and sw == 2 and ph == 0 and pw == 0:
         for p in range(first, stop):
             _max_backward_2x2(gy[p], argmax[p], gx[p])
         return
-    h, w = gx.shape[1], gx.shape[2]
-    ho, wo = gy.shape[1], gy.shape[2]
-    # Window offset -> (row, column), looked up rather than divided by kw per element.
-    di = np.empty(kh * kw, dtype=np.int64)
+    # Any other window: each window's gradient added at its maximum, a scatter. Its
+    # branches only guard against impossible offsets (always taken, so always predicted);
+    # a dense vectorised form (every window cell, every position, a select) measured 2x
+    # slower for 3x3 windows at stride 2 on AVX2 and AVX-512 alike. The scatter is the
+    # same work on any ISA (the backward took 0.5 ms on both targets, (32, 32, 32, 32)).
+    di = np.empty(kh * kw, dtype=np.int64)  # window offset -> (row, column), looked up
     dj = np.empty(kh * kw, dtype=np.int64)
     for i in range(kh):
         for j in range(kw):
@@ -279,6 +364,10 @@ def _max_backward_planes(first, stop, gy, argmax, gx, kh, kw, sh, sw, ph, pw):
                     if 0 <= ih < h and 0 <= iw < w:  # likewise; guards the write
                         gxp[ih, iw] += gyp[oh, ow]
 
+
+# -- average pooling: per-window sums in torch's order. No data-dependent branch to
+# remove here; the flat form of the max kernels (every window cell a pass over the plane)
+# measured the same on AVX-512 and 1.1-1.35x slower on AVX2, so these stay per window.
 
 
 @njit(cache=True, error_model="numpy")
@@ -358,7 +447,6 @@ def _avg_backward_planes(first, stop, gy, gx, kh, kw, sh, sw, ph, pw):
                 dst = gxp[i]
                 for j in range(w):
                     dst[j] = src[pw + j]
-
 
 
 @njit(cache=True, error_model="numpy")

@@ -179,6 +179,10 @@ def conv2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: Any = 1, pa
     check_geometry(op, padding=padding)
     n, c, h, wd = x.shape
     o = w.shape[0]
+    if o < groups:
+        # no output channel to give each group (PyTorch refuses too)
+        raise ValueError(f"{op}: the weight {shape_str(w.shape)} has {o} output channels, "
+                         f"fewer than groups={groups}")
     if c % groups or o % groups:
         raise ValueError(f"{op}: groups={groups} must divide the input channels ({c}) and the "
                          f"output channels ({o})")
@@ -219,8 +223,13 @@ def conv_transpose2d(x: Tensor, w: Tensor, b: Optional[Tensor] = None, stride: A
     if w.shape[0] != c:
         raise ValueError(f"{op}: input has {c} channels but weight {shape_str(w.shape)} expects "
                          f"{w.shape[0]}")
-    if c % groups:
-        raise ValueError(f"{op}: groups={groups} must divide the input channels ({c})")
+    if w.shape[1] == 0:
+        raise ValueError(f"{op}: the weight {shape_str(w.shape)} has no output channels "
+                         "(PyTorch refuses an empty weight too)")
+    if c % groups or c < groups:
+        # c < groups: zero input channels cannot be split into groups (PyTorch refuses too)
+        raise ValueError(f"{op}: groups={groups} must divide the input channels ({c}) and "
+                         "be at most their number")
     for k in range(2):
         if output_padding[k] >= max(stride[k], dilation[k]):
             raise ValueError(f"{op}: output_padding {output_padding} must be smaller than stride "

@@ -80,7 +80,9 @@ class Div(Function):
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = unbroadcast(g / b, ctx.shapes[0]) if need_a else None
-        gb = unbroadcast(-g * a / (b * b), ctx.shapes[1]) if need_b else None
+        # PyTorch's order, (a / b) / b: g * a or b * b would overflow first (a = 1e308,
+        # b = 2.09 gave -inf, not -5.1e307)
+        gb = unbroadcast(-g * ((a / b) / b), ctx.shapes[1]) if need_b else None
         return ga, gb
 
 
@@ -263,8 +265,25 @@ def mul(a: Any, b: Any) -> Tensor:
     return _binary(Mul, a, b, "mul")
 
 
-def div(a: Any, b: Any) -> Tensor:
-    return _binary(Div, a, b, "div")
+def div(a: Any, b: Any, *, rounding_mode: Any = None) -> Tensor:
+    """a / b; ``rounding_mode='trunc'`` rounds the quotient towards 0, ``'floor'`` towards
+    -inf (as ``//``); both keep integer inputs integer, as PyTorch."""
+    if rounding_mode is None:
+        return _binary(Div, a, b, "div")
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode != "trunc":
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    a, b = _pair(a, b, "div")
+    q = floor_divide(a, b)      # the promoted dtype and the division-by-zero rules
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if q.dtype.kind == "f":
+            t = np.trunc(a._data / b._data)
+        else:   # integers: floor, plus one where a negative quotient has a remainder
+            r = np.fmod(a._data, b._data)
+            t = np.where((r != 0) & ((a._data < 0) != (b._data < 0)), q._data + 1, q._data)
+    return _make(t.astype(q.dtype), False, None, 0, None)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - the Tensor method is called pow too

@@ -371,8 +371,11 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     if beta == 0:
         return _elementwise_reduce(d.abs(), reduction)
     ad = d.abs()
-    return _elementwise_reduce(where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta),
-                               reduction)
+    near = ~(ad >= beta)  # a NaN d counts as near: its gradient d / beta is NaN (PyTorch's)
+    # The quadratic branch sees d only where it is chosen: elsewhere its gradient d / beta,
+    # masked to 0 by where, would be inf * 0 = NaN for an infinite d (PyTorch gives +-1).
+    dq = where(near, d, 0.0)
+    return _elementwise_reduce(where(near, 0.5 * dq * dq / beta, ad - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
@@ -386,5 +389,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean",
     input, target = _regression_operands(op, input, target)
     d = input - target
     ad = d.abs()
-    return _elementwise_reduce(where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)),
+    near = ~(ad >= delta)  # a NaN d: NaN gradient, as PyTorch
+    dq = where(near, d, 0.0)  # as in smooth_l1_loss: no inf * 0 from the unchosen branch
+    return _elementwise_reduce(where(near, 0.5 * dq * dq, delta * (ad - 0.5 * delta)),
                                reduction)

@@ -132,6 +132,14 @@ def _check_input(op: str, x: Any) -> None:
     check_kernel_float(op, "input", x)
 
 
+def check_nonempty(op: str, x: Tensor) -> None:
+    """max/avg pooling: only the batch may be empty (PyTorch's rule; a window over no cells
+    has no value, and tensorlite returned one)."""
+    if 0 in x.shape[-3:]:
+        raise ValueError(f"{op}: expected non-zero channel and spatial sizes (only the batch may "
+                         f"be empty), got input of shape {shape_str(x.shape)}")
+
+
 def _out_len(n: int, k: int, s: int, p: int, ceil_mode: bool) -> int:
     """PyTorch's pooled length: floor((n + 2p - k)/s) + 1, or with ceil_mode the ceiling,
     dropping a last window that would start in the right padding."""
@@ -145,6 +153,7 @@ def _pool_args(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
                ceil_mode: bool = False) -> tuple:
     """(kernel, stride, padding, (Ho, Wo)), checked."""
     _check_input(op, x)
+    check_nonempty(op, x)
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
     kernel = pair(op, "kernel_size", kernel_size, 1)

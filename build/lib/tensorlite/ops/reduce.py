@@ -502,7 +502,12 @@ class Norm(Function):
     def forward(ctx, x, p, dims, keepdim):
         a = np.abs(x._data)
         if p == 2:
-            out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
+            if builtins.all(a.shape[d] == 1 for d in dims):
+                # one element per slice: its |x|, exactly, as PyTorch (squaring would turn
+                # 1e308 into inf and 1e-310 into 0)
+                out = np.sum(a, axis=dims, keepdims=keepdim)
+            else:
+                out = np.sqrt(np.sum(a * a, axis=dims, keepdims=keepdim))
         elif p == 1:
             out = np.sum(a, axis=dims, keepdims=keepdim)
         elif p == np.inf:

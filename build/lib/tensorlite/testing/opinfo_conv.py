@@ -100,4 +100,7 @@ register(OpInfo("conv_transpose2d", lambda x, w, **kw: C.conv_transpose2d(x, w, 
                 _np_conv_transpose2d, conv_samples(transpose=True),
                 (C.ConvTranspose, C.Conv2d, C.ConvWeight),
                 lambda t, x, w, **kw: t.nn.functional.conv_transpose2d(x, w, **kw),
-                fast_mode_above=150))
+                fast_mode_above=150,
+                # PyTorch 2.13 fails inside (IndexError from select()) on an empty batch with
+                # zero output channels; the empty result tensorlite returns is the right one
+                fuzz_skip=lambda case: case.args[0].shape[0] == 0 and 0 in case.args[1].shape))

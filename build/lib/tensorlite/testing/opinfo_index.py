@@ -176,12 +176,18 @@ def _take_more(d, shape, dim):
 register(OpInfo("take_along_dim", lambda x, idx, dim: O.take_along_dim(x, idx, dim),
                 lambda x, idx, dim: np.take_along_axis(x, idx, axis=dim),
                 _dim_samples(more=_take_more), (R.Gather, R.ScatterAdd, S.Expand),
-                lambda t, x, idx, dim: t.take_along_dim(x, idx, dim)))
+                lambda t, x, idx, dim: t.take_along_dim(x, idx, dim),
+                # PyTorch 2.13 accepts an index past a size-1 dim of the input (index 1 into
+                # size 1 returns the input); its own gather refuses the same index
+                fuzz_refusals=(r"take_along_dim: index \d+ is out of range",)))
 register(OpInfo("take_along_dim_flat", lambda x, idx, dim: O.take_along_dim(x, idx),
                 lambda x, idx, dim: np.take(x.reshape(-1), idx.reshape(-1)),
                 _dim_samples(more=lambda d, s, k: ((_rng(d).integers(
                     0, int(np.prod(s)), (3, 2)),), {})),
-                (S.GetItem, S.IndexAdd), lambda t, x, idx, dim: t.take_along_dim(x, idx)))
+                (S.GetItem, S.IndexAdd), lambda t, x, idx, dim: t.take_along_dim(x, idx),
+                # PyTorch 2.13 flattens with view(-1), which refuses a non-contiguous input
+                # ("view size is not compatible"); the flattened gather is well defined
+                fuzz_skip=lambda case: case.layouts[0] in ("transposed", "strided", "expanded")))
 
 
 # -- narrow, roll, tril/triu, diagonal/diag -------------------------------------------------
@@ -326,3 +332,35 @@ register(OpInfo("meshgrid", lambda *xs, indexing: O.meshgrid(*xs, indexing=index
                 lambda *xs, indexing: tuple(np.meshgrid(*xs, indexing=indexing)),
                 _meshgrid_samples, (S.Reshape, S.Expand),
                 lambda t, *xs, indexing: t.meshgrid(*xs, indexing=indexing)))
+
+
+# -- views rebased after an in-place change of their base (S.AsStrided) ----------------------
+def _views_after_inplace(x, b):
+    """Views of y taken before y changes in place, used after: their gradient must see b
+    (a transposed slice, a strided flat view, an expanded row whose cells overlap)."""
+    y = x * 1
+    v_t = y.t()[::2]
+    v_flat = y.reshape(-1)[1::2]
+    v_exp = y[:1].expand(2, y.shape[1])
+    y.mul_(b)
+    return v_t.sum(0) * 2 + v_flat.sum() + (v_exp * v_exp).sum()
+
+
+def _np_views_after_inplace(x, b):
+    y = x * b
+    return y.T[::2].sum(0) * 2 + y.reshape(-1)[1::2].sum() + 2 * (y[:1] ** 2).sum()
+
+
+def _views_after_inplace_samples():
+    st, ts = _st()
+
+    @st.composite
+    def draw(d):
+        shape = d(ts.shapes(min_dims=2, max_dims=2, min_side=1))
+        return SampleInput((d(ts.float_arrays(shape)), d(ts.float_arrays(()))))
+    return draw()
+
+
+register(OpInfo("view_after_inplace", _views_after_inplace, _np_views_after_inplace,
+                _views_after_inplace_samples, (S.AsStrided, S.AsStridedAdjoint),
+                lambda t, x, b: _views_after_inplace(x, b)))

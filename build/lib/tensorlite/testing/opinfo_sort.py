@@ -239,7 +239,9 @@ def _np_kth(x, k, dim, keepdim):
 
 register(OpInfo("kthvalue", lambda x, k, dim, keepdim: O.kthvalue(x, k, dim, keepdim).values,
                 _np_kth, lambda: _k_samples(1, "keepdim"), (R.Gather, R.ScatterAdd),
-                lambda t, x, k, dim, keepdim: t.kthvalue(x, k, dim, keepdim).values))
+                lambda t, x, k, dim, keepdim: t.kthvalue(x, k, dim, keepdim).values,
+                fuzz_known="tied values: the gradient goes to another of the equal elements "
+                           "than PyTorch's (its partial sort picks e.g. the last)"))
 
 
 def _np_median(x, dim, keepdim):
@@ -264,7 +266,10 @@ def _median_torch(t, x, dim, keepdim):
 # there is compared in tests/test_ops_sort_extra.py).
 register(OpInfo("median", _median_op, _np_median,
                 _dim_samples(keepdim=True, dim_none=True, unique=True),
-                (MedianAll, R.Gather, R.ScatterAdd), _median_torch))
+                (MedianAll, R.Gather, R.ScatterAdd), _median_torch,
+                # PyTorch 2.13's median(dim) of an expanded input (stride 0 along dim) reads
+                # garbage: [0.5, 0.5] as expand gave 5e-210
+                fuzz_skip=lambda case: case.layouts[0] == "expanded"))
 
 
 # -- masked_select ------------------------------------------------------------------------
