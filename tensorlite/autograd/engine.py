@@ -211,6 +211,10 @@ def _send(node: Any, in_grads: Any, pending: dict, create_graph: bool, seen: set
                 shape, dtype = child._data.shape, child._data.dtype
             else:
                 shape, dtype = child._out_meta[nr]
+                if child.seq > node.seq:
+                    # graph_order's premise broken: never a silently missing gradient
+                    raise RuntimeError(f"autograd: {child.name()} was recorded after its user "
+                                       f"{node.name()}; the backward order would be wrong")
             if d.shape != shape or d.dtype is not dtype:
                 gi = conform(node, edge, gi, shape, dtype)
             if nr >= 0 and shared:

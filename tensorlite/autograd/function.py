@@ -165,14 +165,14 @@ class Function:
             # inputs in its order (backward returns a gradient for each).
             args = _bind_args(cls, args, kwargs)
         ctx = _new_ctx(Context)
-        ctx.seq = _next_seq()
         ctx.fn = cls
         ctx._saved = None
         ctx._freed = False
         if state.enabled:
             for a in args:
                 if isinstance(a, Tensor) and a._view_version is not None:
-                    _refresh(a)
+                    _refresh(a)  # may record a node (AsStrided): before this one's seq
+            ctx.seq = _next_seq()
             # (Unrolled for one and two inputs: a comprehension costs a call.)
             n = len(args)
             if n == 2:

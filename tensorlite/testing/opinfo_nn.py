@@ -154,4 +154,7 @@ def _np_normalize(x, w, b, eps=1e-5):
 
 register(OpInfo("normalize", _normalize, _np_normalize, _normalize_samples(), (Normalize,),
                 lambda t, x, w, b: t.nn.functional.layer_norm(x, (x.shape[-1],), w, b),
-                atol=1e-8, rtol=1e-6))
+                atol=1e-8, rtol=1e-6,
+                fuzz_known="values near the float64 maximum: the squared deviations overflow "
+                           "to inf, so 1/sqrt(var) is 0 and the row becomes the bias, where "
+                           "PyTorch gives nan (nn.functional.layer_norm does the same)"))
