@@ -282,18 +282,6 @@ def _single(args: list, threads: int, timeout: float) -> str:
     return res.stdout
 
 
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-    return platform.processor() or "unknown CPU"
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.distributed")
     p.add_argument("--quick", action="store_true")
@@ -313,7 +301,8 @@ def main(argv=None) -> int:
         worker_throughput(a.model, a.global_batch, a.steps)
         return 0
     quick = ["--quick"] if a.quick else []
-    result = {"cpu": _cpu_name(), "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
+    from benchmarks import machine
+    result = {"cpu": machine.cpu_model(), "cores": os.cpu_count(), "load_before": os.getloadavg()[0],
               "note": "shared machine (other jobs running): medians of interleaved rounds"}
     print(f"CPU: {result['cpu']} ({result['cores']} cores), load average "
           f"{result['load_before']:.1f} at the start: the machine is shared, figures are noisy")

@@ -224,7 +224,8 @@ def main(argv=None) -> int:
               f"ratio {o['steps_mb'] / max(t['steps_mb'], 1e-9):.2f}")
         return 0
     r = time_epochs(args.model, args.batches, args.block)
-    from benchmarks.run import cpu_name, load_average
+    from benchmarks.machine import cpu_model as cpu_name
+    from benchmarks.run import load_average
     print(f"{r['model']} (batch {r['batch']}, {r['steps_per_epoch']} steps/epoch) on "
           f"{cpu_name()}, load average {load_average()}: ours {r['ours_s_per_epoch']:.1f} s/epoch, "
           f"PyTorch {r['torch_s_per_epoch']:.1f} s/epoch, ratio {r['ratio']:.2f}x "

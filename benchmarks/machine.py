@@ -73,7 +73,8 @@ def in_target(target: str) -> bool:
     return all(os.environ.get(k) == v for k, v in env.items() if k.startswith("NUMBA_CPU"))
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, with its family and model numbers."""
     fields = {}
     try:
         with open("/proc/cpuinfo") as f:
@@ -106,7 +107,7 @@ def describe() -> dict:
     import llvmlite.binding as ll
     features = numba.config.CPU_FEATURES or ll.get_host_cpu_features().flatten()
     info = {
-        "cpu_model": _cpu_model(),
+        "cpu_model": cpu_model(),
         "host_cpu": ll.get_host_cpu_name(),
         "numba_cpu": numba.config.CPU_NAME or ll.get_host_cpu_name(),
         "numba_isa": _vector_isa(features),

@@ -259,17 +259,6 @@ def start_background_load():
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def load_average() -> str:
     try:
         return " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -321,8 +310,8 @@ def main(argv=None) -> int:
     print(machine.summary(info), flush=True)
     rows = []
     load = start_background_load() if args.background_load else None
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} cores; load average {load_average()}"
-          f"{'; with a background CPU-bound process' if load else ''}", flush=True)
+    if load is not None:
+        print(f"with a background CPU-bound process; load average {load_average()}", flush=True)
     try:
         _run_groups(args, torch, rows)
     finally:
@@ -331,7 +320,7 @@ def main(argv=None) -> int:
             load.wait()
     meta = {"date": time.strftime("%Y-%m-%d %H:%M"), "python": platform.python_version(),
             "numpy": np.__version__, "torch": getattr(torch, "__version__", None),
-            "cpus": os.cpu_count(), "cpu": cpu_name(), "load_average_after": load_average(),
+            "cpus": os.cpu_count(), "cpu": machine.cpu_model(), "load_average_after": load_average(),
             "background_load": bool(args.background_load),
             "threads": args.threads, "clock": "cpu" if args.cpu_time else "wall",
             "target": args.target, "machine": info, "rows": rows}
