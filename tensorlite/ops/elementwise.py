@@ -749,25 +749,33 @@ class Logaddexp(Function):
         return ga, gb
 
 
+def _remainder_forward(ctx, a, b, value, quotient):
+    # Shared by fmod and %: they differ only in how the quotient is rounded. d/da = 1 and
+    # d/db = -quotient; the quotient is a constant of the graph (no second derivative, as
+    # PyTorch), kept only when b needs a gradient.
+    ctx.shapes = (a._data.shape, b._data.shape)
+    ad, bd = a._data, b._data
+    with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 = nan
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = quotient(ad, bd)
+        return value(ad, bd)
+
+
+def _remainder_backward(ctx, g):
+    need_a, need_b = ctx.needs_input_grad
+    ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
+    gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
+    return ga, gb
+
+
 class Fmod(Function):
-    """C's fmod: the remainder of a / b truncated towards 0 (sign of a)."""
+    """C's fmod: the remainder of a / b truncated towards 0 (sign of a); d/db = -trunc(a/b)."""
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a._data.shape, b._data.shape)
-        ad, bd = a._data, b._data
-        with np.errstate(divide="ignore", invalid="ignore"):  # fmod(x, 0) = nan
-            if ctx.needs_input_grad[1]:
-                # d/db = -trunc(a / b), PyTorch's (a constant: no second derivative).
-                ctx.quotient = np.trunc(ad / bd)
-            return np.fmod(ad, bd)
+        return _remainder_forward(ctx, a, b, np.fmod, lambda ad, bd: np.trunc(ad / bd))
 
-    @staticmethod
-    def backward(ctx, g):
-        need_a, need_b = ctx.needs_input_grad
-        ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
-        gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
-        return ga, gb
+    backward = staticmethod(_remainder_backward)
 
 
 class Remainder(Function):
@@ -775,20 +783,9 @@ class Remainder(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (a._data.shape, b._data.shape)
-        ad, bd = a._data, b._data
-        with np.errstate(divide="ignore", invalid="ignore"):  # x % 0 = nan
-            if ctx.needs_input_grad[1]:
-                # the quotient is a constant of the graph: no second derivative, as PyTorch
-                ctx.quotient = np.floor_divide(ad, bd)
-            return np.remainder(ad, bd)
+        return _remainder_forward(ctx, a, b, np.remainder, np.floor_divide)
 
-    @staticmethod
-    def backward(ctx, g):
-        need_a, need_b = ctx.needs_input_grad
-        ga = unbroadcast(g, ctx.shapes[0]) if need_a else None
-        gb = unbroadcast(-g * _const(ctx.quotient), ctx.shapes[1]) if need_b else None
-        return ga, gb
+    backward = staticmethod(_remainder_backward)
 
 
 def _tensor_pair(input: Any, other: Any, name: str) -> tuple:
